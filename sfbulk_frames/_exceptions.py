@@ -1,0 +1,244 @@
+"""The exception tree of sfbulk_frames.
+
+Every error the library raises on purpose derives from :class:`SfBulkError`::
+
+    SfBulkError
+    ├── ConfigurationError          bad options or missing credentials (nothing was sent)
+    ├── FrameError(ValueError)      the input frame cannot be sent as it is (nothing was sent)
+    ├── AuthenticationError         a login flow was refused (bad credentials, expired refresh token)
+    ├── TransportError              the network failed and retries were exhausted or not allowed
+    ├── SalesforceError             Salesforce answered with an error body
+    │   ├── InvalidSessionError         401 INVALID_SESSION_ID
+    │   ├── RequestLimitExceededError   403 REQUEST_LIMIT_EXCEEDED (never retried)
+    │   ├── NotFoundError               404 NOT_FOUND
+    │   ├── RateLimitedError            429
+    │   ├── ServerError                 5xx
+    │   ├── InvalidJobError             INVALIDJOB (bad object, external id, double upload, ...)
+    │   ├── InvalidJobStateError        INVALIDJOBSTATE (illegal state transition)
+    │   └── QueryError                  SOQL rejected at create time
+    │       ├── MalformedQueryError         MALFORMED_QUERY
+    │       ├── InvalidFieldError           INVALID_FIELD
+    │       └── InvalidTypeError            INVALID_TYPE
+    └── JobError                    something about a job's outcome
+        ├── JobFailedError              a job ended Failed/Aborted (only with raise_on_failure)
+        ├── JobTimeoutError             waiting exceeded ``timeout=``; the jobs keep running
+        ├── ResultMatchError            a result row could not be mapped back to an input row
+        └── JobInterruptedError(KeyboardInterrupt)  Ctrl-C while waiting; says how to resume
+
+Messages never contain access tokens, passwords, client secrets or keys.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = [
+    "AuthenticationError",
+    "ConfigurationError",
+    "FrameError",
+    "InvalidFieldError",
+    "InvalidJobError",
+    "InvalidJobStateError",
+    "InvalidSessionError",
+    "InvalidTypeError",
+    "JobError",
+    "JobFailedError",
+    "JobInterruptedError",
+    "JobTimeoutError",
+    "MalformedQueryError",
+    "NotFoundError",
+    "QueryError",
+    "RateLimitedError",
+    "RequestLimitExceededError",
+    "ResultMatchError",
+    "SalesforceError",
+    "ServerError",
+    "SfBulkError",
+    "TransportError",
+    "error_from_response",
+]
+
+
+class SfBulkError(Exception):
+    """Root of every error raised by sfbulk_frames."""
+
+
+class ConfigurationError(SfBulkError):
+    """Options or credentials are missing or inconsistent; nothing was sent."""
+
+
+class FrameError(SfBulkError, ValueError):
+    """The input frame cannot be serialized as it is; nothing was sent.
+
+    ``column`` names the offending column when there is one.
+    """
+
+    def __init__(self, message: str, *, column: str | None = None) -> None:
+        super().__init__(message)
+        self.column = column
+
+
+class AuthenticationError(SfBulkError):
+    """A login flow was refused. ``error`` is the OAuth/SOAP error code when known."""
+
+    def __init__(self, message: str, *, error: str | None = None, status: int | None = None):
+        super().__init__(message)
+        self.error = error
+        self.status = status
+
+
+class TransportError(SfBulkError):
+    """The connection failed (after the retries that were allowed)."""
+
+    def __init__(self, message: str, *, method: str | None = None, url: str | None = None):
+        super().__init__(message)
+        self.method = method
+        self.url = url
+
+
+class SalesforceError(SfBulkError):
+    """Salesforce answered a request with an error.
+
+    Carries ``status``, ``error_code``, ``message``, ``method`` and ``url`` (never the token).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int,
+        error_code: str | None = None,
+        method: str | None = None,
+        url: str | None = None,
+        fields: Sequence[str] = (),
+    ) -> None:
+        self.status = status
+        self.error_code = error_code
+        self.message = message
+        self.method = method
+        self.url = url
+        self.fields = list(fields)
+        where = f" ({method} {url})" if method and url else ""
+        code = f"{error_code}: " if error_code else ""
+        super().__init__(f"HTTP {status} {code}{message}{where}")
+
+
+class InvalidSessionError(SalesforceError):
+    """401 INVALID_SESSION_ID: the token is expired or invalid and could not be refreshed."""
+
+
+class RequestLimitExceededError(SalesforceError):
+    """403 REQUEST_LIMIT_EXCEEDED: the org's API limit is used up. Not retried."""
+
+
+class NotFoundError(SalesforceError):
+    """404: the job (or resource) does not exist, or was deleted."""
+
+
+class RateLimitedError(SalesforceError):
+    """429: throttled and retries were exhausted."""
+
+
+class ServerError(SalesforceError):
+    """5xx from Salesforce after the allowed retries."""
+
+
+class InvalidJobError(SalesforceError):
+    """INVALIDJOB: the job request was refused (unknown object, bad external id, ...)."""
+
+
+class InvalidJobStateError(SalesforceError):
+    """INVALIDJOBSTATE: the job cannot make this transition in its current state."""
+
+
+class QueryError(SalesforceError):
+    """The SOQL was rejected."""
+
+
+class MalformedQueryError(QueryError):
+    """MALFORMED_QUERY (or an unsupported Bulk query feature)."""
+
+
+class InvalidFieldError(QueryError):
+    """INVALID_FIELD: a field in the query does not exist."""
+
+
+class InvalidTypeError(QueryError):
+    """INVALID_TYPE: the object in FROM does not exist."""
+
+
+class JobError(SfBulkError):
+    """Something about the outcome of one or more jobs. ``job_ids`` lists them."""
+
+    def __init__(self, message: str, *, job_ids: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.job_ids = list(job_ids)
+
+
+class JobFailedError(JobError):
+    """A job ended ``Failed`` or ``Aborted`` (raised only when asked to)."""
+
+
+class JobTimeoutError(JobError):
+    """Waiting took longer than ``timeout``. Nothing was aborted: resume with the job ids."""
+
+
+class ResultMatchError(JobError):
+    """Result rows could not be mapped back to input rows unambiguously."""
+
+
+class JobInterruptedError(JobError, KeyboardInterrupt):
+    """Ctrl-C while a load was running. Open jobs were aborted; uploaded ones keep running.
+
+    It is a ``KeyboardInterrupt`` too, so scripts still stop as the user asked.
+    """
+
+
+_BY_CODE: dict[str, type[SalesforceError]] = {
+    "INVALID_SESSION_ID": InvalidSessionError,
+    "REQUEST_LIMIT_EXCEEDED": RequestLimitExceededError,
+    "NOT_FOUND": NotFoundError,
+    "INVALIDJOB": InvalidJobError,
+    "INVALIDJOBSTATE": InvalidJobStateError,
+    "MALFORMED_QUERY": MalformedQueryError,
+    "INVALID_FIELD": InvalidFieldError,
+    "INVALID_TYPE": InvalidTypeError,
+}
+
+_BY_STATUS: dict[int, type[SalesforceError]] = {
+    401: InvalidSessionError,
+    404: NotFoundError,
+    429: RateLimitedError,
+}
+
+_QUERY_API_ERRORS = ("not supported in Bulk Query",)
+
+
+def error_from_response(
+    status: int, body: Any, *, method: str | None = None, url: str | None = None
+) -> SalesforceError:
+    """Map an error answer (status + decoded JSON body or text) to the right exception.
+
+    ``body`` is usually Salesforce's JSON array ``[{"errorCode": ..., "message": ...}]``;
+    anything else (an HTML proxy page, an empty body) still yields a typed error.
+    """
+    code: str | None = None
+    message = ""
+    fields: list[str] = []
+    first = body[0] if isinstance(body, list) and body else body
+    if isinstance(first, dict):
+        code = first.get("errorCode") or first.get("error")
+        message = str(first.get("message") or first.get("error_description") or "")
+        fields = [str(f) for f in first.get("fields") or []]
+    elif isinstance(body, str | bytes):
+        text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+        message = text.strip()[:300] or "(empty body)"
+    if not message:
+        message = "(no message)"
+    cls = _BY_CODE.get(code or "")
+    if cls is None and code == "API_ERROR" and any(s in message for s in _QUERY_API_ERRORS):
+        cls = MalformedQueryError
+    if cls is None:
+        cls = _BY_STATUS.get(status) or (ServerError if status >= 500 else SalesforceError)
+    return cls(message, status=status, error_code=code, method=method, url=url, fields=fields)
