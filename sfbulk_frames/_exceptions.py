@@ -204,6 +204,7 @@ _BY_CODE: dict[str, type[SalesforceError]] = {
     "MALFORMED_QUERY": MalformedQueryError,
     "INVALID_FIELD": InvalidFieldError,
     "INVALID_TYPE": InvalidTypeError,
+    "INVALID_QUERY_FILTER_OPERATOR": QueryError,
 }
 
 _BY_STATUS: dict[int, type[SalesforceError]] = {
