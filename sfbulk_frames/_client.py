@@ -1,0 +1,270 @@
+"""``Client`` and ``AsyncClient``: one shared base, differing only by the driver and ``await``.
+
+Every method builds a flow (:mod:`sfbulk_frames._protocol`) and runs it with the client's
+driver. Tokens never appear in ``repr``, logs or exceptions.
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+
+from sfbulk_frames._auth import Authenticator
+from sfbulk_frames._base_client import _BaseClient, _verify_setting
+from sfbulk_frames._config import (
+    DEFAULT_API_VERSION,
+    DEFAULT_POLL,
+    DEFAULT_RETRY,
+    DEFAULT_TIMEOUT,
+    PollPolicy,
+    RetryPolicy,
+)
+from sfbulk_frames._http import AsyncDriver, SyncDriver, api_json
+from sfbulk_frames._jobs import AsyncIngestJob, AsyncQueryJob, IngestJob, QueryJob
+from sfbulk_frames._models import JobInfo, Operation
+from sfbulk_frames._protocol import (
+    JobKind,
+    create_ingest_job_call,
+    create_query_job_call,
+    describe_flow,
+    job_info_flow,
+    list_jobs_flow,
+)
+from sfbulk_frames._session import ApiCall, Flow
+
+__all__ = ["AsyncClient", "Client"]
+
+
+class Client(_BaseClient):
+    """Synchronous client (thread-safe; no asyncio, so it works inside Jupyter's loop).
+
+    Login constructors log in right away and raise AuthenticationError when refused.
+    """
+
+    def __init__(
+        self,
+        instance_url: str,
+        access_token: str | None = None,
+        *,
+        api_version: str = DEFAULT_API_VERSION,
+        auth: Authenticator | None = None,
+        transport: httpx.BaseTransport | None = None,
+        http_client: httpx.Client | None = None,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        poll: PollPolicy = DEFAULT_POLL,
+        timeout: float = DEFAULT_TIMEOUT,
+        verify: bool | str = True,
+        client_name: str | None = None,
+        gzip_threshold: int | None = None,
+    ) -> None:
+        super().__init__(
+            instance_url, access_token, api_version=api_version, auth=auth, retry=retry,
+            poll=poll, client_name=client_name, gzip_threshold=gzip_threshold,
+        )
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.Client(
+            transport=transport, timeout=timeout, verify=_verify_setting(verify)
+        )
+        self._driver = SyncDriver(self._http)
+
+    @classmethod
+    def _with_auth(cls, auth: Authenticator, **kw: Any) -> Self:
+        client = super()._with_auth(auth, **kw)
+        try:
+            client.login()
+        except BaseException:
+            client.close()
+            raise
+        return client
+
+    def _run(self, flow: Flow[Any]) -> Any:
+        return self._driver.run(flow)
+
+    def login(self) -> None:
+        """Log in (again) with the authenticator. Raises AuthenticationError when refused."""
+        self._run(self._session.login())
+
+    def create_ingest_job(
+        self,
+        object: str,
+        operation: str | Operation,
+        *,
+        external_id_field: str | None = None,
+        column_delimiter: str = "COMMA",
+        line_ending: str = "LF",
+        assignment_rule_id: str | None = None,
+    ) -> IngestJob:
+        """Create an ingest job (state Open). Never retried blindly (only after a 429)."""
+        call = create_ingest_job_call(
+            object, operation, external_id_field=external_id_field,
+            column_delimiter=column_delimiter, line_ending=line_ending,
+            assignment_rule_id=assignment_rule_id,
+        )
+        info: JobInfo = self._run(job_info_flow(self._session, call))
+        return IngestJob(self, info.id, info)
+
+    def ingest_job(self, job_id: str) -> IngestJob:
+        """Handle to an existing ingest job (no request is made)."""
+        return IngestJob(self, job_id)
+
+    def create_query_job(
+        self,
+        soql: str,
+        *,
+        include_deleted: bool = False,
+        column_delimiter: str = "COMMA",
+        line_ending: str = "LF",
+    ) -> QueryJob:
+        """Create a query (or queryAll) job. Raises a QueryError subclass for rejected SOQL."""
+        call = create_query_job_call(
+            soql, include_deleted=include_deleted,
+            column_delimiter=column_delimiter, line_ending=line_ending,
+        )
+        info: JobInfo = self._run(job_info_flow(self._session, call))
+        return QueryJob(self, info.id, info)
+
+    def query_job(self, job_id: str) -> QueryJob:
+        """Handle to an existing query job (no request is made)."""
+        return QueryJob(self, job_id)
+
+    def list_jobs(self, kind: JobKind = "ingest", **filters: Any) -> list[JobInfo]:
+        """All jobs of ``kind`` (every page), e.g. ``list_jobs("query", job_type="V2Query")``."""
+        return self._run(list_jobs_flow(self._session, kind, filters))
+
+    def describe(self, object: str, *, refresh: bool = False) -> dict[str, Any]:
+        """The sObject's describe (cached per client). Raises NotFoundError if unknown."""
+        return self._run(describe_flow(self._session, self._describe_cache, object, refresh))
+
+    def limits(self) -> dict[str, Any]:
+        """The org's ``/limits`` (e.g. ``DailyApiRequests``: ``{"Max", "Remaining"}``)."""
+        return self._run(api_json(self._session, ApiCall("GET", "/limits")))
+
+    def close(self) -> None:
+        """Close the HTTP connections (not an ``http_client=`` passed in)."""
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class AsyncClient(_BaseClient):
+    """Asynchronous client: the same surface as :class:`Client`, awaited.
+
+    Login constructors do not log in yet: the first request (or ``await client.login()``) does.
+    """
+
+    def __init__(
+        self,
+        instance_url: str,
+        access_token: str | None = None,
+        *,
+        api_version: str = DEFAULT_API_VERSION,
+        auth: Authenticator | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        http_client: httpx.AsyncClient | None = None,
+        retry: RetryPolicy = DEFAULT_RETRY,
+        poll: PollPolicy = DEFAULT_POLL,
+        timeout: float = DEFAULT_TIMEOUT,
+        verify: bool | str = True,
+        client_name: str | None = None,
+        gzip_threshold: int | None = None,
+    ) -> None:
+        super().__init__(
+            instance_url, access_token, api_version=api_version, auth=auth, retry=retry,
+            poll=poll, client_name=client_name, gzip_threshold=gzip_threshold,
+        )
+        self._owns_http = http_client is None
+        self._http = http_client or httpx.AsyncClient(
+            transport=transport, timeout=timeout, verify=_verify_setting(verify)
+        )
+        self._driver = AsyncDriver(self._http)
+
+    async def _run(self, flow: Flow[Any]) -> Any:
+        return await self._driver.run(flow)
+
+    async def login(self) -> None:
+        """Log in (again) with the authenticator. Raises AuthenticationError when refused."""
+        await self._run(self._session.login())
+
+    async def create_ingest_job(
+        self,
+        object: str,
+        operation: str | Operation,
+        *,
+        external_id_field: str | None = None,
+        column_delimiter: str = "COMMA",
+        line_ending: str = "LF",
+        assignment_rule_id: str | None = None,
+    ) -> AsyncIngestJob:
+        """Create an ingest job (state Open). Never retried blindly (only after a 429)."""
+        call = create_ingest_job_call(
+            object, operation, external_id_field=external_id_field,
+            column_delimiter=column_delimiter, line_ending=line_ending,
+            assignment_rule_id=assignment_rule_id,
+        )
+        info: JobInfo = await self._run(job_info_flow(self._session, call))
+        return AsyncIngestJob(self, info.id, info)
+
+    def ingest_job(self, job_id: str) -> AsyncIngestJob:
+        """Handle to an existing ingest job (no request is made)."""
+        return AsyncIngestJob(self, job_id)
+
+    async def create_query_job(
+        self,
+        soql: str,
+        *,
+        include_deleted: bool = False,
+        column_delimiter: str = "COMMA",
+        line_ending: str = "LF",
+    ) -> AsyncQueryJob:
+        """Create a query (or queryAll) job. Raises a QueryError subclass for rejected SOQL."""
+        call = create_query_job_call(
+            soql, include_deleted=include_deleted,
+            column_delimiter=column_delimiter, line_ending=line_ending,
+        )
+        info: JobInfo = await self._run(job_info_flow(self._session, call))
+        return AsyncQueryJob(self, info.id, info)
+
+    def query_job(self, job_id: str) -> AsyncQueryJob:
+        """Handle to an existing query job (no request is made)."""
+        return AsyncQueryJob(self, job_id)
+
+    async def list_jobs(self, kind: JobKind = "ingest", **filters: Any) -> list[JobInfo]:
+        """All jobs of ``kind`` (every page)."""
+        return await self._run(list_jobs_flow(self._session, kind, filters))
+
+    async def describe(self, object: str, *, refresh: bool = False) -> dict[str, Any]:
+        """The sObject's describe (cached per client). Raises NotFoundError if unknown."""
+        flow = describe_flow(self._session, self._describe_cache, object, refresh)
+        return await self._run(flow)
+
+    async def limits(self) -> dict[str, Any]:
+        """The org's ``/limits``."""
+        return await self._run(api_json(self._session, ApiCall("GET", "/limits")))
+
+    async def aclose(self) -> None:
+        """Close the HTTP connections (not an ``http_client=`` passed in)."""
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

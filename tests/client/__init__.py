@@ -1,0 +1,1 @@
+"""Tests of the client core (auth, HTTP layer, retries, low-level jobs)."""
