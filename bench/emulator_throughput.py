@@ -1,0 +1,76 @@
+"""Emulator ingest throughput: insert N Contact rows (default 1,000,000) in instant mode.
+
+    python bench/emulator_throughput.py [ROWS]
+
+Prints the processing rate (rows/s, measured over the close request, which processes the job
+in instant mode) and the peak RSS of the process. Not run by CI.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import sys
+import time
+
+import httpx
+
+from sfbulk_frames.emulator import Emulator
+
+BASE = "/services/data/v62.0"
+
+
+def make_csv(rows: int) -> bytes:
+    header = "FirstName,LastName,Email,Phone,Birthdate,Score__c,HasOptedOutOfEmail,ExternalId__c\n"
+    lines = [header]
+    lines.extend(
+        f"First{i},Last{i},user{i}@example.com,555-{i % 10000:04d},"
+        f"19{50 + i % 50}-0{1 + i % 9}-1{i % 9},{i * 1.5},{'true' if i % 2 else 'false'},EXT-{i}\n"
+        for i in range(rows)
+    )
+    return "".join(lines).encode()
+
+
+def main() -> None:
+    rows = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    data = make_csv(rows)
+    print(f"upload: {rows:,} rows, {len(data) / 1e6:.1f} MB")
+    with (
+        Emulator() as emu,
+        httpx.Client(
+            transport=emu.transport(),
+            base_url=emu.instance_url,
+            headers={"Authorization": f"Bearer {emu.token}"},
+            timeout=None,
+        ) as http,
+    ):
+        job_id = http.post(
+            f"{BASE}/jobs/ingest", json={"object": "Contact", "operation": "insert"}
+        ).json()["id"]
+        http.put(
+            f"{BASE}/jobs/ingest/{job_id}/batches",
+            content=data,
+            headers={"Content-Type": "text/csv"},
+        )
+        del data
+        began, cpu_began = time.perf_counter(), time.process_time()
+        http.patch(f"{BASE}/jobs/ingest/{job_id}", json={"state": "UploadComplete"})
+        elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu_began
+        info = http.get(f"{BASE}/jobs/ingest/{job_id}").json()
+        fetch_began = time.perf_counter()
+        successful = http.get(f"{BASE}/jobs/ingest/{job_id}/successfulResults").content
+        fetch = time.perf_counter() - fetch_began
+        assert info["numberRecordsProcessed"] == rows, info
+        assert info["numberRecordsFailed"] == 0, info
+        assert emu.count("Contact") == rows
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"processed {rows:,} rows in {elapsed:.2f} s wall = {rows / elapsed:,.0f} rows/s "
+        f"({cpu:.2f} s CPU = {rows / cpu:,.0f} rows/s per core; load {os.getloadavg()[0]:.1f})"
+    )
+    print(f"successfulResults: {len(successful) / 1e6:.1f} MB in {fetch:.2f} s")
+    print(f"peak RSS: {peak_mb:,.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

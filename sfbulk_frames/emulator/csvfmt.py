@@ -1,0 +1,82 @@
+"""CSV helpers of the emulator: the delimiter/line-ending enums, reading uploads (strict
+RFC-4180), writing fully quoted result lines, and echo formatting of values by field type."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+
+DELIMITERS = {
+    "BACKQUOTE": "`",
+    "CARET": "^",
+    "COMMA": ",",
+    "PIPE": "|",
+    "SEMICOLON": ";",
+    "TAB": "\t",
+}
+LINE_ENDINGS = {"LF": "\n", "CRLF": "\r\n"}
+BOM = "\ufeff"
+csv.field_size_limit(2**31 - 1)
+
+
+def decode_upload(data: bytes) -> str:
+    """Upload bytes as text: UTF-8 (invalid bytes replaced), a leading BOM stripped."""
+    text = data.decode("utf-8", errors="replace")
+    return text[1:] if text.startswith(BOM) else text
+
+
+def header_line_problem(text: str, line_ending: str) -> str | None:
+    """The mangled last column name Salesforce would see when the data's line ending does not
+    match the declared one (``Name\\r`` for CRLF data declared LF), else ``None``."""
+    if line_ending == "LF":
+        first = text.split("\n", 1)[0]
+        if first.endswith("\r"):
+            return first.rsplit(",", 1)[-1]
+        return None
+    first = text.split("\r\n", 1)[0]
+    if "\n" in first:
+        return first.split("\n", 1)[0].rsplit(",", 1)[-1] + "\n" + first.split("\n", 1)[1][:40]
+    return None
+
+
+def read_rows(text: str, delimiter: str) -> Iterator[list[str]]:
+    """Rows of an upload (header first). Raises ``csv.Error`` on unparseable CSV."""
+    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+
+
+def quoted_line(values: Iterable[str], delimiter: str, line_ending: str) -> str:
+    """One fully quoted CSV line (every value in double quotes, quotes doubled)."""
+    return delimiter.join(['"' + v.replace('"', '""') + '"' for v in values]) + line_ending
+
+
+def plain_lines(rows: Iterable[list[str]], delimiter: str, line_ending: str) -> str:
+    """Rows as minimally quoted CSV, the way they were uploaded (for unprocessed records)."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator=line_ending)
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def java_double(value: float) -> str:
+    """A double as Java's ``Double.toString`` writes it: ``12.0``, ``9.12260031E8``, ``1.0E-4``."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    if value == 0:
+        return "-0.0" if math.copysign(1.0, value) < 0 else "0.0"
+    if 1e-3 <= abs(value) < 1e7:
+        text = repr(value)
+        return text if "." in text or "e" in text else text + ".0"
+    sign, digits, exponent = Decimal(repr(value)).as_tuple()
+    assert isinstance(exponent, int)
+    trimmed = list(digits)
+    while len(trimmed) > 1 and trimmed[-1] == 0:
+        trimmed.pop()
+        exponent += 1
+    power = len(digits) - 1 + exponent - (len(digits) - len(trimmed))
+    mantissa = str(trimmed[0]) + "." + ("".join(map(str, trimmed[1:])) or "0")
+    return ("-" if sign else "") + mantissa + "E" + str(power)

@@ -1,0 +1,158 @@
+"""The org: objects in SQLite (one table per object, see :mod:`.schema`), the default user,
+id generation state and describe."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from .builtin import DEFAULT_USER_FIELDS, DEFAULT_USERNAME
+from .ids import ORG_PREFIX, USER_PREFIX, IdGenerator
+from .schema import ObjectDef, Schema, storage_class
+
+
+def now_utc_text() -> str:
+    """Current time in the storage format ``YYYY-MM-DDTHH:MM:SS.sssZ``."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class Org:
+    """Records of every object of ``schema`` in one SQLite database (``:memory:`` by default).
+
+    All access goes through :attr:`lock` (an ``RLock``); the connection is shared by threads.
+    """
+
+    def __init__(self, schema: Schema, *, db: str | None = None, seed: int = 0) -> None:
+        self.schema = schema
+        self.lock = threading.RLock()
+        self.conn = sqlite3.connect(db or ":memory:", check_same_thread=False, isolation_level=None)
+        self.conn.execute("PRAGMA synchronous=OFF")
+        if db:
+            self.conn.execute("PRAGMA journal_mode=WAL")
+        self.ids = IdGenerator(seed)
+        self._create_meta()
+        for obj in schema.objects.values():
+            self._create_table(obj)
+        self.org_id, self.user_id = self._ensure_identity()
+
+    # -- setup -------------------------------------------------------------------------------
+    def _create_meta(self) -> None:
+        self.conn.execute("CREATE TABLE IF NOT EXISTS __meta (key TEXT PRIMARY KEY, value TEXT)")
+        row = self.conn.execute("SELECT value FROM __meta WHERE key='id_counters'").fetchone()
+        if row:
+            self.ids.restore(json.loads(row[0]))
+
+    def save_id_state(self) -> None:
+        """Persist the id counters so a file-backed org never re-issues an Id."""
+        self.conn.execute(
+            "INSERT OR REPLACE INTO __meta VALUES ('id_counters', ?)",
+            (json.dumps(self.ids.state()),),
+        )
+
+    def _create_table(self, obj: ObjectDef) -> None:
+        table = quote_ident(obj.name)
+        cols = ["Id TEXT PRIMARY KEY", "IsDeleted INTEGER NOT NULL DEFAULT 0"]
+        cols += [
+            f"{quote_ident(f.name)} {storage_class(f.type)}"
+            for f in obj
+            if f.name not in ("Id", "IsDeleted") and f.type not in ("address", "location")
+        ]
+        self.conn.execute(f"CREATE TABLE IF NOT EXISTS {table} ({', '.join(cols)})")
+        existing = {r[1].lower() for r in self.conn.execute(f"PRAGMA table_info({table})")}
+        for f in obj:
+            if f.name.lower() not in existing and f.type not in ("address", "location"):
+                self.conn.execute(
+                    f"ALTER TABLE {table} ADD COLUMN {quote_ident(f.name)} {storage_class(f.type)}"
+                )
+        for f in obj:
+            if (f.unique or f.external_id or f.id_lookup) and f.name != "Id":
+                index = quote_ident(f"ix_{obj.name}_{f.name}")
+                self.conn.execute(
+                    f"CREATE INDEX IF NOT EXISTS {index} ON {table} ({quote_ident(f.name)})"
+                )
+
+    def _ensure_identity(self) -> tuple[str, str]:
+        row = self.conn.execute("SELECT value FROM __meta WHERE key='identity'").fetchone()
+        if row:
+            org_id, user_id = (str(v) for v in json.loads(row[0]))
+        else:
+            org_id, user_id = self.ids.new(ORG_PREFIX), self.ids.new(USER_PREFIX)
+            self.conn.execute(
+                "INSERT INTO __meta VALUES ('identity', ?)", (json.dumps([org_id, user_id]),)
+            )
+            self.save_id_state()
+        self._ensure_default_user(user_id)
+        return org_id, user_id
+
+    def _ensure_default_user(self, user_id: str) -> None:
+        user_obj = self.schema.get("User")
+        if user_obj is None:
+            return
+        if self.conn.execute('SELECT 1 FROM "User" WHERE Id = ?', (user_id,)).fetchone():
+            return
+        values: dict[str, Any] = {"Id": user_id, **DEFAULT_USER_FIELDS}
+        stamp = now_utc_text()
+        values.update(
+            CreatedDate=stamp, LastModifiedDate=stamp, SystemModstamp=stamp, CreatedById=user_id
+        )
+        names = [n for n in values if user_obj.field(n) is not None]
+        self.conn.execute(
+            f'INSERT INTO "User" ({", ".join(map(quote_ident, names))}) '
+            f"VALUES ({', '.join('?' for _ in names)})",
+            [values[n] for n in names],
+        )
+
+    # -- helpers -----------------------------------------------------------------------------
+    @property
+    def default_username(self) -> str:
+        return DEFAULT_USERNAME
+
+    def object(self, name: str) -> ObjectDef | None:
+        return self.schema.get(name)
+
+    def count(self, object_name: str, *, include_deleted: bool = False) -> int:
+        """Number of records of an object; raises ``KeyError`` for an unknown object."""
+        obj = self.schema.get(object_name)
+        if obj is None:
+            raise KeyError(f"unknown object {object_name!r}; known: {sorted(self.schema.objects)}")
+        where = "" if include_deleted else " WHERE IsDeleted = 0"
+        with self.lock:
+            row = self.conn.execute(
+                f"SELECT COUNT(*) FROM {quote_ident(obj.name)}{where}"
+            ).fetchone()
+        return int(row[0])
+
+    def sql(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """Run a read-only SQL statement; raises ``ValueError`` for anything but SELECT/WITH."""
+        head = query.lstrip().split(None, 1)[0].upper() if query.strip() else ""
+        if head not in ("SELECT", "WITH"):
+            raise ValueError("Emulator.sql() is read-only: pass a SELECT statement")
+        with self.lock:
+            return [tuple(r) for r in self.conn.execute(query, tuple(params)).fetchall()]
+
+    def reset_records(self) -> None:
+        """Delete every record and job; the org, the default user and their Ids are kept."""
+        with self.lock:
+            tables = [
+                r[0]
+                for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
+                if r[0] != "__meta"
+            ]
+            for t in tables:
+                self.conn.execute(f"DROP TABLE IF EXISTS {quote_ident(t)}")
+            for obj in self.schema.objects.values():
+                self._create_table(obj)
+            self.org_id, self.user_id = self._ensure_identity()
+
+    def close(self) -> None:
+        with self.lock:
+            self.save_id_state()
+            self.conn.close()

@@ -1,0 +1,276 @@
+"""Running jobs: ingest uploads in 10,000-row batches, query materialisation, and the three
+processing modes (``instant``, ``background``, ``polls:N``)."""
+
+from __future__ import annotations
+
+import csv
+import queue
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from .csvfmt import (
+    DELIMITERS,
+    LINE_ENDINGS,
+    decode_upload,
+    header_line_problem,
+    plain_lines,
+    quoted_line,
+    read_rows,
+)
+from .faults import FaultPlan
+from .ingest import BatchProcessor
+from .ingest_columns import HeaderError, plan_columns
+from .jobs import Job, JobStore
+from .org import Org
+
+BATCH_SIZE = 10_000
+_SNAPSHOT = ("state", "processed", "failed", "retries", "total_ms", "api_ms", "error_message")
+
+
+class IngestRun:
+    """Processes one ingest job: :meth:`start` checks the whole upload, :meth:`step` applies one
+    internal batch, :meth:`stop` leaves the rest unprocessed."""
+
+    def __init__(
+        self,
+        org: Org,
+        store: JobStore,
+        job: Job,
+        faults: FaultPlan,
+        rng: random.Random,
+        on_batch: Callable[[], None],
+    ) -> None:
+        self.org, self.store, self.job, self.faults, self.rng = org, store, job, faults, rng
+        self.on_batch = on_batch
+        self.delimiter = DELIMITERS[job.column_delimiter]
+        self.line_ending = LINE_ENDINGS[job.line_ending]
+        self._rows: Iterator[list[str]] = iter(())
+        self._pending: list[list[str]] = []
+        self.total_rows = 0
+        self.fail_after = faults.fail_after_rows
+
+    def start(self) -> bool:
+        """Validate the upload; on a job-level problem mark the job Failed and return False."""
+        data = self.store.data(self.job)
+        if data is None:
+            return self._fail("InvalidBatch : No content found for job", None)
+        text = decode_upload(data)
+        mangled = header_line_problem(text, self.job.line_ending)
+        if mangled is not None:
+            return self._fail(f"InvalidBatch : Field name not found : {mangled}", text)
+        try:
+            rows = read_rows(text, self.delimiter)
+            header = next(rows, None)
+            if not header:
+                return self._fail("InvalidBatch : No content found for job", text)
+            self.job.header = header
+            obj = self.org.schema.get(self.job.object)
+            assert obj is not None
+            columns = plan_columns(self.org.schema, obj, self.job.operation, header)
+            duplicates = self._count_rows(rows, header)
+        except HeaderError as exc:
+            return self._fail(str(exc), text)
+        except csv.Error as exc:
+            return self._fail(f"InvalidBatch : Failed to parse CSV. {_csv_reason(exc)}", text)
+        self.processor = BatchProcessor(
+            self.org,
+            obj,
+            self.job.operation,
+            self.job.external_id_field,
+            columns,
+            delimiter=self.delimiter,
+            line_ending=self.line_ending,
+            rng=self.rng,
+            lock_share=self.faults.lock_share,
+            duplicate_keys=duplicates,
+        )
+        if self.faults.lock_share:
+            self.faults.record("lock_rows", job=self.job.id, share=self.faults.lock_share)
+        self._rows = read_rows(text, self.delimiter)
+        next(self._rows)
+        return True
+
+    def _count_rows(self, rows: Iterator[list[str]], header: list[str]) -> frozenset[str]:
+        key = (self.job.external_id_field or "").lower()
+        if self.job.operation != "upsert" or key == "id":
+            self.total_rows = sum(1 for _ in rows)
+            return frozenset()
+        index = next((i for i, h in enumerate(header) if h.lower() == key), None)
+        seen: set[str] = set()
+        duplicates: set[str] = set()
+        count = 0
+        for row in rows:
+            count += 1
+            if index is not None and index < len(row) and (value := row[index]):
+                if value in seen:
+                    duplicates.add(value)
+                seen.add(value)
+        self.total_rows = count
+        return frozenset(duplicates)
+
+    def _fail(self, message: str, text: str | None) -> bool:
+        self.job.error_message = message
+        self.job.set_state("Failed")
+        if text is not None:
+            self.store.append_result(self.job, "unprocessed_raw", text)
+        return False
+
+    def step(self) -> bool:
+        """Apply the next internal batch; returns True while rows remain."""
+        limit = BATCH_SIZE
+        if self.fail_after is not None:
+            limit = min(limit, self.fail_after - self.job.processed)
+            if limit <= 0:
+                self.faults.record("fail_partway", job=self.job.id, after_rows=self.fail_after)
+                self.stop("Failed", self.faults.fail_message)
+                return False
+        batch = self._take(limit)
+        if not batch:
+            return False
+        began = time.perf_counter()
+        conn = self.org.conn
+        conn.execute("BEGIN")
+        try:
+            outcome = self.processor.process(batch)
+            self.store.append_result(self.job, "successful", "".join(outcome.successful))
+            self.store.append_result(self.job, "failed", "".join(outcome.failed))
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+        elapsed = int((time.perf_counter() - began) * 1000)
+        self.job.processed += outcome.processed
+        self.job.failed += len(outcome.failed)
+        self.job.total_ms += elapsed + 1
+        self.job.api_ms += elapsed
+        self.job.system_modstamp = self.job.system_modstamp
+        self.on_batch()
+        return bool(self._pending) or self._peek()
+
+    def _take(self, limit: int) -> list[list[str]]:
+        batch = self._pending[:limit]
+        self._pending = self._pending[limit:]
+        for row in self._rows:
+            if len(batch) >= limit:
+                self._pending.append(row)
+                break
+            batch.append(row)
+        return batch
+
+    def _peek(self) -> bool:
+        row = next(self._rows, None)
+        if row is None:
+            return False
+        self._pending.append(row)
+        return True
+
+    def stop(self, state: str, message: str | None = None) -> None:
+        """End the job in ``state``; rows never attempted go to unprocessedrecords."""
+        rest = self._pending + list(self._rows)
+        self._pending = []
+        self.store.append_result(
+            self.job, "unprocessed", plain_lines(rest, self.delimiter, self.line_ending)
+        )
+        if message:
+            self.job.error_message = message
+        self.job.set_state(state)
+
+    def finish(self) -> None:
+        self.job.set_state("JobComplete")
+
+
+def _csv_reason(exc: csv.Error) -> str:
+    text = str(exc)
+    if "expected after" in text or "unexpected end" in text:
+        return "Found unescaped quote. A value with quote should be within a quote"
+    return text
+
+
+def result_header(job: Job, kind: str) -> str:
+    """The header line of a result file (empty when the job never got a header)."""
+    header = job.header
+    if header is None:
+        return ""
+    d, le = DELIMITERS[job.column_delimiter], LINE_ENDINGS[job.line_ending]
+    if kind == "successful":
+        return quoted_line(["sf__Id", "sf__Created", *header], d, le)
+    if kind == "failed":
+        return quoted_line(["sf__Id", "sf__Error", *header], d, le)
+    return plain_lines([header], d, le)
+
+
+def snapshot(job: Job) -> dict[str, Any]:
+    return {name: getattr(job, name) for name in _SNAPSHOT}
+
+
+def hide_until_polled(job: Job, polls: int) -> None:
+    """Keep a finished job looking ``UploadComplete`` until it is polled ``polls`` times."""
+    job.pending = snapshot(job)
+    job.polls_left = job.poll_total = polls
+    job.state, job.processed, job.failed, job.total_ms, job.api_ms = "UploadComplete", 0, 0, 0, 0
+    job.error_message = None
+
+
+def reveal_on_poll(job: Job) -> None:
+    """An info GET of a hidden job: one poll closer to revealing its final state."""
+    if job.pending is None:
+        return
+    job.polls_left -= 1
+    if job.polls_left <= 0:
+        reveal(job)
+        return
+    done = job.poll_total - job.polls_left
+    job.state = "InProgress"
+    job.processed = job.pending["processed"] * done // job.poll_total
+    job.failed = min(job.failed, job.processed)
+
+
+def reveal(job: Job, *, state: str | None = None) -> None:
+    if job.pending is None:
+        return
+    for name, value in job.pending.items():
+        setattr(job, name, value)
+    job.pending = None
+    job.set_state(state or job.state)
+
+
+class BackgroundWorker:
+    """A daemon thread running queued jobs after a delay; :meth:`close` stops it."""
+
+    def __init__(self, run: Callable[[str], None]) -> None:
+        self._run = run
+        self._queue: queue.Queue[tuple[float, str] | None] = queue.Queue()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._loop, name="sfbulk-emulator-worker", daemon=True
+        )
+        self._thread.start()
+
+    def submit(self, job_id: str, delay: float) -> None:
+        self._queue.put((time.monotonic() + delay, job_id))
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            item = self._queue.get()
+            if item is None:
+                return
+            due, job_id = item
+            if self._stop.wait(max(0.0, due - time.monotonic())):
+                return
+            self._run(job_id)
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def sleep(self, seconds: float) -> bool:
+        """Sleep unless closing; returns True when the worker should stop."""
+        return self._stop.wait(seconds)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._queue.put(None)
+        self._thread.join(timeout=5)

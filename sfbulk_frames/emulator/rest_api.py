@@ -1,0 +1,92 @@
+"""REST resources a Bulk client uses besides jobs (protocol §8): versions, the per-version
+resource map, limits, sobject list and describe."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .responses import ApiError, json_response
+from .wire import Request, Response
+
+if TYPE_CHECKING:
+    from .service import Emulator
+
+OLDEST_VERSION = 31
+NEWEST_VERSION = 66
+_SEASONS = ("Spring", "Summer", "Winter")
+
+
+def _label(major: int) -> str:
+    # 60.0 = Spring '24; three releases a year; Winter is named after the following year.
+    index = major - 60
+    season = _SEASONS[index % 3]
+    year = 24 + index // 3 + (1 if season == "Winter" else 0)
+    return f"{season} '{year % 100:02d}"
+
+
+def supported_versions() -> list[str]:
+    return [f"{v}.0" for v in range(OLDEST_VERSION, NEWEST_VERSION + 1)]
+
+
+def versions(emu: Emulator, req: Request) -> Response:
+    """``GET /services/data/`` (no auth): every version, oldest first."""
+    body = [
+        {"label": _label(int(float(v))), "url": f"/services/data/v{v}", "version": v}
+        for v in supported_versions()
+    ]
+    return json_response(body, pretty=emu.pretty(req))
+
+
+def resources(emu: Emulator, req: Request, version: str) -> Response:
+    base = f"/services/data/v{version}"
+    names = ("jobs", "limits", "sobjects", "query", "queryAll")
+    return json_response({n: f"{base}/{n}" for n in names}, pretty=emu.pretty(req))
+
+
+def limits(emu: Emulator, req: Request, version: str) -> Response:
+    api_max = emu.api_max()
+    batches = 15000
+    body = {
+        "DailyApiRequests": {"Max": api_max, "Remaining": max(0, api_max - emu.usage_api)},
+        "DailyAsyncApexExecutions": {"Max": 250000, "Remaining": 250000},
+        "DailyBulkApiBatches": {"Max": batches, "Remaining": max(0, batches - emu.usage_batches)},
+        "DailyBulkV2QueryFileStorageMB": {"Max": 976562, "Remaining": 976562},
+        "DailyBulkV2QueryJobs": {"Max": 10000, "Remaining": max(0, 10000 - emu.usage_query_jobs)},
+        "DataStorageMB": {"Max": 1024, "Remaining": 1024},
+        "FileStorageMB": {"Max": 1024, "Remaining": 1024},
+        "SingleEmail": {"Max": 15, "Remaining": 15},
+    }
+    return json_response(body, pretty=emu.pretty(req))
+
+
+def sobjects(emu: Emulator, req: Request, version: str) -> Response:
+    rows = [
+        {
+            "name": o.name,
+            "label": o.label or o.name,
+            "keyPrefix": o.key_prefix,
+            "custom": o.custom,
+            "createable": True,
+            "updateable": True,
+            "deletable": True,
+            "queryable": True,
+            "urls": {"describe": f"/services/data/v{version}/sobjects/{o.name}/describe"},
+        }
+        for o in emu.org.schema.objects.values()
+    ]
+    return json_response(
+        {"encoding": "UTF-8", "maxBatchSize": 200, "sobjects": rows}, pretty=emu.pretty(req)
+    )
+
+
+def describe(emu: Emulator, req: Request, version: str, object_name: str) -> Response:
+    obj = emu.org.schema.get(object_name)
+    if obj is None:
+        raise ApiError(
+            404,
+            "NOT_FOUND",
+            f"The requested resource does not exist: no sObject named {object_name}",
+        )
+    body = obj.describe()
+    body["urls"] = {"describe": f"/services/data/v{version}/sobjects/{obj.name}/describe"}
+    return json_response(body, pretty=emu.pretty(req))
