@@ -1,3 +1,90 @@
-"""sfbulk_frames: the Salesforce Bulk API 2.0 as a native part of pandas and polars."""
+"""sfbulk_frames: the Salesforce Bulk API 2.0 as a native part of pandas and polars.
+
+>>> res = df.sfbulk.upsert("Contact", "ExternalId__c")   # pandas or polars frame
+>>> res.failed                                          # the input rows that failed + sf__Error
+>>> contacts = sfbulk_frames.query("SELECT Id, Email, Account.Name FROM Contact")
+
+Importing the package registers the ``sfbulk`` accessor on pandas and polars frames.
+"""
+
+from ._accessors import SfBulkAccessor, register_accessors
+from ._api import delete, insert, resume, update, upsert
+from ._client import AsyncClient, Client
+from ._config import PollPolicy, RetryPolicy
+from ._context import set_default_client, use_client
+from ._exceptions import (
+    AuthenticationError,
+    ConfigurationError,
+    FrameError,
+    InvalidFieldError,
+    InvalidJobError,
+    InvalidJobStateError,
+    InvalidSessionError,
+    InvalidTypeError,
+    JobError,
+    JobFailedError,
+    JobInterruptedError,
+    JobTimeoutError,
+    MalformedQueryError,
+    NotFoundError,
+    QueryError,
+    RateLimitedError,
+    RequestLimitExceededError,
+    ResultMatchError,
+    SalesforceError,
+    ServerError,
+    SfBulkError,
+    TransportError,
+)
+from ._models import JobInfo, JobState, LimitInfo, Operation
+from ._progress import ProgressEvent
+from ._query import query
+from ._result import BulkResult
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "AsyncClient",
+    "AuthenticationError",
+    "BulkResult",
+    "Client",
+    "ConfigurationError",
+    "FrameError",
+    "InvalidFieldError",
+    "InvalidJobError",
+    "InvalidJobStateError",
+    "InvalidSessionError",
+    "InvalidTypeError",
+    "JobError",
+    "JobFailedError",
+    "JobInfo",
+    "JobInterruptedError",
+    "JobState",
+    "JobTimeoutError",
+    "LimitInfo",
+    "MalformedQueryError",
+    "NotFoundError",
+    "Operation",
+    "PollPolicy",
+    "ProgressEvent",
+    "QueryError",
+    "RateLimitedError",
+    "RequestLimitExceededError",
+    "ResultMatchError",
+    "RetryPolicy",
+    "SalesforceError",
+    "ServerError",
+    "SfBulkAccessor",
+    "SfBulkError",
+    "TransportError",
+    "delete",
+    "insert",
+    "query",
+    "resume",
+    "set_default_client",
+    "update",
+    "upsert",
+    "use_client",
+]
+
+register_accessors()

@@ -296,7 +296,9 @@ def page_batch_flow(
         following = PageCursor(parallel=False, locator=page.locator) if page.locator else None
         return [page], following
     assert cursor.pages_url is not None
-    params = {"maxRecords": str(max_records)} if max_records is not None else None
+    # A nextRecordsUrl already carries its own query (locator, maxRecords): send it as it is.
+    first_listing = "?" not in cursor.pages_url
+    params = {"maxRecords": str(max_records)} if max_records is not None and first_listing else None
     try:
         listing = yield from api_json(session, ApiCall("GET", cursor.pages_url, params=params))
     except NotFoundError:

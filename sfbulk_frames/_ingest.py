@@ -1,0 +1,348 @@
+"""The high-level ingest pipeline: frame → chunks → one job per chunk → results joined back.
+
+Chunk n+1 is encoded while earlier chunks upload and run; at most ``max_concurrent_jobs``
+chunks are held in memory. A chunk whose upload breaks midway has its job aborted (by the
+client) and is sent again on a new job, so no row is processed twice and none is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from ._config import PollPolicy
+from ._context import resolve_client
+from ._decode import read_result_csv
+from ._encode import Chunk, EncodeOptions, iter_chunks, validate_frame
+from ._exceptions import (
+    JobInterruptedError,
+    JobTimeoutError,
+    ServerError,
+    TransportError,
+)
+from ._frames import backend_of, iter_batches, to_polars
+from ._joinback import MatchOutcome, column_kinds, match_results
+from ._models import COLUMN_DELIMITERS, JobInfo
+from ._progress import ProgressLike, Reporter, make_reporter
+from ._result import BulkResult
+
+if TYPE_CHECKING:
+    from ._client import Client
+    from ._jobs import IngestJob
+
+__all__ = ["IngestSpec", "assemble", "fetch_results", "indexed", "run_ingest"]
+
+logger = logging.getLogger("sfbulk_frames")
+
+UPLOAD_ATTEMPTS = 3
+BATCH_ROWS = 50_000
+
+
+@dataclass(frozen=True)
+class IngestSpec:
+    """Everything a load needs besides the frame and the client."""
+
+    object: str
+    operation: str
+    external_id_field: str | None = None
+    assignment_rule_id: str | None = None
+    encode: EncodeOptions = field(default_factory=EncodeOptions)
+    max_concurrent_jobs: int = 4
+    timeout: float | None = None
+    poll: PollPolicy | None = None
+    delete_jobs: bool = False
+    raise_on_failure: bool = False
+
+    @property
+    def key(self) -> str | None:
+        if self.operation == "upsert":
+            return self.external_id_field
+        if self.operation in ("update", "delete", "hardDelete"):
+            return "Id"
+        return None
+
+
+class _Stop(Exception):
+    """Raised inside a worker's poll callback when the load is being interrupted."""
+
+
+@dataclass
+class _Ledger:
+    """Every job of a load, so that a timeout or Ctrl-C can say exactly what to resume."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    open_jobs: dict[str, IngestJob] = field(default_factory=dict)
+    closed: list[str] = field(default_factory=list)
+    superseded: list[str] = field(default_factory=list)
+
+    def opened(self, job: IngestJob) -> None:
+        with self.lock:
+            self.open_jobs[job.id] = job
+
+    def mark_closed(self, job_id: str) -> None:
+        with self.lock:
+            self.open_jobs.pop(job_id, None)
+            self.closed.append(job_id)
+
+    def mark_superseded(self, job_id: str) -> None:
+        with self.lock:
+            self.open_jobs.pop(job_id, None)
+            self.superseded.append(job_id)
+
+
+@dataclass
+class Parts:
+    successful: list[pl.DataFrame] = field(default_factory=list)
+    failed: list[pl.DataFrame] = field(default_factory=list)
+    unprocessed: list[pl.DataFrame] = field(default_factory=list)
+    unmatched: list[pl.DataFrame] = field(default_factory=list)
+    jobs: list[JobInfo] = field(default_factory=list)
+
+    def add(self, rows: pl.DataFrame, outcome: MatchOutcome, infos: list[JobInfo]) -> None:
+        for target, matched in (
+            (self.successful, outcome.successful),
+            (self.failed, outcome.failed),
+            (self.unprocessed, outcome.unprocessed),
+        ):
+            if matched.height:
+                target.append(rows.join(matched, on="sf__Row", how="inner"))
+        if outcome.unmatched.height:
+            self.unmatched.append(outcome.unmatched)
+        self.jobs.extend(infos)
+
+
+def indexed(rows: pl.DataFrame, start: int) -> pl.DataFrame:
+    return rows.with_row_index("sf__Row", offset=start).with_columns(
+        pl.col("sf__Row").cast(pl.Int64)
+    )
+
+
+def _deadline_left(deadline: float | None) -> float | None:
+    return None if deadline is None else max(0.0, deadline - time.monotonic())
+
+
+def fetch_results(job: IngestJob, info: JobInfo) -> dict[str, pl.DataFrame]:
+    """The three result sets of a finished job as all-text frames."""
+    delimiter = COLUMN_DELIMITERS[info.column_delimiter or "COMMA"]
+    line_ending = info.line_ending or "LF"
+    return {
+        "successful": read_result_csv(
+            job.successful_results(), delimiter=delimiter, line_ending=line_ending
+        ),
+        "failed": read_result_csv(
+            job.failed_results(), delimiter=delimiter, line_ending=line_ending
+        ),
+        "unprocessed": read_result_csv(
+            job.unprocessed_records(), delimiter=delimiter, line_ending=line_ending
+        ),
+    }
+
+
+class _Load:
+    """One run of the pipeline (one call of insert/update/upsert/delete)."""
+
+    def __init__(
+        self, client: Client, spec: IngestSpec, kinds: Mapping[str, str], reporter: Reporter
+    ):
+        self.client = client
+        self.spec = spec
+        self.kinds = kinds
+        self.reporter = reporter
+        self.ledger = _Ledger()
+        self.stop = threading.Event()
+        self.deadline = None if spec.timeout is None else time.monotonic() + spec.timeout
+
+    def _emit(self, kind: Any, **fields: Any) -> None:
+        self.reporter.emit(kind, self.spec.operation, object=self.spec.object, **fields)
+
+    def _create_and_upload(self, chunk: Chunk) -> IngestJob:
+        spec = self.spec
+        for attempt in range(1, UPLOAD_ATTEMPTS + 1):
+            job = self.client.create_ingest_job(
+                spec.object,
+                spec.operation,
+                external_id_field=spec.external_id_field,
+                column_delimiter=spec.encode.column_delimiter,
+                line_ending=spec.encode.line_ending,
+                assignment_rule_id=spec.assignment_rule_id,
+            )
+            self.ledger.opened(job)
+            try:
+                job.upload(chunk.data)
+            except (TransportError, ServerError) as exc:
+                # The client aborted this job; the chunk goes again on a fresh job.
+                self.ledger.mark_superseded(job.id)
+                if attempt == UPLOAD_ATTEMPTS:
+                    raise
+                logger.warning(
+                    "upload of rows %d..%d to job %s failed (%s); sending them on a new job",
+                    chunk.start,
+                    chunk.start + chunk.n_rows - 1,
+                    job.id,
+                    type(exc).__name__,
+                )
+                self._emit("retry_chunk", job_id=job.id, rows=chunk.n_rows, message=str(exc))
+                continue
+            job.close()
+            self.ledger.mark_closed(job.id)
+            self._emit("chunk_uploaded", job_id=job.id, rows=chunk.n_rows, state="UploadComplete")
+            return job
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _on_poll(self, info: JobInfo) -> None:
+        if self.stop.is_set():
+            raise _Stop
+        self._emit(
+            "job_state",
+            job_id=info.id,
+            state=str(info.state),
+            processed=info.number_records_processed,
+            failed=info.number_records_failed,
+        )
+
+    def run_chunk(self, chunk: Chunk) -> tuple[pl.DataFrame, MatchOutcome, list[JobInfo]]:
+        job = self._create_and_upload(chunk)
+        info = job.wait(
+            timeout=_deadline_left(self.deadline), poll=self.spec.poll, on_poll=self._on_poll
+        )
+        self._emit(
+            "job_done",
+            job_id=info.id,
+            state=str(info.state),
+            processed=info.number_records_processed,
+            failed=info.number_records_failed,
+        )
+        results = fetch_results(job, info)
+        outcome = match_results(
+            chunk.cells, start=chunk.start, key=self.spec.key, kinds=self.kinds, **results
+        )
+        if self.spec.delete_jobs:
+            job.delete()
+        return indexed(chunk.rows, chunk.start), outcome, [info]
+
+    def resume_hint(self) -> str:
+        ids = self.ledger.closed
+        return f"call sfbulk_frames.resume(df, {ids!r}) to collect their results"
+
+    def abort_open_jobs(self) -> list[str]:
+        aborted = []
+        with self.ledger.lock:
+            jobs = list(self.ledger.open_jobs.values())
+        for job in jobs:
+            try:
+                job.abort()
+                aborted.append(job.id)
+            except Exception as exc:  # best effort while interrupted
+                logger.warning("could not abort job %s: %s", job.id, exc)
+        return aborted
+
+
+def _drain(futures: list[Future[Any]], parts: Parts) -> None:
+    for fut in futures:
+        rows, outcome, infos = fut.result()
+        parts.add(rows, outcome, infos)
+
+
+def _submit_all(
+    load: _Load, chunks: Iterator[Chunk], pool: ThreadPoolExecutor
+) -> list[Future[Any]]:
+    slots = threading.BoundedSemaphore(load.spec.max_concurrent_jobs)
+    futures: list[Future[Any]] = []
+    for chunk in chunks:
+        while not slots.acquire(timeout=0.05):
+            failed = next((f for f in futures if f.done() and f.exception() is not None), None)
+            if failed is not None:
+                return futures  # stop sending; the error surfaces in _drain
+        fut = pool.submit(load.run_chunk, chunk)
+        fut.add_done_callback(lambda _f: slots.release())
+        futures.append(fut)
+    return futures
+
+
+def run_ingest(
+    df: Any,
+    spec: IngestSpec,
+    *,
+    client: Client | None = None,
+    progress: ProgressLike = "auto",
+    batch_rows: int = BATCH_ROWS,
+) -> BulkResult:
+    """Load ``df`` with one job per chunk and return the joined-back result.
+
+    Raises FrameError before any request when the frame cannot be sent, JobTimeoutError
+    (with job ids) when ``spec.timeout`` passes, JobInterruptedError on Ctrl-C.
+    """
+    frame = to_polars(df)
+    schema = frame.collect_schema()
+    validate_frame(
+        list(schema.names()),
+        dict(schema),
+        operation=spec.operation,
+        external_id_field=spec.external_id_field,
+    )
+    if isinstance(frame, pl.DataFrame) and frame.height == 0:
+        return BulkResult.empty(df, spec.object, spec.operation)
+    client = resolve_client(client)
+    reporter = make_reporter(progress, desc=f"{spec.operation} {spec.object}")
+    total = frame.height if isinstance(frame, pl.DataFrame) else None
+    load = _Load(client, spec, column_kinds(dict(schema)), reporter)
+    reporter.emit("start", spec.operation, object=spec.object, total_rows=total)
+    parts = Parts()
+    pool = ThreadPoolExecutor(max_workers=spec.max_concurrent_jobs, thread_name_prefix="sfbulk")
+    try:
+        futures = _submit_all(load, iter_chunks(iter_batches(frame, batch_rows), spec.encode), pool)
+        _drain(futures, parts)
+    except KeyboardInterrupt:
+        load.stop.set()
+        aborted = load.abort_open_jobs()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise JobInterruptedError(
+            f"interrupted: aborted open jobs {aborted}; uploaded jobs keep running — "
+            + load.resume_hint(),
+            job_ids=load.ledger.closed,
+        ) from None
+    except JobTimeoutError:
+        load.stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise JobTimeoutError(
+            f"{spec.operation} {spec.object}: jobs did not finish within {spec.timeout}s; "
+            f"nothing was aborted — {load.resume_hint()}",
+            job_ids=load.ledger.closed,
+        ) from None
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        reporter.emit("finish", spec.operation, object=spec.object)
+        reporter.close()
+    result = assemble(parts, df, spec.object, spec.operation, list(schema.names()))
+    if spec.raise_on_failure:
+        result.raise_for_failures()
+    return result
+
+
+def assemble(parts: Parts, df: Any, object: str, operation: str, columns: list[str]) -> BulkResult:
+    """The BulkResult of a load (or a resume) from its per-chunk parts."""
+
+    def cat(frames: list[pl.DataFrame]) -> pl.DataFrame | None:
+        return pl.concat(frames, how="diagonal_relaxed").sort("sf__Row") if frames else None
+
+    backend = backend_of(df)
+    meta = {"pandas_source": df} if backend == "pandas" else {}
+    return BulkResult.from_parts(
+        backend=backend,
+        successful=cat(parts.successful),
+        failed=cat(parts.failed),
+        unprocessed=cat(parts.unprocessed),
+        unmatched=cat(parts.unmatched),
+        jobs=parts.jobs,
+        object=object,
+        operation=operation,
+        input_columns=columns,
+        **meta,
+    )

@@ -1,0 +1,218 @@
+"""The high-level query pipeline: SOQL → query job → typed frame (or a parquet/CSV file).
+
+Types come from describe metadata (the FROM object and every parent along dotted paths), not
+from guessing; each result page is parsed into a typed polars frame as it arrives.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import warnings
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import polars as pl
+
+from ._config import PollPolicy
+from ._context import resolve_client
+from ._decode import empty_query_frame, parse_query_page
+from ._exceptions import ConfigurationError, JobFailedError, SalesforceError
+from ._models import COLUMN_DELIMITERS, JobState
+from ._progress import ProgressLike, make_reporter
+
+if TYPE_CHECKING:
+    from ._client import Client
+
+__all__ = ["ColumnTyper", "query"]
+
+logger = logging.getLogger("sfbulk_frames")
+
+
+class ColumnTyper:
+    """Salesforce field types of query columns, resolved through (cached) describe calls."""
+
+    def __init__(self, client: Client, object_name: str) -> None:
+        self.client = client
+        self.object_name = object_name
+        self.unknown: list[str] = []
+
+    def _fields(self, object_name: str) -> list[dict[str, Any]] | None:
+        try:
+            return list(self.client.describe(object_name)["fields"])
+        except SalesforceError as exc:
+            logger.warning("describe %s failed (%s); its columns stay text", object_name, exc)
+            return None
+
+    def field_type(self, path: str) -> str | None:
+        """The describe type of ``path`` (e.g. ``Account.Owner.Name``), or None if unknown."""
+        *relationships, name = path.split(".")
+        obj = self.object_name
+        for rel in relationships:
+            fields = self._fields(obj)
+            ref = next(
+                (
+                    f
+                    for f in fields or ()
+                    if (f.get("relationshipName") or "").lower() == rel.lower()
+                ),
+                None,
+            )
+            if ref is None or not ref.get("referenceTo"):
+                return None
+            obj = ref["referenceTo"][0]
+        fields = self._fields(obj)
+        match = next((f for f in fields or () if f["name"].lower() == name.lower()), None)
+        return None if match is None else str(match["type"])
+
+    def columns(self, headers: Sequence[str]) -> list[tuple[str, str]]:
+        typed = []
+        for header in headers:
+            sf_type = self.field_type(header)
+            if sf_type is None:
+                self.unknown.append(header)
+                sf_type = "string"
+            typed.append((header, sf_type))
+        if self.unknown:
+            warnings.warn(
+                f"no metadata for column(s) {self.unknown} of {self.object_name}; "
+                "they are returned as text",
+                stacklevel=3,
+            )
+        return typed
+
+
+def _header(data: bytes, delimiter: str) -> list[str]:
+    first_line = data.split(b"\n", 1)[0].rstrip(b"\r").decode("utf-8-sig")
+    return next(csv.reader(io.StringIO(first_line), delimiter=delimiter), [])
+
+
+class _Sink:
+    """Where typed pages go: a list (returned as one frame) or a parquet/CSV file."""
+
+    def __init__(self, out: str | Path | None) -> None:
+        self.out = Path(out) if out is not None else None
+        self.frames: list[pl.DataFrame] = []
+        self._writer: Any = None
+        self._csv: Any = None
+
+    def write(self, frame: pl.DataFrame) -> None:
+        if self.out is None:
+            self.frames.append(frame)
+        elif self.out.suffix.lower() == ".parquet":
+            import pyarrow.parquet as pq
+
+            table = frame.to_arrow()
+            if self._writer is None:
+                self._writer = pq.ParquetWriter(self.out, table.schema)
+            self._writer.write_table(table)
+        else:
+            if self._csv is None:
+                self._csv = self.out.open("wb")
+                frame.write_csv(self._csv, include_header=True)
+            else:
+                frame.write_csv(self._csv, include_header=False)
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        if self._csv is not None:
+            self._csv.close()
+
+
+def _to_backend(frame: pl.DataFrame, backend: str) -> Any:
+    if backend == "polars":
+        return frame
+    import pandas as pd
+    import pyarrow as pa
+
+    mapping = {
+        pa.int64(): pd.Int64Dtype(),
+        pa.bool_(): pd.BooleanDtype(),
+        pa.float64(): pd.Float64Dtype(),
+        pa.string(): pd.StringDtype(),
+        pa.large_string(): pd.StringDtype(),
+        pa.string_view(): pd.StringDtype(),
+    }
+    return frame.to_arrow().to_pandas(types_mapper=mapping.get, date_as_object=False)
+
+
+def _typed_pages(
+    pages: Iterable[Any],
+    typer: ColumnTyper,
+    delimiter: str,
+    line_ending: str,
+    reporter: Any,
+    job_id: str,
+) -> Iterable[pl.DataFrame]:
+    columns: list[tuple[str, str]] | None = None
+    for page in pages:
+        if columns is None:
+            columns = typer.columns(_header(page.data, delimiter))
+        frame = parse_query_page(page.data, columns, delimiter=delimiter, line_ending=line_ending)
+        reporter.emit("query_page", "query", job_id=job_id, rows=frame.height)
+        yield frame
+    if columns is None:  # pragma: no cover - the API always answers at least one page
+        return
+
+
+def query(
+    soql: str,
+    *,
+    client: Client | None = None,
+    backend: Literal["polars", "pandas"] = "polars",
+    include_deleted: bool = False,
+    max_records_per_page: int | None = None,
+    parallel: bool = True,
+    out: str | Path | None = None,
+    progress: ProgressLike = "auto",
+    timeout: float | None = None,
+    poll: PollPolicy | None = None,
+    delete_job: bool = True,
+) -> Any:
+    """Run ``soql`` as a Bulk API 2.0 query job and return a typed frame.
+
+    With ``out=`` ("x.parquet" or "x.csv") pages are streamed to that file (memory bounded by a
+    page) and its path is returned. Raises a QueryError subclass for SOQL Salesforce rejects,
+    JobFailedError if the job fails, JobTimeoutError (with the job id) after ``timeout``.
+    """
+    if backend not in ("polars", "pandas"):
+        raise ConfigurationError(f"backend={backend!r}: use 'polars' or 'pandas'")
+    client = resolve_client(client)
+    job = client.create_query_job(soql, include_deleted=include_deleted)
+    info = job.wait(timeout=timeout, poll=poll)
+    if info.state != JobState.JOB_COMPLETE:
+        raise JobFailedError(
+            f"query job {info.id} ended {info.state}: {info.error_message or 'no message'}; "
+            "check the SOQL and the org's limits, then run the query again",
+            job_ids=[info.id],
+        )
+    delimiter = COLUMN_DELIMITERS[info.column_delimiter or "COMMA"]
+    typer = ColumnTyper(client, info.object or "")
+    reporter = make_reporter(progress, desc=f"query {info.object}")
+    reporter.emit(
+        "start",
+        "query",
+        object=info.object,
+        job_id=info.id,
+        total_rows=info.number_records_processed,
+    )
+    sink = _Sink(out)
+    try:
+        pages = job.iter_pages(max_records=max_records_per_page, parallel=parallel)
+        for frame in _typed_pages(
+            pages, typer, delimiter, info.line_ending or "LF", reporter, info.id
+        ):
+            sink.write(frame)
+    finally:
+        sink.close()
+        reporter.emit("finish", "query", object=info.object, job_id=info.id)
+        reporter.close()
+    if delete_job:
+        job.delete()
+    if sink.out is not None:
+        return sink.out
+    frame = pl.concat(sink.frames, how="vertical") if sink.frames else empty_query_frame([])
+    return _to_backend(frame, backend)

@@ -1,0 +1,95 @@
+"""The public surface: curated __all__, client resolution, the server path end to end."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+import sfbulk_frames as sfb
+from sfbulk_frames import testing
+from sfbulk_frames.emulator import Emulator
+
+
+def test_all_is_sorted_and_every_name_exists():
+    assert sfb.__all__ == sorted(sfb.__all__)
+    for name in sfb.__all__:
+        assert hasattr(sfb, name), name
+
+
+def test_fixed_design_names_are_public():
+    for name in (
+        "Client",
+        "AsyncClient",
+        "insert",
+        "update",
+        "upsert",
+        "delete",
+        "query",
+        "resume",
+        "set_default_client",
+        "use_client",
+        "BulkResult",
+        "SfBulkError",
+    ):
+        assert name in sfb.__all__
+
+
+def test_exceptions_form_one_tree():
+    for name in sfb.__all__:
+        obj = getattr(sfb, name)
+        if isinstance(obj, type) and issubclass(obj, BaseException):
+            assert issubclass(obj, sfb.SfBulkError), name
+
+
+def test_client_resolution_order(monkeypatch):
+    for var in (
+        "SF_INSTANCE_URL",
+        "SF_ACCESS_TOKEN",
+        "SF_USERNAME",
+        "SF_PASSWORD",
+        "SF_CLIENT_ID",
+        "SF_CLIENT_SECRET",
+        "SF_PRIVATE_KEY_FILE",
+    ):
+        monkeypatch.delenv(var, raising=False)
+    df = pl.DataFrame({"LastName": ["a"]})
+    with pytest.raises(sfb.ConfigurationError) as err:
+        sfb.insert(df, "Contact", progress=False)
+    assert "SF_INSTANCE_URL" in str(err.value)
+    with Emulator() as emu, testing.fast_polling(), emu.client() as default, emu.client() as scoped:
+        sfb.set_default_client(default)
+        try:
+            assert sfb.insert(df, "Contact", progress=False).ok
+            with sfb.use_client(scoped):
+                assert sfb.insert(df, "Contact", progress=False).ok
+        finally:
+            sfb.set_default_client(None)
+        assert emu.count("Contact") == 2
+
+
+@pytest.mark.server
+def test_upsert_and_query_over_a_real_loopback_server():
+    df = pl.DataFrame(
+        {
+            "ExternalId__c": [f"s{i}" for i in range(50)],
+            "LastName": [f'Name, {i}\n"q"' for i in range(50)],
+        }
+    )
+    with (
+        Emulator(seed=5) as emu,
+        emu.serve(port=0) as server,
+        testing.fast_polling(),
+        server.client() as client,
+    ):
+        res = sfb.upsert(
+            df, "Contact", "ExternalId__c", client=client, max_records=20, progress=False
+        )
+        assert res.ok
+        assert len(res.jobs) == 3
+        back = sfb.query(
+            "SELECT ExternalId__c, LastName FROM Contact",
+            client=client,
+            max_records_per_page=7,
+            progress=False,
+        )
+    assert back.sort("ExternalId__c").equals(df.sort("ExternalId__c"))

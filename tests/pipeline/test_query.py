@@ -1,0 +1,148 @@
+"""sfbulk_frames.query(): typed frames from describe metadata, paging, files."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import polars as pl
+import pytest
+
+import sfbulk_frames as sfb
+
+
+@pytest.fixture
+def seeded(client):
+    sfb.insert(
+        pl.DataFrame(
+            {
+                "Name": ["Acme", "Globex"],
+                "ExternalId__c": ["a1", "a2"],
+                "NumberOfEmployees": [10, None],
+            }
+        ),
+        "Account",
+        progress=False,
+    )
+    contacts = pl.DataFrame(
+        {
+            "LastName": ["Lee", 'Q "uote"', "multi\nline"],
+            "Account.ExternalId__c": ["a1", None, "a2"],
+            "HasOptedOutOfEmail": [True, False, False],
+            "NumberOfChildren__c": [2, None, 0],
+            "Score__c": [912260031.5, None, -0.25],
+            "Birthdate": [dt.date(1990, 1, 31), None, dt.date(2000, 2, 29)],
+            "LastContacted__c": [dt.datetime(2024, 3, 15, 17, 2, 31, tzinfo=dt.UTC), None, None],
+            "PreferredCallTime__c": [dt.time(9, 30), None, None],
+            "Languages__c": [["English", "French"], None, None],
+        }
+    )
+    res = sfb.insert(contacts, "Contact", progress=False)
+    assert res.ok, res.summary()
+    return contacts
+
+
+SOQL = (
+    "SELECT Id, LastName, Account.Name, HasOptedOutOfEmail, NumberOfChildren__c, Score__c, "
+    "Birthdate, LastContacted__c, PreferredCallTime__c, Languages__c FROM Contact ORDER BY LastName"
+)
+
+
+def test_query_types_columns_from_metadata(seeded):
+    df = sfb.query(SOQL, progress=False)
+    assert df.columns == [
+        "Id",
+        "LastName",
+        "Account.Name",
+        "HasOptedOutOfEmail",
+        "NumberOfChildren__c",
+        "Score__c",
+        "Birthdate",
+        "LastContacted__c",
+        "PreferredCallTime__c",
+        "Languages__c",
+    ]
+    assert df.schema["HasOptedOutOfEmail"] == pl.Boolean
+    assert df.schema["NumberOfChildren__c"] == pl.Int64
+    assert df.schema["Score__c"] == pl.Float64
+    assert df.schema["Birthdate"] == pl.Date
+    assert isinstance(df.schema["LastContacted__c"], pl.Datetime)
+    assert df.schema["LastContacted__c"].time_zone == "UTC"
+    assert df.schema["PreferredCallTime__c"] == pl.Time
+    lee = df.filter(pl.col("LastName") == "Lee").row(0, named=True)
+    assert lee["Account.Name"] == "Acme"
+    assert lee["Score__c"] == 912260031.5
+    assert lee["Birthdate"] == dt.date(1990, 1, 31)
+    assert lee["LastContacted__c"] == dt.datetime(2024, 3, 15, 17, 2, 31, tzinfo=dt.UTC)
+    assert lee["PreferredCallTime__c"] == dt.time(9, 30)
+    assert lee["Languages__c"] == "English;French"
+    orphan = df.filter(pl.col("LastName") == 'Q "uote"').row(0, named=True)
+    assert orphan["Account.Name"] is None
+    assert orphan["NumberOfChildren__c"] is None
+
+
+def test_query_to_pandas_uses_nullable_dtypes(seeded):
+    df = sfb.query(SOQL, backend="pandas", progress=False)
+    assert isinstance(df, pd.DataFrame)
+    assert str(df["NumberOfChildren__c"].dtype) == "Int64"
+    assert str(df["HasOptedOutOfEmail"].dtype) == "boolean"
+    assert df["NumberOfChildren__c"].isna().sum() == 1
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_small_pages_keep_every_row_once(client, parallel):
+    n = 257
+    sfb.insert(
+        pl.DataFrame({"LastName": [f"n{i}\nx" for i in range(n)]}), "Contact", progress=False
+    )
+    df = sfb.query(
+        "SELECT LastName FROM Contact", max_records_per_page=10, parallel=parallel, progress=False
+    )
+    assert df.height == n
+    assert sorted(df["LastName"].to_list()) == sorted(f"n{i}\nx" for i in range(n))
+
+
+def test_include_deleted_sees_soft_deleted_rows(client):
+    ids = sfb.insert(pl.DataFrame({"LastName": ["a", "b"]}), "Contact", progress=False).successful[
+        "sf__Id"
+    ]
+    sfb.delete(pl.DataFrame({"Id": [ids[0]]}), "Contact", progress=False)
+    assert sfb.query("SELECT Id FROM Contact", progress=False).height == 1
+    everything = sfb.query(
+        "SELECT Id, IsDeleted FROM Contact", include_deleted=True, progress=False
+    )
+    assert everything.height == 2
+    assert everything.schema["IsDeleted"] == pl.Boolean
+
+
+def test_empty_result_is_a_typed_empty_frame(client):
+    df = sfb.query(
+        "SELECT Id, NumberOfChildren__c FROM Contact WHERE LastName = 'nobody'", progress=False
+    )
+    assert df.height == 0
+    assert df.schema["NumberOfChildren__c"] == pl.Int64
+
+
+def test_out_streams_to_parquet_and_csv(seeded, tmp_path):
+    path = sfb.query(SOQL, out=tmp_path / "c.parquet", max_records_per_page=1, progress=False)
+    back = pl.read_parquet(path)
+    assert back.height == 3
+    assert back.schema["Birthdate"] == pl.Date
+    csv_path = sfb.query(
+        "SELECT LastName FROM Contact",
+        out=tmp_path / "c.csv",
+        max_records_per_page=2,
+        progress=False,
+    )
+    assert sorted(pl.read_csv(csv_path)["LastName"].to_list()) == sorted(
+        seeded["LastName"].to_list()
+    )
+
+
+def test_soql_errors_are_typed(client):
+    with pytest.raises(sfb.InvalidTypeError):
+        sfb.query("SELECT Id FROM Accout", progress=False)
+    with pytest.raises(sfb.InvalidFieldError):
+        sfb.query("SELECT Foo FROM Account", progress=False)
+    with pytest.raises(sfb.MalformedQueryError):
+        sfb.query("SELECT Id FROM Account GROUP BY Name", progress=False)
