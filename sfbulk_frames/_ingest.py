@@ -12,6 +12,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -246,7 +247,14 @@ class _Load:
 
 def _drain(futures: list[Future[Any]], parts: Parts) -> None:
     for fut in futures:
-        rows, outcome, infos = fut.result()
+        # Wait in short slices: a bare result() is not woken by Ctrl-C once polars has
+        # installed its own SIGINT handler, so the interrupt would only arrive at the end.
+        while True:
+            try:
+                rows, outcome, infos = fut.result(timeout=0.2)
+                break
+            except FutureTimeout:
+                continue
         parts.add(rows, outcome, infos)
 
 

@@ -1,0 +1,206 @@
+"""``sfbulk insert|update|upsert|delete OBJECT FILE`` and the shared result writing."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from sfbulk_frames._exceptions import ConfigurationError, JobInterruptedError, JobTimeoutError
+
+from .common import (
+    EXIT_INTERRUPTED,
+    EXIT_TIMEOUT,
+    Printer,
+    add_subcommand,
+)
+from .connect import make_client, reconnect_hint
+from .files import FORMATS, FileFormat, detect_format, result_paths, scan_input, write_frame
+from .summary import load_exit_code, part_frames, print_load_summary
+
+__all__ = ["add_load_commands", "input_arguments", "output_arguments", "write_results"]
+
+_DELIMITERS = ("COMMA", "TAB", "PIPE", "SEMICOLON", "CARET", "BACKQUOTE")
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)[bB]?\s*$")
+
+_EXAMPLES = {
+    "insert": "  sfbulk insert Account accounts.csv --emulator\n"
+              "  sfbulk insert Contact contacts.parquet --output-dir results/ --format csv",
+    "update": "  sfbulk update Contact contacts.csv          # needs an Id column\n"
+              "  sfbulk update Account accounts.ndjson --nulls set_null",
+    "upsert": "  sfbulk upsert Contact contacts.csv --external-id ExternalId__c\n"
+              "  sfbulk upsert Account big.parquet --external-id ExternalId__c --max-bytes 50MB",
+    "delete": "  sfbulk delete Contact ids.csv               # needs an Id column\n"
+              "  sfbulk delete Contact ids.csv --hard",
+}
+_HELP = {
+    "insert": "insert the rows of FILE as new records",
+    "update": "update the records named by the Id column of FILE",
+    "upsert": "insert or update by an external ID field (--external-id)",
+    "delete": "delete the records named by the Id column of FILE",
+}
+
+
+def parse_size(text: str) -> int:
+    """``"10MB"`` -> 10485760, ``"5000"`` -> 5000 (for --max-bytes)."""
+    match = _SIZE.match(text)
+    if match is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size; use e.g. 50000, 512k or 10MB")
+    factor = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}[match.group(2).lower()]
+    return int(float(match.group(1)) * factor)
+
+
+def input_arguments(parser: argparse.ArgumentParser) -> None:
+    """FILE and the options describing how to read it."""
+    parser.add_argument("file", type=Path, metavar="FILE",
+                        help="input file: .csv, .parquet or .ndjson")
+    group = parser.add_argument_group("input")
+    group.add_argument("--input-format", choices=FORMATS,
+                       help="override the format from the suffix")
+    group.add_argument("--separator", default=",", metavar="CHAR",
+                       help="field separator of an input CSV (default ',')")
+    group.add_argument("--infer-types", action="store_true",
+                       help="infer CSV column types (default: every column is sent as written)")
+
+
+def output_arguments(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("results")
+    group.add_argument("--output-dir", type=Path, metavar="DIR",
+                       help="where to write FILE.successful/.failed/.unprocessed (default: next "
+                            "to FILE)")
+    group.add_argument("--format", choices=FORMATS, dest="output_format",
+                       help="format of the result files (default: the input's)")
+    group.add_argument("--fail-on", choices=("failed", "unprocessed", "never"), default="failed",
+                       help="exit 1 when rows failed or were unprocessed (failed, the default), "
+                            "only when rows were unprocessed, or never")
+    group.add_argument("--no-progress", action="store_true", help="no progress bar")
+    group.add_argument("--timeout", type=float, metavar="SECONDS",
+                       help="stop waiting after this long (jobs keep running; exit 4 with the "
+                            "resume command)")
+
+
+def _job_arguments(parser: argparse.ArgumentParser, operation: str) -> None:
+    parser.add_argument("object", metavar="OBJECT", help="sObject API name, e.g. Contact")
+    input_arguments(parser)
+    group = parser.add_argument_group("job")
+    if operation == "upsert":
+        group.add_argument("--external-id", required=True, metavar="FIELD",
+                           help="the External ID field to match on (or Id)")
+    if operation == "delete":
+        group.add_argument("--hard", action="store_true",
+                           help="hard delete: bypass the Recycle Bin")
+    group.add_argument("--nulls", choices=("skip", "set_null"), default="skip",
+                       help="empty cells: leave the field unchanged (skip) or clear it (set_null)")
+    group.add_argument("--delimiter", choices=_DELIMITERS, default="COMMA",
+                       help="column delimiter of the uploaded CSV")
+    group.add_argument("--line-ending", choices=("LF", "CRLF"), default="LF")
+    group.add_argument("--max-bytes", type=parse_size, metavar="SIZE",
+                       help="upload size per job, e.g. 10MB (default: a margin under 100 MB)")
+    group.add_argument("--max-records", type=int, metavar="N", help="rows per job at most")
+    group.add_argument("--concurrency", type=int, default=4, metavar="N",
+                       help="jobs running at the same time (default 4)")
+    group.add_argument("--assignment-rule-id", metavar="ID")
+    group.add_argument("--delete-jobs", action="store_true",
+                       help="delete the jobs in Salesforce once their results are saved")
+    output_arguments(parser)
+
+
+def add_load_commands(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
+    for operation in ("insert", "update", "upsert", "delete"):
+        summary = _HELP[operation]
+        parser = add_subcommand(
+            subparsers, operation, help=summary,
+            description=f"{summary[0].upper()}{summary[1:]} with the Bulk API 2.0. The result "
+            "files (successful, failed, unprocessed) hold your input rows plus sf__Id, "
+            "sf__Created / sf__Error and sf__Row (the row's position in FILE).",
+            examples=_EXAMPLES[operation], parents=parents,
+        )
+        _job_arguments(parser, operation)
+        parser.set_defaults(handler=run_load, operation=operation)
+
+
+def _load_options(args: argparse.Namespace) -> dict[str, Any]:
+    options: dict[str, Any] = {
+        "nulls": args.nulls,
+        "column_delimiter": args.delimiter,
+        "line_ending": args.line_ending,
+        "max_records": args.max_records,
+        "max_concurrent_jobs": args.concurrency,
+        "timeout": args.timeout,
+        "progress": False if args.no_progress else "auto",
+        "delete_jobs": args.delete_jobs,
+    }
+    if args.max_bytes is not None:
+        options["max_bytes"] = args.max_bytes
+    if args.assignment_rule_id:
+        options["assignment_rule_id"] = args.assignment_rule_id
+    return options
+
+
+def open_input(args: argparse.Namespace) -> tuple[pl.LazyFrame, FileFormat]:
+    """Scan FILE as the options say. Raises FrameError for unreadable or non-UTF-8 files."""
+    fmt = detect_format(args.file, args.input_format)
+    return scan_input(args.file, fmt, infer_types=args.infer_types, separator=args.separator), fmt
+
+
+def write_results(args: argparse.Namespace, result: Any, input_format: FileFormat,
+                  printer: Printer, *, title: str, started: float) -> int:
+    """Write the three result files, print the summary and return the exit code."""
+    out_format: FileFormat = args.output_format or input_format
+    paths = result_paths(args.file, out_format, args.output_dir, input_format)
+    frames = part_frames(result)
+    for part, frame in frames.items():
+        write_frame(frame, paths[part], out_format)
+    print_load_summary(printer, title=title, frames=frames, jobs=list(getattr(result, "jobs", [])),
+                       paths=paths, elapsed=time.monotonic() - started)
+    return load_exit_code(frames, args.fail_on)
+
+
+def resume_command(args: argparse.Namespace, job_ids: list[str]) -> str:
+    connection = reconnect_hint(args)
+    parts = ["sfbulk jobs resume", str(args.file), *job_ids]
+    if connection:
+        parts.append(connection)
+    return " ".join(parts)
+
+
+def report_unfinished(args: argparse.Namespace, exc: JobTimeoutError | JobInterruptedError,
+                      printer: Printer) -> int:
+    """Print why the load stopped and how to collect its results; returns the exit code."""
+    interrupted = isinstance(exc, JobInterruptedError)
+    prefix = "interrupted" if interrupted else "timeout"
+    message = str(exc)
+    printer.err(message if message.lower().startswith(prefix) else f"{prefix}: {message}")
+    if exc.job_ids:
+        printer.err("to collect the results of the uploaded jobs later, run:")
+        printer.err("  " + resume_command(args, list(exc.job_ids)))
+    else:
+        printer.err("no job had received its data yet: run the same command again")
+    return EXIT_INTERRUPTED if interrupted else EXIT_TIMEOUT
+
+
+def run_load(args: argparse.Namespace, printer: Printer) -> int:
+    from sfbulk_frames import _api
+
+    if args.concurrency < 1:
+        raise ConfigurationError("--concurrency must be at least 1")
+    started = time.monotonic()
+    frame, fmt = open_input(args)
+    client = make_client(args, printer)
+    options = _load_options(args)
+    try:
+        if args.operation == "upsert":
+            result = _api.upsert(frame, args.object, args.external_id, client=client, **options)
+        elif args.operation == "delete":
+            result = _api.delete(frame, args.object, hard=args.hard, client=client, **options)
+        else:
+            result = getattr(_api, args.operation)(frame, args.object, client=client, **options)
+    except (JobTimeoutError, JobInterruptedError) as exc:
+        return report_unfinished(args, exc, printer)
+    operation = "hard delete" if args.operation == "delete" and args.hard else args.operation
+    return write_results(args, result, fmt, printer, title=f"{operation} {args.object} from "
+                         f"{args.file.name}", started=started)

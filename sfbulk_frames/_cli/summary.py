@@ -1,0 +1,106 @@
+"""The one-screen summary of a load and the result files it wrote."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from .common import Printer, human_int
+
+__all__ = ["error_detail", "load_exit_code", "part_frames", "print_load_summary", "top_errors"]
+
+TOP_ERRORS = 5
+MAX_JOB_IDS = 8
+
+
+def part_frames(result: Any) -> dict[str, pl.DataFrame]:
+    """The three parts of a BulkResult as polars frames (empty frames when absent)."""
+    frames: dict[str, pl.DataFrame] = {}
+    for part in ("successful", "failed", "unprocessed"):
+        frame = getattr(result, part, None)
+        if frame is None:
+            frame = pl.DataFrame()
+        elif not isinstance(frame, pl.DataFrame):
+            frame = pl.from_pandas(frame)
+        frames[part] = frame
+    return frames
+
+
+def top_errors(failed: pl.DataFrame, limit: int = TOP_ERRORS) -> pl.DataFrame:
+    """Error codes of the failed rows, most frequent first, with one example message each.
+
+    Columns: ``code``, ``rows``, ``example``.
+    """
+    if failed.height == 0 or "sf__Error" not in failed.columns:
+        return pl.DataFrame(schema={"code": pl.String, "rows": pl.UInt32, "example": pl.String})
+    errors = failed.select(
+        pl.col("sf__Error").fill_null("").str.extract(r"^([A-Za-z_]+)", 1).fill_null("(other)")
+        .alias("code"),
+        pl.col("sf__Error").fill_null("").alias("message"),
+    )
+    return (
+        errors.group_by("code")
+        .agg(pl.len().alias("rows"), pl.col("message").first().alias("example"))
+        .sort(["rows", "code"], descending=[True, False])
+        .head(limit)
+    )
+
+
+def error_detail(error: str) -> str:
+    """``CODE:message:Field --`` -> ``message:Field`` (the code is shown in its own column)."""
+    detail = error.split(":", 1)[1] if ":" in error else error
+    return detail.removesuffix("--").strip()
+
+
+def _short(text: str, width: int = 70) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def print_load_summary(
+    printer: Printer,
+    *,
+    title: str,
+    frames: Mapping[str, pl.DataFrame],
+    jobs: Sequence[Any],
+    paths: Mapping[str, Path],
+    elapsed: float,
+) -> None:
+    """Counts, top error codes, job ids and where the result files are."""
+    total = sum(frame.height for frame in frames.values())
+    printer.out(f"{title}: {human_int(total)} rows, {len(jobs)} job(s), {elapsed:.1f} s")
+    for part in ("successful", "failed", "unprocessed"):
+        where = paths.get(part)
+        printer.out(f"  {part:<12} {human_int(frames[part].height):>10}   {where or ''}")
+    errors = top_errors(frames["failed"])
+    if errors.height:
+        printer.out("top errors:")
+        for code, rows, example in errors.iter_rows():
+            printer.out(f"  {human_int(rows):>8}  {code:<40} {_short(error_detail(example))}")
+    if jobs:
+        states = Counter(str(getattr(job, "state", "?")) for job in jobs)
+        state_text = ", ".join(f"{n} {state}" for state, n in sorted(states.items()))
+        ids = [str(job.id) for job in jobs]
+        shown = ", ".join(ids[:MAX_JOB_IDS])
+        more = f" … and {len(ids) - MAX_JOB_IDS} more" if len(ids) > MAX_JOB_IDS else ""
+        printer.out(f"jobs ({state_text}): {shown}{more}")
+        for job in jobs:
+            message = getattr(job, "error_message", None)
+            if message:
+                printer.out(f"  job {job.id}: {_short(str(message), 100)}")
+
+
+def load_exit_code(frames: Mapping[str, pl.DataFrame], fail_on: str) -> int:
+    """1 when rows failed (``failed``: failed or unprocessed rows; ``unprocessed``: only
+    unprocessed rows; ``never``), else 0."""
+    failed = frames["failed"].height
+    unprocessed = frames["unprocessed"].height
+    if fail_on == "failed" and (failed or unprocessed):
+        return 1
+    if fail_on == "unprocessed" and unprocessed:
+        return 1
+    return 0
