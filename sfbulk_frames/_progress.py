@@ -92,10 +92,11 @@ class _TqdmSink:
             self._processed[event.job_id] = event.processed
             self._failed[event.job_id] = event.failed or 0
         counts = Counter(self._states.values())
-        postfix = dict(sorted(counts.items()))
+        # strings: tqdm would print large numbers as 2e+05
+        postfix = {state: str(n) for state, n in sorted(counts.items())}
         if self._processed:
-            postfix["processed"] = sum(self._processed.values())
-            postfix["failed"] = sum(self._failed.values())
+            postfix["processed"] = f"{sum(self._processed.values()):,}"
+            postfix["failed"] = f"{sum(self._failed.values()):,}"
         self._bar.set_postfix(postfix, refresh=False)
         if event.kind == "finish":
             self._bar.refresh()
