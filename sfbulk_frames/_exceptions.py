@@ -5,7 +5,7 @@ Every error the library raises on purpose derives from :class:`SfBulkError`::
     SfBulkError
     ├── ConfigurationError          bad options or missing credentials (nothing was sent)
     ├── FrameError(ValueError)      the input frame cannot be sent as it is (nothing was sent)
-    ├── AuthenticationError         a login flow was refused (bad credentials, expired refresh token)
+    ├── AuthenticationError         a login flow was refused (bad credentials, expired token)
     ├── TransportError              the network failed and retries were exhausted or not allowed
     ├── SalesforceError             Salesforce answered with an error body
     │   ├── InvalidSessionError         401 INVALID_SESSION_ID
@@ -23,6 +23,7 @@ Every error the library raises on purpose derives from :class:`SfBulkError`::
         ├── JobFailedError              a job ended Failed/Aborted (only with raise_on_failure)
         ├── JobTimeoutError             waiting exceeded ``timeout=``; the jobs keep running
         ├── ResultMatchError            a result row could not be mapped back to an input row
+        ├── LoadIncompleteError         a load stopped part-way; the jobs already sent keep running
         └── JobInterruptedError(KeyboardInterrupt)  Ctrl-C while waiting; says how to resume
 
 Messages never contain access tokens, passwords, client secrets or keys.
@@ -46,6 +47,7 @@ __all__ = [
     "JobFailedError",
     "JobInterruptedError",
     "JobTimeoutError",
+    "LoadIncompleteError",
     "MalformedQueryError",
     "NotFoundError",
     "QueryError",
@@ -186,6 +188,13 @@ class JobTimeoutError(JobError):
 
 class ResultMatchError(JobError):
     """Result rows could not be mapped back to input rows unambiguously."""
+
+
+class LoadIncompleteError(JobError):
+    """A load stopped part-way on an error (see ``__cause__``). The jobs in ``job_ids`` were
+    already uploaded and keep running: ``sfbulk_frames.resume(df, job_ids)`` collects their
+    results, and the rows no job received come back in ``unprocessed``.
+    """
 
 
 class JobInterruptedError(JobError, KeyboardInterrupt):

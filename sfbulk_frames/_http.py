@@ -24,6 +24,7 @@ from sfbulk_frames._exceptions import (
     RateLimitedError,
     RequestLimitExceededError,
     SalesforceError,
+    ServerError,
     TransportError,
     error_from_response,
 )
@@ -178,6 +179,13 @@ def map_error(
             exc,
             "The org's API request limit is used up (not retried): wait for the rolling "
             "24-hour window to free requests; client.limit_info shows the usage",
+        )
+    if isinstance(exc, ServerError | RateLimitedError) and request.method in ("POST", "PUT"):
+        return _with_hint(
+            exc,
+            "This request was not repeated because repeating it could create a second job or "
+            "send the data twice; look for a job it may have created with client.list_jobs(), "
+            "then run the operation again",
         )
     if isinstance(exc, NotFoundError) and "/jobs/" in request.url.path:
         return _with_hint(

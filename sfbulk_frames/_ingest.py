@@ -25,7 +25,9 @@ from ._encode import Chunk, EncodeOptions, iter_chunks, validate_frame
 from ._exceptions import (
     JobInterruptedError,
     JobTimeoutError,
+    LoadIncompleteError,
     ServerError,
+    SfBulkError,
     TransportError,
 )
 from ._frames import backend_of, iter_batches, to_polars
@@ -324,6 +326,17 @@ def run_ingest(
             f"nothing was aborted — {load.resume_hint()}",
             job_ids=load.ledger.closed,
         ) from None
+    except SfBulkError as exc:
+        load.stop.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+        if not load.ledger.closed:
+            raise  # nothing reached Salesforce: the error says what to fix
+        raise LoadIncompleteError(
+            f"{spec.operation} {spec.object} stopped part-way ({type(exc).__name__}: {exc}); "
+            f"jobs {load.ledger.closed} were already uploaded and keep running — "
+            + load.resume_hint(),
+            job_ids=load.ledger.closed,
+        ) from exc
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         reporter.emit("finish", spec.operation, object=spec.object)
