@@ -15,8 +15,16 @@ from ._context import resolve_client
 from ._encode import DEFAULT_MAX_BYTES, EncodeOptions, encode_batch
 from ._exceptions import ConfigurationError
 from ._frames import to_polars
-from ._ingest import IngestSpec, Parts, assemble, fetch_results, indexed, run_ingest
-from ._joinback import column_kinds, match_results
+from ._ingest import (
+    IngestSpec,
+    Parts,
+    assemble,
+    fetch_results,
+    indexed,
+    join_kinds,
+    run_ingest,
+)
+from ._joinback import match_results
 from ._progress import ProgressLike, make_reporter
 from ._result import BulkResult
 
@@ -165,7 +173,7 @@ def resume(
         cells,
         start=0,
         key=key,
-        kinds=column_kinds(dict(frame.schema)),
+        kinds=join_kinds(client, first.object or "", dict(frame.schema)),
         **{name: pl.concat(parts, how="diagonal_relaxed") for name, parts in texts.items()},
     )
     parts = Parts()

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from ._client import Client
     from ._jobs import IngestJob
 
-__all__ = ["IngestSpec", "assemble", "fetch_results", "indexed", "run_ingest"]
+__all__ = ["IngestSpec", "assemble", "fetch_results", "indexed", "join_kinds", "run_ingest"]
 
 logger = logging.getLogger("sfbulk_frames")
 
@@ -129,6 +129,43 @@ def indexed(rows: pl.DataFrame, start: int) -> pl.DataFrame:
 
 def _deadline_left(deadline: float | None) -> float | None:
     return None if deadline is None else max(0.0, deadline - time.monotonic())
+
+
+_KIND_OF_FIELD_TYPE = {
+    "int": "number",
+    "long": "number",
+    "double": "number",
+    "currency": "number",
+    "percent": "number",
+    "boolean": "boolean",
+    "date": "date",
+    "datetime": "datetime",
+    "time": "time",
+}
+
+
+def join_kinds(
+    client: Client, object_name: str, schema: Mapping[str, pl.DataType]
+) -> dict[str, str]:
+    """How to compare each column's sent and echoed values.
+
+    Typed columns follow their dtype. Text columns (e.g. a CSV read as text) are compared by
+    the Salesforce field's type, because Salesforce echoes ``912260031`` sent to a double field
+    as ``9.12260031E8``; when describe is not available they are compared as text.
+    """
+    kinds = column_kinds(schema)
+    if all(kind != "text" for kind in kinds.values()):
+        return kinds
+    try:
+        fields = {f["name"].lower(): f["type"] for f in client.describe(object_name)["fields"]}
+    except SfBulkError as exc:
+        logger.info("describe %s failed (%s); text columns are matched as text", object_name, exc)
+        return kinds
+    for column, kind in kinds.items():
+        field_kind = _KIND_OF_FIELD_TYPE.get(fields.get(column.lower(), ""))
+        if kind == "text" and field_kind is not None:
+            kinds[column] = field_kind
+    return kinds
 
 
 def fetch_results(job: IngestJob, info: JobInfo) -> dict[str, pl.DataFrame]:
@@ -302,7 +339,7 @@ def run_ingest(
     client = resolve_client(client)
     reporter = make_reporter(progress, desc=f"{spec.operation} {spec.object}")
     total = frame.height if isinstance(frame, pl.DataFrame) else None
-    load = _Load(client, spec, column_kinds(dict(schema)), reporter)
+    load = _Load(client, spec, join_kinds(client, spec.object, dict(schema)), reporter)
     reporter.emit("start", spec.operation, object=spec.object, total_rows=total)
     parts = Parts()
     pool = ThreadPoolExecutor(max_workers=spec.max_concurrent_jobs, thread_name_prefix="sfbulk")

@@ -296,3 +296,22 @@ def test_input_frame_is_never_mutated(client, backend):
     before = to_pl(df).clone()
     sfb.insert(df, "Contact", progress=False)
     assert to_pl(df).equals(before)
+
+
+def test_text_columns_join_back_by_the_fields_type(client, backend):
+    # A CSV read as text: Salesforce echoes 912260031 sent to a double field as 9.12260031E8,
+    # TRUE as true and a datetime with milliseconds; the rows must still map back.
+    df = make_frame(
+        backend,
+        {
+            "LastName": ["a", "b"],
+            "Score__c": ["912260031", "1"],
+            "HasOptedOutOfEmail": ["TRUE", "0"],
+            "LastContacted__c": ["2024-01-01T10:00:00Z", None],
+        },
+    )
+    res = sfb.insert(df, "Contact", progress=False)
+    assert res.ok, res.summary()
+    ok = to_pl(res.successful).sort("sf__Row")
+    assert ok["Score__c"].to_list() == ["912260031", "1"]
+    parts_cover_input(res, 2)
