@@ -133,7 +133,7 @@ def finish_response(req: Request, response: Response, *, usage: str | None) -> R
     response.headers.append(("Vary", "Accept-Encoding"))
     accepts_gzip = "gzip" in req.headers.get("accept-encoding", "").lower()
     if accepts_gzip and response.body and response.status != 204:
-        response.body = gzip.compress(response.body, compresslevel=5)
+        response.body = gzip.compress(response.body, compresslevel=1)  # fast
         response.headers.append(("Content-Encoding", "gzip"))
     return response
 

@@ -22,8 +22,11 @@ from typing import Any
 from .responses import json_response
 from .wire import Response
 
+# Salesforce's REST/Bulk API never answers 429 (its daily limit is 403 REQUEST_LIMIT_EXCEEDED,
+# see ``api_limit``); an injected 429 stands for a throttling proxy or gateway in front of it,
+# so it gets its own code and never reads as the daily limit.
 _CODES = {
-    429: "REQUEST_LIMIT_EXCEEDED",
+    429: "TOO_MANY_REQUESTS",
     500: "UNKNOWN_EXCEPTION",
     502: "SERVER_UNAVAILABLE",
     503: "SERVER_UNAVAILABLE",
@@ -84,7 +87,8 @@ class FaultPlan:
         retry_after: float | None = None,
         method: str | None = None,
     ) -> FaultPlan:
-        """Answer the next ``times`` matching requests with ``status`` and an error body."""
+        """Answer the next ``times`` matching requests with ``status`` and an error body
+        (errorCode ``TOO_MANY_REQUESTS`` for 429, ``SERVER_UNAVAILABLE`` for 502-504)."""
         with self._lock:
             self._routes.append(_RouteFault("http", route, times, method, status, retry_after))
         return self

@@ -5,32 +5,19 @@ required and unique fields, upsert matching, relationship resolution, then one
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import Any
 
-from .csvfmt import quoted_line
 from .ingest_columns import EMPTY, Column, check_column, error_text
+from .ingest_keys import fold_key, fold_keys, present, sql_literal
+from .ingest_lookups import LookupMixin
+from .ingest_results import BatchOutcome, build_outcome
 from .org import Org, now_utc_text, quote_ident
 from .schema import FieldDef, ObjectDef
 
-_SQL_CHUNK = 900
 _AUDIT = ("CreatedDate", "LastModifiedDate", "SystemModstamp")
 
 
-@dataclass
-class BatchOutcome:
-    successful: list[str] = field(default_factory=list)  # quoted result lines
-    failed: list[str] = field(default_factory=list)
-    processed: int = 0
-
-
-def _chunks(items: list[Any]) -> Iterable[list[Any]]:
-    for start in range(0, len(items), _SQL_CHUNK):
-        yield items[start : start + _SQL_CHUNK]
-
-
-class BatchProcessor:
+class BatchProcessor(LookupMixin):
     """Applies one job's rows to the org, batch by batch (see :meth:`process`)."""
 
     def __init__(
@@ -102,7 +89,17 @@ class BatchProcessor:
         else:
             targets = self._existing_targets(sent_ids, errors, "delete")
             updated = self._delete(targets)
-        return self._outcome(rows, errors, created, updated, sent_ids)
+        return build_outcome(
+            self.columns,
+            n,
+            errors,
+            created,
+            updated,
+            sent_ids,
+            delimiter=self.delimiter,
+            line_ending=self.line_ending,
+            rng=self.rng,
+        )
 
     def _check_widths(self, rows: list[list[str]], errors: list[str | None]) -> None:
         width = len(self.columns)
@@ -112,125 +109,6 @@ class BatchProcessor:
                     "INVALID_FIELD", f"Row has {len(r)} columns but the header has {width}", ""
                 )
                 rows[i] = (r + [""] * width)[:width]
-
-    # -- lookups -----------------------------------------------------------------------------
-    def _lookup(
-        self, obj: ObjectDef, key: str, values: Iterable[str], include_deleted: bool = False
-    ) -> dict[str, list[tuple[str, int]]]:
-        found: dict[str, list[tuple[str, int]]] = {}
-        wanted = list(set(values))
-        deleted_clause = "" if include_deleted else " AND IsDeleted = 0"
-        sql = (
-            f"SELECT {quote_ident(key)}, Id, IsDeleted FROM {quote_ident(obj.name)} "
-            f"WHERE {quote_ident(key)} IN ({{}}){deleted_clause}"
-        )
-        for part in _chunks(wanted):
-            marks = ",".join("?" * len(part))
-            for k, rid, deleted in self.org.conn.execute(sql.format(marks), part):
-                found.setdefault(k, []).append((rid, deleted))
-        return found
-
-    def _resolve_relationships(self, errors: list[str | None]) -> None:
-        for col in self.columns:
-            if col.kind != "relationship" or col.target is None or col.target_field is None:
-                continue
-            keys = [v for v in col.stored if v is not EMPTY and v is not None]
-            if not keys:
-                continue
-            key_name = col.target_field.name
-            found = self._lookup(col.target, key_name, keys)
-            for i, v in enumerate(col.stored):
-                if v is EMPTY or v is None:
-                    continue
-                matches = found.get(v, [])
-                if len(matches) == 1:
-                    col.stored[i] = matches[0][0]
-                elif errors[i] is None:
-                    errors[i] = (
-                        error_text(
-                            "INVALID_FIELD",
-                            f"Foreign key external ID: {v} not found for field {key_name} "
-                            f"in entity {col.target.name}",
-                            "",
-                        )
-                        if not matches
-                        else error_text(
-                            "DUPLICATE_EXTERNAL_ID",
-                            f"Foreign key external ID: {v} matched more than one record",
-                            "",
-                        )
-                    )
-
-    def _check_parents_exist(self, errors: list[str | None]) -> None:
-        for col in self.columns:
-            fdef = col.fdef
-            if col.kind != "field" or fdef is None or fdef.type != "reference":
-                continue
-            prefixes = {}
-            for name in fdef.reference_to:
-                parent = self.org.schema.get(name)
-                if parent is not None:
-                    prefixes[parent.key_prefix] = parent
-            by_parent: dict[str, list[int]] = {}
-            for i, v in enumerate(col.stored):
-                if v is EMPTY or v is None or errors[i] is not None:
-                    continue
-                if v[:3] not in prefixes:
-                    errors[i] = error_text(
-                        "FIELD_INTEGRITY_EXCEPTION",
-                        f"{fdef.label}: id value of incorrect type: {v}",
-                        fdef.name,
-                    )
-                else:
-                    by_parent.setdefault(v[:3], []).append(i)
-            for prefix, rows in by_parent.items():
-                found = self._lookup(prefixes[prefix], "Id", [col.stored[i] for i in rows])
-                for i in rows:
-                    if col.stored[i] not in found:
-                        errors[i] = error_text(
-                            "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", fdef.name
-                        )
-
-    def _existing_targets(
-        self, sent: list[Any], errors: list[str | None], verb: str, only: set[int] | None = None
-    ) -> dict[int, str]:
-        """Rows whose Id names a live record of this object (others get their row error)."""
-        candidates: dict[int, str] = {}
-        seen: set[str] = set()
-        for i, v in enumerate(sent):
-            if errors[i] is not None or (only is not None and i not in only):
-                continue
-            if v is EMPTY:
-                errors[i] = error_text(
-                    "MISSING_ARGUMENT",
-                    f"Id not specified in an {verb} call"
-                    if verb == "update"
-                    else f"Id not specified in a {verb} call",
-                    "",
-                )
-            elif v[:3] != self.obj.key_prefix:
-                errors[i] = error_text(
-                    "MALFORMED_ID", f"{self.obj.name} ID: id value of incorrect type: {v}", "Id"
-                )
-            elif v in seen:
-                errors[i] = error_text("DUPLICATE_VALUE", f"Duplicate id in list: {v}", "")
-            else:
-                seen.add(v)
-                candidates[i] = v
-        found = self._lookup(self.obj, "Id", candidates.values(), include_deleted=True)
-        allow_deleted = self.operation == "hardDelete"
-        targets = {}
-        for i, rid in candidates.items():
-            match = found.get(rid)
-            if not match:
-                errors[i] = error_text(
-                    "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", ""
-                )
-            elif match[0][1] and not allow_deleted:
-                errors[i] = error_text("ENTITY_IS_DELETED", "entity is deleted", "")
-            else:
-                targets[i] = rid
-        return targets
 
     # -- writes ------------------------------------------------------------------------------
     def _insert(self, rows: list[int], errors: list[str | None]) -> dict[int, str]:
@@ -242,20 +120,36 @@ class BatchProcessor:
         if not rows:
             return {}
         names, columns = self._insert_columns(rows, new_ids)
+        # a value shared by every row (audit stamps, owner, defaults) is written as an SQL
+        # literal: binding it once per row is a large share of the cost of an INSERT
+        shared = [
+            c[0] is c[-1] and c.count(c[0]) == len(c) and sql_literal(c[0]) is not None
+            for c in columns
+        ]
+        shared[0] = False  # the Ids
+        values_sql = ", ".join(
+            str(sql_literal(c[0])) if same else "?" for c, same in zip(columns, shared, strict=True)
+        )
         sql = (
             f"INSERT INTO {self.table} ({', '.join(map(quote_ident, names))}) "
-            f"VALUES ({', '.join('?' * len(names))})"
+            f"VALUES ({values_sql})"
         )
-        self.org.conn.executemany(sql, zip(*columns, strict=True))
-        return {i: new_ids[i] for i in rows}
+        bound = [c for c, same in zip(columns, shared, strict=True) if not same]
+        self.org.conn.executemany(sql, zip(*bound, strict=True))
+        return dict(zip(rows, map(new_ids.__getitem__, rows), strict=True))
+
+    def _select(self, values: list[Any], rows: list[int]) -> list[Any]:
+        """``values`` at ``rows`` (the list itself when ``rows`` is every row of the batch)."""
+        return values if len(rows) == len(values) else [values[i] for i in rows]
 
     def _insert_columns(
         self, rows: list[int], new_ids: dict[int, str]
     ) -> tuple[list[str], list[list[Any]]]:
+        """Column names and value lists of the INSERT; ``columns[0]`` holds the new Ids."""
         count = len(rows)
         names = ["Id", "IsDeleted", *_AUDIT, "CreatedById"]
         columns: list[list[Any]] = [
-            [new_ids[i] for i in rows],
+            list(new_ids.values()) if len(new_ids) == count else [new_ids[i] for i in rows],
             [0] * count,
             *([[self.now] * count] * len(_AUDIT)),
             [self.org.user_id] * count,
@@ -265,11 +159,12 @@ class BatchProcessor:
             [c for n, c in zip(names, columns, strict=True) if self.obj.field(n)],
         )
         for name, col in self.written.items():
-            default = self._default(col.fdef)
+            values = self._select(col.stored, rows)
+            if not (col.complete or present(values)):
+                default = self._default(col.fdef)
+                values = [default if v is EMPTY or v is None else v for v in values]
             names.append(name)
-            columns.append(
-                [default if (v := col.stored[i]) is EMPTY or v is None else v for i in rows]
-            )
+            columns.append(values)
         for fdef in self.obj:
             if fdef.name not in self.written and fdef.name not in names and fdef.createable:
                 default = self._default(fdef)
@@ -283,11 +178,20 @@ class BatchProcessor:
             and "FirstName" in self.written
             and "LastName" in self.written
         ):
-            first, last = self.written["FirstName"].stored, self.written["LastName"].stored
+            first = self._select(self.written["FirstName"].stored, rows)
+            last = self._select(self.written["LastName"].stored, rows)
             names.append("Name")
-            columns.append(
-                [" ".join(p for p in (first[i], last[i]) if p not in (EMPTY, None)) for i in rows]
-            )
+            if (self.written["FirstName"].complete or present(first)) and (
+                self.written["LastName"].complete or present(last)
+            ):
+                columns.append(list(map(" ".join, zip(first, last, strict=True))))
+            else:
+                columns.append(
+                    [
+                        " ".join(p for p in pair if p is not EMPTY and p is not None)
+                        for pair in zip(first, last, strict=True)
+                    ]
+                )
         return names, columns
 
     def _default(self, fdef: FieldDef | None) -> Any:
@@ -304,6 +208,8 @@ class BatchProcessor:
             if not fdef.required_on_create:
                 continue
             col = self.written.get(fdef.name)
+            if col is not None and (col.complete or present(self._select(col.stored, rows))):
+                continue
             message = error_text(
                 "REQUIRED_FIELD_MISSING", f"Required fields are missing: [{fdef.name}]", fdef.name
             )
@@ -317,18 +223,27 @@ class BatchProcessor:
     def _check_unique(
         self, rows: list[int], ids: dict[int, str], errors: list[str | None]
     ) -> list[int]:
+        """Rows whose unique-field values clash with another record or an earlier row of the
+        batch get ``DUPLICATE_VALUE`` (text values compare case-insensitively)."""
         for name, col in self.written.items():
             if col.fdef is None or not col.fdef.unique:
                 continue
-            owner: dict[str, str] = {}
-            values = [col.stored[i] for i in rows if col.stored[i] not in (EMPTY, None)]
-            for key, matches in self._lookup(self.obj, name, values).items():
-                owner[key] = matches[0][0]
+            selected = self._select(col.stored, rows)
+            values = (
+                selected
+                if col.complete or present(selected)
+                else [v for v in selected if v is not EMPTY and v is not None]
+            )
+            existing = self._lookup(self.obj, name, values)
+            keys = fold_keys(values) if existing.folded else values
+            if not existing and len(set(keys)) == len(keys):
+                continue  # no clash with the org, none inside the batch
+            owner = {key: matches[0][0] for key, matches in existing.items()}
             for i in rows:
                 v = col.stored[i]
                 if errors[i] is not None or v is EMPTY or v is None:
                     continue
-                holder = owner.setdefault(v, ids[i])
+                holder = owner.setdefault(fold_key(v) if existing.folded else v, ids[i])
                 if holder != ids[i]:
                     errors[i] = error_text(
                         "DUPLICATE_VALUE",
@@ -396,7 +311,7 @@ class BatchProcessor:
                     to_insert.append(i)
                 else:
                     errors[i] = error_text("MISSING_ARGUMENT", f"{ext} not specified", "")
-            elif k in self.duplicate_keys:
+            elif fold_key(k) in self.duplicate_keys:
                 errors[i] = error_text(
                     "DUPLICATE_EXTERNAL_ID", f"Duplicate external id specified: {k}", ext
                 )
@@ -410,7 +325,7 @@ class BatchProcessor:
             )
             targets = {}
             for i, k in lookups.items():
-                matches = found.get(k, [])
+                matches = found.of(k)
                 if len(matches) > 1:
                     errors[i] = error_text(
                         "DUPLICATE_EXTERNAL_ID",
@@ -437,44 +352,3 @@ class BatchProcessor:
                 [(self.now, r) for r in targets.values()],
             )
         return dict(targets)
-
-    # -- results -----------------------------------------------------------------------------
-    def _outcome(
-        self,
-        rows: list[list[str]],
-        errors: list[str | None],
-        created: dict[int, str],
-        updated: dict[int, str],
-        sent_ids: list[Any],
-    ) -> BatchOutcome:
-        d, le = self.delimiter, self.line_ending
-        joiner = '"' + d + '"'
-        escaped = [
-            [v.replace('"', '""') for v in c.echo] if any('"' in v for v in c.echo) else c.echo
-            for c in self.columns
-        ]
-        bodies = (
-            [joiner.join(echo) + '"' + le for echo in zip(*escaped, strict=True)] if rows else []
-        )
-        out = BatchOutcome(processed=len(rows))
-        success_head = {
-            **{i: f'"{rid}{joiner}true{joiner}' for i, rid in created.items()},
-            **{i: f'"{rid}{joiner}false{joiner}' for i, rid in updated.items()},
-        }
-        out.successful = [
-            success_head[i] + bodies[i] for i in range(len(bodies)) if i in success_head
-        ]
-        for i, body in enumerate(bodies):
-            if i in success_head:
-                continue
-            sent = sent_ids[i]
-            error = errors[i] or error_text("UNKNOWN_EXCEPTION", "row was not processed", "")
-            out.failed.append(
-                quoted_line(("" if sent is EMPTY or sent is None else sent, error), d, "")
-                + d
-                + '"'
-                + body
-            )
-        self.rng.shuffle(out.successful)
-        self.rng.shuffle(out.failed)
-        return out

@@ -12,7 +12,7 @@ from typing import Any
 
 from .ids import normalize_id
 from .schema import FieldDef, ObjectDef, Schema
-from .values import XSD_TYPES, echo_value, is_valid_email, parser_for
+from .values import XSD_TYPES, invalid_emails, parse_column, parser_for
 
 NULL_TOKEN = "#N/A"
 
@@ -41,6 +41,7 @@ class Column:
     target_field: FieldDef | None = None  # the external-id / idLookup key on the target
     stored: list[Any] = field(default_factory=list)
     echo: list[str] = field(default_factory=list)
+    complete: bool = False  # no EMPTY / None in ``stored`` (this batch)
 
 
 def plan_columns(schema: Schema, obj: ObjectDef, operation: str, header: list[str]) -> list[Column]:
@@ -109,10 +110,15 @@ def check_column(col: Column, values: list[str], errors: list[str | None], opera
     """Fill ``col.stored`` / ``col.echo`` for one batch and record the first error per row."""
     fdef = col.fdef
     col.echo = list(values)
+    col.complete = False
     if col.kind == "ignored" or fdef is None:
         col.stored = [EMPTY] * len(values)
         return
-    col.stored = [EMPTY if v == "" else None if v == NULL_TOKEN else v for v in values]
+    if "" in values or NULL_TOKEN in values:
+        col.stored = [EMPTY if v == "" else None if v == NULL_TOKEN else v for v in values]
+    else:
+        col.stored = list(values)
+        col.complete = True
     if col.kind == "id":
         _check_ids(col, errors)
         return
@@ -137,9 +143,8 @@ def check_column(col: Column, values: list[str], errors: list[str | None], opera
     if fdef.type == "reference":
         _check_reference_ids(col, errors)
         return
-    parser = parser_for(fdef)
-    if parser is not None:
-        _parse_typed(col, errors, parser)
+    if parser_for(fdef) is not None:
+        _parse_typed(col, errors)
         return
     _check_text(col, errors)
 
@@ -181,28 +186,52 @@ def _check_reference_ids(col: Column, errors: list[str | None]) -> None:
             stored[i] = norm
 
 
-def _parse_typed(col: Column, errors: list[str | None], parser: Callable[[str], Any]) -> None:
+def _present_positions(stored: list[Any]) -> list[int] | None:
+    """Positions of real values (not EMPTY / ``#N/A``); ``None`` when every value is real."""
+    if None not in stored and EMPTY not in stored:
+        return None
+    return [i for i, v in enumerate(stored) if v is not EMPTY and v is not None]
+
+
+def _parse_typed(col: Column, errors: list[str | None]) -> None:
+    """Parse a typed column in one vectorised pass (see :func:`.values.parse_column`)."""
     assert col.fdef is not None
     ftype = col.fdef.type
     xsd = XSD_TYPES[ftype]
     stored, echo = col.stored, col.echo
-    text_echo = ftype in ("date", "datetime", "time")
-    for i, v in enumerate(stored):
-        if v is EMPTY or v is None:
-            continue
-        try:
-            parsed = parser(v)
-        except ValueError:
-            if errors[i] is None:
-                errors[i] = error_text(
-                    "INVALID_FIELD",
-                    f"Failed to deserialize field at col {col.index + 1}. Due to, '{v}' is not a "
-                    f"valid value for the type xsd:{xsd}",
-                    col.fdef.name,
-                )
-            continue
-        stored[i] = parsed
-        echo[i] = parsed if text_echo else echo_value(ftype, parsed)
+    positions = _present_positions(stored)
+    values = stored if positions is None else [stored[i] for i in positions]
+    if not values:
+        return
+    parsed = parse_column(ftype, values)
+    if positions is None:
+        col.stored, col.echo = parsed.stored, parsed.echo
+    else:
+        for i, value, text in zip(positions, parsed.stored, parsed.echo, strict=True):
+            stored[i], echo[i] = value, text
+    for k in parsed.bad:
+        i = k if positions is None else positions[k]
+        if errors[i] is None:
+            errors[i] = error_text(
+                "INVALID_FIELD",
+                f"Failed to deserialize field at col {col.index + 1}. Due to, '{values[k]}' is "
+                f"not a valid value for the type xsd:{xsd}",
+                col.fdef.name,
+            )
+
+
+def _flag_positions(
+    col: Column,
+    errors: list[str | None],
+    bad: list[int],
+    positions: list[int] | None,
+    make: Callable[[str], str],
+) -> None:
+    stored = col.stored
+    for k in bad:
+        i = k if positions is None else positions[k]
+        if errors[i] is None:
+            errors[i] = make(stored[i])
 
 
 def _check_text(col: Column, errors: list[str | None]) -> None:
@@ -220,39 +249,35 @@ def _check_text(col: Column, errors: list[str | None]) -> None:
                     fdef.name,
                 )
     if fdef.type == "email":
-        _flag(
+        positions = _present_positions(stored)
+        values = stored if positions is None else [stored[i] for i in positions]
+        _flag_positions(
             col,
             errors,
-            lambda v: (
-                ""
-                if is_valid_email(v)
-                else error_text(
-                    "INVALID_EMAIL_ADDRESS", f"{label}: invalid email address: {v}", fdef.name
-                )
+            invalid_emails(values) if values else [],
+            positions,
+            lambda v: error_text(
+                "INVALID_EMAIL_ADDRESS", f"{label}: invalid email address: {v}", fdef.name
             ),
         )
-        _drop_blank_errors(errors)
     elif fdef.restricted_picklist and fdef.type in ("picklist", "multipicklist"):
         allowed = set(fdef.picklist_values)
         multi = fdef.type == "multipicklist"
-
-        def check(v: str) -> str:
-            ok = all(p in allowed for p in v.split(";")) if multi else v in allowed
-            return (
-                ""
-                if ok
-                else error_text(
-                    "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
-                    f"{label}: bad value for restricted picklist field: {v}",
-                    fdef.name,
-                )
-            )
-
-        _flag(col, errors, check)
-        _drop_blank_errors(errors)
-
-
-def _drop_blank_errors(errors: list[str | None]) -> None:
-    for i, e in enumerate(errors):
-        if e == "":
-            errors[i] = None
+        positions = _present_positions(stored)
+        values = stored if positions is None else [stored[i] for i in positions]
+        bad = [
+            k
+            for k, v in enumerate(values)
+            if not (all(p in allowed for p in v.split(";")) if multi else v in allowed)
+        ]
+        _flag_positions(
+            col,
+            errors,
+            bad,
+            positions,
+            lambda v: error_text(
+                "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                f"{label}: bad value for restricted picklist field: {v}",
+                fdef.name,
+            ),
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -261,12 +261,35 @@ class JobStore:
         row = self.conn.execute("SELECT data FROM __job_data WHERE id = ?", (job.id,)).fetchone()
         return bytes(row[0]) if row else None
 
-    def append_result(self, job: Job, kind: str, text: str) -> None:
+    def data_size(self, job: Job) -> int | None:
+        """Size in bytes of the job's upload, ``None`` when there is none."""
+        row = self.conn.execute(
+            "SELECT length(data) FROM __job_data WHERE id = ?", (job.id,)
+        ).fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
+    def data_reader(self, job: Job) -> Callable[[int, int], bytes]:
+        """``read(offset, size)`` over the stored upload, without loading it whole (incremental
+        BLOB I/O); it reads ``b""`` once the upload is gone (job deleted) or at its end."""
+
+        def read(offset: int, size: int) -> bytes:
+            row = self.conn.execute(
+                "SELECT rowid FROM __job_data WHERE id = ?", (job.id,)
+            ).fetchone()
+            if row is None:
+                return b""
+            with self.conn.blobopen("__job_data", "data", row[0], readonly=True) as blob:
+                blob.seek(min(offset, len(blob)))
+                return blob.read(size)
+
+        return read
+
+    def append_result(self, job: Job, kind: str, text: str | bytes) -> None:
         if text:
             self.conn.execute(
                 "INSERT INTO __job_results VALUES (?, ?, (SELECT COUNT(*) FROM __job_results "
                 "WHERE id = ? AND kind = ?), ?)",
-                (job.id, kind, job.id, kind, text.encode()),
+                (job.id, kind, job.id, kind, text.encode() if isinstance(text, str) else text),
             )
 
     def results(self, job: Job, kind: str) -> Iterator[bytes]:

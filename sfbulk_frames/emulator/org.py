@@ -12,12 +12,17 @@ from typing import Any
 
 from .builtin import DEFAULT_USER_FIELDS, DEFAULT_USERNAME
 from .ids import ORG_PREFIX, USER_PREFIX, IdGenerator
-from .schema import ObjectDef, Schema, storage_class
+from .schema import FieldDef, ObjectDef, Schema, storage_class
 
 
 def now_utc_text() -> str:
     """Current time in the storage format ``YYYY-MM-DDTHH:MM:SS.sssZ``."""
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def case_insensitive_key(fdef: FieldDef) -> bool:
+    """Whether lookups by this key field ignore (ASCII) case: text fields, not Ids."""
+    return fdef.type not in ("id", "reference") and storage_class(fdef.type) == "TEXT"
 
 
 def quote_ident(name: str) -> str:
@@ -74,10 +79,21 @@ class Org:
                 )
         for f in obj:
             if (f.unique or f.external_id or f.id_lookup) and f.name != "Id":
-                index = quote_ident(f"ix_{obj.name}_{f.name}")
-                self.conn.execute(
-                    f"CREATE INDEX IF NOT EXISTS {index} ON {table} ({quote_ident(f.name)})"
-                )
+                self._create_key_index(obj, f)
+
+    def _create_key_index(self, obj: ObjectDef, fdef: FieldDef) -> None:
+        """Index of a unique / external ID / idLookup field. Text keys match case-insensitively
+        (as Salesforce's default external IDs do), so their index is ``COLLATE NOCASE``."""
+        table, column = quote_ident(obj.name), quote_ident(fdef.name)
+        binary = quote_ident(f"ix_{obj.name}_{fdef.name}")
+        if case_insensitive_key(fdef):
+            self.conn.execute(f"DROP INDEX IF EXISTS {binary}")  # made by older versions
+            nocase = quote_ident(f"ix_{obj.name}_{fdef.name}_ci")
+            self.conn.execute(
+                f"CREATE INDEX IF NOT EXISTS {nocase} ON {table} ({column} COLLATE NOCASE)"
+            )
+        else:
+            self.conn.execute(f"CREATE INDEX IF NOT EXISTS {binary} ON {table} ({column})")
 
     def _ensure_identity(self) -> tuple[str, str]:
         row = self.conn.execute("SELECT value FROM __meta WHERE key='identity'").fetchone()

@@ -4,6 +4,7 @@ processing modes (``instant``, ``background``, ``polls:N``)."""
 from __future__ import annotations
 
 import csv
+import itertools
 import queue
 import random
 import threading
@@ -11,18 +12,11 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .csvfmt import (
-    DELIMITERS,
-    LINE_ENDINGS,
-    decode_upload,
-    header_line_problem,
-    plain_lines,
-    quoted_line,
-    read_rows,
-)
+from .csvfmt import DELIMITERS, LINE_ENDINGS, header_line_problem, plain_lines, quoted_line
 from .faults import FaultPlan
 from .ingest import BatchProcessor
 from .ingest_columns import HeaderError, plan_columns
+from .ingest_reader import ReadChunk, UploadReader, UploadScan
 from .jobs import Job, JobStore
 from .org import Org
 
@@ -53,28 +47,35 @@ class IngestRun:
         self.fail_after = faults.fail_after_rows
 
     def start(self) -> bool:
-        """Validate the upload; on a job-level problem mark the job Failed and return False."""
-        data = self.store.data(self.job)
-        if data is None:
+        """Validate the upload; on a job-level problem mark the job Failed and return False.
+
+        The upload is streamed from storage: one cheap byte scan, a full CSV pass only when the
+        data has quotes (to find unparseable CSV before any row is written, as Salesforce does)
+        or duplicate upsert keys must be found, then the rows batch by batch in :meth:`step`.
+        """
+        size = self.store.data_size(self.job)
+        if size is None:
             return self._fail("InvalidBatch : No content found for job", None)
-        text = decode_upload(data)
-        mangled = header_line_problem(text, self.job.line_ending)
+        read = self.store.data_reader(self.job)
+        scan = UploadScan(read, size)
+        reader = UploadReader(read, self.delimiter, quote_free=not scan.has_quotes)
+        mangled = header_line_problem(reader.head_text(), self.job.line_ending)
         if mangled is not None:
-            return self._fail(f"InvalidBatch : Field name not found : {mangled}", text)
+            return self._fail(f"InvalidBatch : Field name not found : {mangled}", read)
         try:
-            rows = read_rows(text, self.delimiter)
+            rows = reader.rows()
             header = next(rows, None)
             if not header:
-                return self._fail("InvalidBatch : No content found for job", text)
+                return self._fail("InvalidBatch : No content found for job", read)
             self.job.header = header
             obj = self.org.schema.get(self.job.object)
             assert obj is not None
             columns = plan_columns(self.org.schema, obj, self.job.operation, header)
-            duplicates = self._count_rows(rows, header)
+            duplicates = self._count_rows(rows, header, scan)
         except HeaderError as exc:
-            return self._fail(str(exc), text)
+            return self._fail(str(exc), read)
         except csv.Error as exc:
-            return self._fail(f"InvalidBatch : Failed to parse CSV. {_csv_reason(exc)}", text)
+            return self._fail(f"InvalidBatch : Failed to parse CSV. {_csv_reason(exc)}", read)
         self.processor = BatchProcessor(
             self.org,
             obj,
@@ -89,14 +90,19 @@ class IngestRun:
         )
         if self.faults.lock_share:
             self.faults.record("lock_rows", job=self.job.id, share=self.faults.lock_share)
-        self._rows = read_rows(text, self.delimiter)
+        self._rows = reader.rows()
         next(self._rows)
         return True
 
-    def _count_rows(self, rows: Iterator[list[str]], header: list[str]) -> frozenset[str]:
+    def _count_rows(
+        self, rows: Iterator[list[str]], header: list[str], scan: UploadScan
+    ) -> frozenset[str]:
         key = (self.job.external_id_field or "").lower()
         if self.job.operation != "upsert" or key == "id":
-            self.total_rows = sum(1 for _ in rows)
+            if scan.has_quotes:
+                self.total_rows = sum(1 for _ in rows)
+            else:  # one row per line, and no CSV error is possible without quotes
+                self.total_rows = max(0, scan.lines - 1)
             return frozenset()
         index = next((i for i, h in enumerate(header) if h.lower() == key), None)
         seen: set[str] = set()
@@ -105,17 +111,20 @@ class IngestRun:
         for row in rows:
             count += 1
             if index is not None and index < len(row) and (value := row[index]):
-                if value in seen:
-                    duplicates.add(value)
-                seen.add(value)
+                folded = value.lower()  # external IDs match case-insensitively
+                if folded in seen:
+                    duplicates.add(folded)
+                seen.add(folded)
         self.total_rows = count
         return frozenset(duplicates)
 
-    def _fail(self, message: str, text: str | None) -> bool:
+    def _fail(self, message: str, read: ReadChunk | None) -> bool:
         self.job.error_message = message
         self.job.set_state("Failed")
-        if text is not None:
-            self.store.append_result(self.job, "unprocessed_raw", text)
+        if read is not None:  # the whole upload is unprocessed: keep it, as decoded text
+            reader = UploadReader(read, self.delimiter, quote_free=False)
+            for text in reader.texts():
+                self.store.append_result(self.job, "unprocessed_raw", text)
         return False
 
     def step(self) -> bool:
@@ -135,15 +144,15 @@ class IngestRun:
         conn.execute("BEGIN")
         try:
             outcome = self.processor.process(batch)
-            self.store.append_result(self.job, "successful", "".join(outcome.successful))
-            self.store.append_result(self.job, "failed", "".join(outcome.failed))
+            self.store.append_result(self.job, "successful", outcome.successful)
+            self.store.append_result(self.job, "failed", outcome.failed)
         except BaseException:
             conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
         elapsed = int((time.perf_counter() - began) * 1000)
         self.job.processed += outcome.processed
-        self.job.failed += len(outcome.failed)
+        self.job.failed += outcome.failed_count
         self.job.total_ms += elapsed + 1
         self.job.api_ms += elapsed
         self.job.system_modstamp = self.job.system_modstamp
@@ -153,11 +162,7 @@ class IngestRun:
     def _take(self, limit: int) -> list[list[str]]:
         batch = self._pending[:limit]
         self._pending = self._pending[limit:]
-        for row in self._rows:
-            if len(batch) >= limit:
-                self._pending.append(row)
-                break
-            batch.append(row)
+        batch += itertools.islice(self._rows, limit - len(batch))
         return batch
 
     def _peek(self) -> bool:
@@ -169,11 +174,12 @@ class IngestRun:
 
     def stop(self, state: str, message: str | None = None) -> None:
         """End the job in ``state``; rows never attempted go to unprocessedrecords."""
-        rest = self._pending + list(self._rows)
+        rest = itertools.chain(self._pending, self._rows)
         self._pending = []
-        self.store.append_result(
-            self.job, "unprocessed", plain_lines(rest, self.delimiter, self.line_ending)
-        )
+        while batch := list(itertools.islice(rest, BATCH_SIZE)):
+            self.store.append_result(
+                self.job, "unprocessed", plain_lines(batch, self.delimiter, self.line_ending)
+            )
         if message:
             self.job.error_message = message
         self.job.set_state(state)

@@ -4,7 +4,8 @@ A tiny ASGI adapter turns each HTTP request into a :class:`~.wire.Request`, runs
 framework-free handler in a worker thread and writes the :class:`~.wire.Response` back.
 ``Response.drop`` breaks the connection for real: ``"before"`` closes the socket without a
 single byte of answer, ``"midway"`` sends the status line, the headers (with the full
-``Content-Length``) and part of the body, then closes. Clients see a connection error.
+``Content-Length``, at least 1) and part of the body, then closes (a 204 is closed before any
+byte, as it cannot have a body). Clients see a connection error.
 
     with serve(emulator.handle, tls=True) as server:
         server.url        # "https://127.0.0.1:54321"
@@ -110,21 +111,43 @@ class AsgiAdapter:
         )
 
     @staticmethod
-    def _encoded_headers(response: Response) -> list[tuple[bytes, bytes]]:
+    def _encoded_headers(
+        response: Response, content_length: int | None = None
+    ) -> list[tuple[bytes, bytes]]:
         headers = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
+        if content_length is not None:
+            headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
         if not any(k.lower() == b"content-length" for k, _ in headers):
-            headers.append((b"content-length", str(len(response.body)).encode()))
+            length = len(response.body) if content_length is None else content_length
+            headers.append((b"content-length", str(length).encode()))
         return headers
 
     async def _write_response(self, response: Response, send: Send, receive: Receive) -> None:
+        if response.drop == "midway":
+            await self._write_cut_response(response, send, receive)
+            return
         await send({"type": "http.response.start", "status": response.status,
                     "headers": self._encoded_headers(response)})
-        if response.drop == "midway":
-            part = response.body[: max(1, len(response.body) // 2)] if response.body else b""
-            await send({"type": "http.response.body", "body": part, "more_body": True})
-            await self._drop(send, receive, flush=True)
-            return
         await send({"type": "http.response.body", "body": response.body, "more_body": False})
+
+    async def _write_cut_response(
+        self, response: Response, send: Send, receive: Receive
+    ) -> None:
+        """Send the status line, headers and half the body, then close the connection.
+
+        A bodiless answer announces ``Content-Length: 1`` so the client waits for a byte that
+        never comes; a 204/304 cannot carry a body at all, so it is dropped before any byte.
+        """
+        if response.status in (204, 304):
+            await self._drop(send, receive)
+            return
+        length = len(response.body) or 1
+        await send({"type": "http.response.start", "status": response.status,
+                    "headers": self._encoded_headers(response, length)})
+        part = response.body[: max(1, len(response.body) // 2)]
+        if part:
+            await send({"type": "http.response.body", "body": part, "more_body": True})
+        await self._drop(send, receive, flush=True)
 
     @staticmethod
     async def _drop(send: Send, receive: Receive, *, flush: bool = False) -> None:
@@ -266,7 +289,8 @@ class EmulatorServer:
 def _bind(host: str, port: int) -> socket.socket:
     """Bind the listening socket ourselves so that port 0 gives the real port up front."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio enables TCP_NODELAY only then (else ~40 ms delayed ACKs).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import random
+import sqlite3
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -205,11 +206,11 @@ class Emulator(CoreMixin):
         return self.auth.check(authorization)
 
     def _auth_endpoint(self, req: Request, body: bytes) -> Response | None:
-        plain = Request(req.method, req.path, req.query, req.headers, body, req.base_url)
+        # ``body`` is already gunzipped: drop the header that says otherwise
+        headers = {k: v for k, v in req.headers.items() if k != "content-encoding"}
+        plain = Request(req.method, req.path, req.query, headers, body, req.base_url)
         if req.path.rstrip("/") == "/services/oauth2/token":
-            if req.method != "POST":
-                raise ApiError(405, "METHOD_NOT_ALLOWED", "use POST for the token endpoint")
-            return self.auth.handle_token(plain)
+            return self.auth.handle_token(plain)  # a GET gets Salesforce's 400 invalid_request
         if req.path.startswith(("/services/Soap/u/", "/services/Soap/c/")):
             return self.auth.handle_soap(plain)
         return None
@@ -256,7 +257,7 @@ class Emulator(CoreMixin):
             self._worker.submit(job.id, self.processing_delay)
             return
         if job.kind == "query":
-            query_api.run(self, job)
+            self._run_query(job)
         else:
             run = self._ingest_run(job)
             if run.start():
@@ -267,6 +268,17 @@ class Emulator(CoreMixin):
         hide_until_polled(job, self._polls)
         self.store.save(job)
         self.org.save_id_state()
+
+    def _run_query(self, job: Job) -> None:
+        """Materialise a query job; a database error fails the job instead of the worker."""
+        try:
+            query_api.run(self, job)
+        except sqlite3.Error as exc:  # materialize() leaves no result table behind
+            job.error_message = (
+                f"InternalServerError : the query of job {job.id} failed in the emulator's "
+                f"database ({type(exc).__name__}: {exc}); simplify the query or report it"
+            )
+            job.set_state("Failed")
 
     def drop_query_results(self, job: Job) -> None:
         from .query_results import drop
@@ -288,7 +300,7 @@ class Emulator(CoreMixin):
                 return
             job.set_state("InProgress")
             if job.kind == "query":
-                query_api.run(self, job)
+                self._run_query(job)
                 self.store.save(job)
                 return
             run = self._ingest_run(job)
