@@ -89,18 +89,54 @@ def _header(data: bytes, delimiter: str) -> list[str]:
     return next(csv.reader(io.StringIO(first_line), delimiter=delimiter), [])
 
 
-class _Sink:
-    """Where typed pages go: a list (returned as one frame) or a parquet/CSV file."""
+def _text_where_mixed(frames: list[pl.DataFrame]) -> list[pl.DataFrame]:
+    """Pages stacked as they are, except that a column which fell back to text on some page
+    (a value that did not parse, see parse_query_page) is text on every page: polars writes
+    that column's typed values back as text."""
+    if len(frames) < 2:
+        return frames
+    mixed = [name for name in frames[0].columns if len({f.schema[name] for f in frames}) > 1]
+    if not mixed:
+        return frames
+    return [frame.with_columns(pl.col(mixed).cast(pl.String)) for frame in frames]
 
-    def __init__(self, out: str | Path | None) -> None:
+
+def _pandas_types() -> dict[Any, Any]:
+    import pandas as pd
+    import pyarrow as pa
+
+    return {
+        pa.int64(): pd.Int64Dtype(),
+        pa.bool_(): pd.BooleanDtype(),
+        pa.float64(): pd.Float64Dtype(),
+        pa.string(): pd.StringDtype(),
+        pa.large_string(): pd.StringDtype(),
+        pa.string_view(): pd.StringDtype(),
+    }
+
+
+class _Sink:
+    """Where typed pages go: a list (returned as one frame) or a parquet/CSV file.
+
+    For ``backend="pandas"`` each page is turned into Arrow (the string copy pandas needs)
+    as it arrives and its polars frame is dropped, so the whole result never exists twice
+    in polars and Arrow form; pandas columns are made once at the end.
+    """
+
+    def __init__(self, out: str | Path | None, backend: str = "polars") -> None:
         self.out = Path(out) if out is not None else None
+        self.backend = backend
         self.frames: list[pl.DataFrame] = []
+        self.tables: list[Any] = []  # pyarrow Tables, for backend="pandas"
         self._writer: Any = None
         self._csv: Any = None
 
     def write(self, frame: pl.DataFrame) -> None:
         if self.out is None:
-            self.frames.append(frame)
+            if self.backend == "pandas":
+                self.tables.append(frame.to_arrow())
+            else:
+                self.frames.append(frame)
         elif self.out.suffix.lower() == ".parquet":
             import pyarrow.parquet as pq
 
@@ -121,22 +157,20 @@ class _Sink:
         if self._csv is not None:
             self._csv.close()
 
+    def result(self) -> Any:
+        """The pages as one frame of the backend (typed and empty when there was none)."""
+        if self.backend != "pandas":
+            frames, self.frames = _text_where_mixed(self.frames), []
+            return pl.concat(frames, how="vertical") if frames else empty_query_frame([])
+        import pyarrow as pa
 
-def _to_backend(frame: pl.DataFrame, backend: str) -> Any:
-    if backend == "polars":
-        return frame
-    import pandas as pd
-    import pyarrow as pa
-
-    mapping = {
-        pa.int64(): pd.Int64Dtype(),
-        pa.bool_(): pd.BooleanDtype(),
-        pa.float64(): pd.Float64Dtype(),
-        pa.string(): pd.StringDtype(),
-        pa.large_string(): pd.StringDtype(),
-        pa.string_view(): pd.StringDtype(),
-    }
-    return frame.to_arrow().to_pandas(types_mapper=mapping.get, date_as_object=False)
+        tables, self.tables = self.tables or [empty_query_frame([]).to_arrow()], []
+        if any(table.schema != tables[0].schema for table in tables):
+            frames = _text_where_mixed([pl.DataFrame(table) for table in tables])
+            tables = [frame.to_arrow() for frame in frames]
+        table = pa.concat_tables(tables)  # no copy: the pages become chunks
+        del tables
+        return table.to_pandas(types_mapper=_pandas_types().get, date_as_object=False)
 
 
 def _typed_pages(
@@ -199,7 +233,7 @@ def query(
         job_id=info.id,
         total_rows=info.number_records_processed,
     )
-    sink = _Sink(out)
+    sink = _Sink(out, backend)
     try:
         pages = job.iter_pages(max_records=max_records_per_page, parallel=parallel)
         for frame in _typed_pages(
@@ -214,5 +248,4 @@ def query(
         job.delete()
     if sink.out is not None:
         return sink.out
-    frame = pl.concat(sink.frames, how="vertical") if sink.frames else empty_query_frame([])
-    return _to_backend(frame, backend)
+    return sink.result()

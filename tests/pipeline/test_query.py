@@ -146,3 +146,64 @@ def test_soql_errors_are_typed(client):
         sfb.query("SELECT Foo FROM Account", progress=False)
     with pytest.raises(sfb.MalformedQueryError):
         sfb.query("SELECT Id FROM Account GROUP BY Name", progress=False)
+
+
+def test_pandas_result_over_many_pages_has_the_values_and_nullable_dtypes(seeded):
+    typed = sfb.query(SOQL, max_records_per_page=1, progress=False)
+    df = sfb.query(SOQL, backend="pandas", max_records_per_page=1, progress=False)
+    assert {name: str(dtype) for name, dtype in df.dtypes.items()} == {
+        "Id": "string",
+        "LastName": "string",
+        "Account.Name": "string",
+        "HasOptedOutOfEmail": "boolean",
+        "NumberOfChildren__c": "Int64",
+        "Score__c": "Float64",
+        "Birthdate": "datetime64[ms]",
+        "LastContacted__c": "datetime64[us, UTC]",
+        "PreferredCallTime__c": "object",
+        "Languages__c": "string",
+    }
+    assert df.index.tolist() == [0, 1, 2]
+    lee = df[df["LastName"] == "Lee"].iloc[0]
+    assert lee["NumberOfChildren__c"] == 2
+    assert lee["Score__c"] == 912260031.5
+    assert lee["Birthdate"] == pd.Timestamp("1990-01-31")
+    assert lee["LastContacted__c"] == pd.Timestamp("2024-03-15 17:02:31", tz="UTC")
+    assert lee["PreferredCallTime__c"] == dt.time(9, 30)
+    assert df["Score__c"].isna().tolist() == typed["Score__c"].is_null().to_list()
+    assert df["Id"].tolist() == typed["Id"].to_list()
+
+
+@pytest.mark.parametrize("backend", ["polars", "pandas"])
+def test_a_value_that_does_not_parse_on_one_page_makes_the_column_text(tmp_path, backend):
+    """A stored value Salesforce would return but that is not an int (written into the org's
+    storage directly): the pages without it are typed, the one with it is text; the result
+    has the column as text on every row instead of failing to stack the pages."""
+    import sqlite3
+
+    from sfbulk_frames import testing
+    from sfbulk_frames.emulator import Emulator
+
+    db = tmp_path / "org.db"
+    with Emulator(seed=7, db=str(db)) as emu, testing.fast_polling(), emu.client() as client:
+        names = [f"n{i:02d}" for i in range(25)]
+        sfb.insert(
+            pl.DataFrame({"LastName": names, "NumberOfChildren__c": list(range(25))}),
+            "Contact",
+            client=client,
+            progress=False,
+        )
+        with sqlite3.connect(db) as storage:
+            storage.execute("UPDATE Contact SET NumberOfChildren__c = 'lots' WHERE LastName='n15'")
+        with pytest.warns(UserWarning, match="'NumberOfChildren__c'.*'lots'"):
+            df = sfb.query(
+                "SELECT LastName, NumberOfChildren__c FROM Contact ORDER BY LastName",
+                client=client,
+                backend=backend,
+                max_records_per_page=10,
+                progress=False,
+            )
+    children = df["NumberOfChildren__c"]
+    values = children.to_list() if backend == "polars" else children.tolist()
+    assert values == [str(i) if i != 15 else "lots" for i in range(25)]
+    assert str(children.dtype) in ("String", "string")
