@@ -6,6 +6,8 @@ from __future__ import annotations
 import random
 import re
 
+import numpy as np
+
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 _ID_PATTERN = re.compile(r"^[0-9A-Za-z]{15}(?:[0-9A-Z]{3})?$")
@@ -56,9 +58,27 @@ def _upper_bits(chunk: str) -> int:
     return sum(1 << i for i, ch in enumerate(chunk) if "A" <= ch <= "Z")
 
 
-_CHUNK = 62**5
-_PAIRS = [a + b for a in BASE62 for b in BASE62]
-_PAIR_BITS = [_upper_bits(pair) for pair in _PAIRS]
+_BASE62_CODES = np.frombuffer(BASE62.encode(), dtype=np.uint8)
+_SUFFIX_CODES = np.frombuffer(_SUFFIX_ALPHABET.encode(), dtype=np.uint8)
+_UPPER_A, _UPPER_Z = ord("A"), ord("Z")
+
+
+def _id_texts(head: str, numbers: np.ndarray) -> list[str]:
+    """18-character Ids ``head`` (6 chars) + 9 base-62 digits of each number + checksum,
+    computed for the whole array at once."""
+    count = len(numbers)
+    codes = np.empty((count, 19), dtype=np.uint8)  # 18 characters + a newline to split on
+    codes[:, :6] = np.frombuffer(head.encode("ascii"), dtype=np.uint8)
+    rest = numbers.astype(np.int64, copy=True)
+    for position in range(14, 5, -1):  # the 9 counter digits, last one first
+        rest, digit = np.divmod(rest, 62)
+        codes[:, position] = _BASE62_CODES[digit]
+    upper = (codes[:, :15] >= _UPPER_A) & (codes[:, :15] <= _UPPER_Z)
+    weights = (1 << np.arange(5, dtype=np.uint8)).astype(np.uint8)
+    bits = (upper.reshape(count, 3, 5).astype(np.uint8) * weights).sum(axis=2)
+    codes[:, 15:18] = _SUFFIX_CODES[bits]
+    codes[:, 18] = ord("\n")
+    return codes.tobytes().decode("ascii").split("\n")[:count]
 
 
 class IdGenerator:
@@ -84,32 +104,11 @@ class IdGenerator:
 
     def new_many(self, prefix: str, count: int) -> list[str]:
         """``count`` new Ids with the given key prefix, in increasing order."""
-        head = prefix + self._pod + "0"  # chars 1-6; chunk 1 = head[:5]
-        first_suffix = _SUFFIX_ALPHABET[_upper_bits(head[:5])]
-        out = []
-        high_cache: tuple[int, str, str] = (-1, "", "")
-        low_cache: tuple[int, str, int] = (-1, "", 0)
-        for number in self._next_numbers(prefix, count):
-            high, low = divmod(number, _CHUNK)  # counter digits 1-4 and 5-9
-            if high != high_cache[0]:
-                middle = head[5] + _base62(high, 4)
-                high_cache = (high, middle, _SUFFIX_ALPHABET[_upper_bits(middle)])
-            low_high, low_low = divmod(low, 3844)
-            if low_high != low_cache[0]:
-                text3 = _base62(low_high, 3)
-                low_cache = (low_high, text3, _upper_bits(text3))
-            text2 = _PAIRS[low_low]
-            bits = low_cache[2] | (_PAIR_BITS[low_low] << 3)
-            out.append(
-                head[:5]
-                + high_cache[1]
-                + low_cache[1]
-                + text2
-                + first_suffix
-                + high_cache[2]
-                + _SUFFIX_ALPHABET[bits]
-            )
-        return out
+        numbers = self._next_numbers(prefix, count)
+        if not count:
+            return []
+        head = prefix + self._pod + "0"  # characters 1-6, then the 9-digit counter
+        return _id_texts(head, np.arange(numbers.start, numbers.stop, dtype=np.int64))
 
     def state(self) -> dict[str, int]:
         return dict(self._counters)

@@ -1,23 +1,22 @@
 """Processing of one ingest batch (up to 10,000 rows) against the org: checks by field type,
-required and unique fields, upsert matching, relationship resolution, then one
-``executemany`` per statement. Produces fully quoted result lines in a seeded shuffled order."""
+required and unique fields, upsert matching, relationship resolution, then the writes (inserts
+in :mod:`.ingest_insert`). Produces fully quoted result lines in a seeded shuffled order."""
 
 from __future__ import annotations
 
 import random
 from typing import Any
 
-from .ingest_columns import EMPTY, Column, check_column, error_text
-from .ingest_keys import fold_key, fold_keys, present, sql_literal
-from .ingest_lookups import LookupMixin
+from .ingest_batches import RowBatch
+from .ingest_columns import EMPTY, Column, ColumnStats, check_column, error_text, frame_stats
+from .ingest_insert import InsertMixin
+from .ingest_keys import fold_key, without_errors
 from .ingest_results import BatchOutcome, build_outcome
 from .org import Org, now_utc_text, quote_ident
 from .schema import FieldDef, ObjectDef
 
-_AUDIT = ("CreatedDate", "LastModifiedDate", "SystemModstamp")
 
-
-class BatchProcessor(LookupMixin):
+class BatchProcessor(InsertMixin):
     """Applies one job's rows to the org, batch by batch (see :meth:`process`)."""
 
     def __init__(
@@ -33,6 +32,7 @@ class BatchProcessor(LookupMixin):
         rng: random.Random,
         lock_share: float = 0.0,
         duplicate_keys: frozenset[str] = frozenset(),
+        quote_free: bool = False,
     ) -> None:
         self.org, self.obj, self.operation = org, obj, operation
         self.external_id = external_id
@@ -41,6 +41,7 @@ class BatchProcessor(LookupMixin):
         self.rng = rng
         self.lock_share = lock_share
         self.duplicate_keys = duplicate_keys
+        self.quote_free = quote_free  # the upload holds no quote character
         self.table = quote_ident(obj.name)
         self.id_col = next((c for c in columns if c.kind == "id"), None)
         self.written: dict[str, Column] = {}
@@ -49,11 +50,21 @@ class BatchProcessor(LookupMixin):
                 self.written[c.fdef.name] = c
 
     # -- entry point -------------------------------------------------------------------------
-    def process(self, rows: list[list[str]]) -> BatchOutcome:
-        """Apply ``rows`` (already split by the CSV reader) and return their result lines."""
-        n = len(rows)
+    def process(self, batch: RowBatch) -> BatchOutcome:
+        """Apply one batch (already split by the CSV reader) and return its result lines."""
+        n = batch.count
         errors: list[str | None] = [None] * n
-        self._check_widths(rows, errors)
+        stats: list[ColumnStats | None] = [None] * len(self.columns)
+        if batch.columns is not None:
+            transposed = batch.columns
+            if batch.frame is not None:
+                stats = list(frame_stats(batch.frame))
+        else:
+            rows = batch.as_rows()
+            self._check_widths(rows, errors)
+            transposed = (
+                [list(t) for t in zip(*rows, strict=True)] if n else [[] for _ in self.columns]
+            )
         if self.lock_share:
             for i in range(n):
                 if self.rng.random() < self.lock_share:
@@ -62,9 +73,8 @@ class BatchProcessor(LookupMixin):
                         "unable to obtain exclusive access to this record or 1 records",
                         "",
                     )
-        transposed = [list(t) for t in zip(*rows, strict=True)] if n else [[] for _ in self.columns]
-        for col, values in zip(self.columns, transposed, strict=True):
-            check_column(col, values, errors, self.operation)
+        for col, values, column in zip(self.columns, transposed, stats, strict=True):
+            check_column(col, values, errors, self.operation, column)
         self._resolve_relationships(errors)
         self._check_parents_exist(errors)
         self.now = now_utc_text()
@@ -80,7 +90,7 @@ class BatchProcessor(LookupMixin):
                             "cannot specify Id in an insert call",
                             "Id",
                         )
-            created = self._insert([i for i in range(n) if errors[i] is None], errors)
+            created = self._insert(without_errors(list(range(n)), errors), errors)
         elif self.operation == "update":
             targets = self._existing_targets(sent_ids, errors, "update")
             updated = self._update(targets, errors)
@@ -99,6 +109,7 @@ class BatchProcessor(LookupMixin):
             delimiter=self.delimiter,
             line_ending=self.line_ending,
             rng=self.rng,
+            escape=not self.quote_free,
         )
 
     def _check_widths(self, rows: list[list[str]], errors: list[str | None]) -> None:
@@ -110,149 +121,7 @@ class BatchProcessor(LookupMixin):
                 )
                 rows[i] = (r + [""] * width)[:width]
 
-    # -- writes ------------------------------------------------------------------------------
-    def _insert(self, rows: list[int], errors: list[str | None]) -> dict[int, str]:
-        rows = self._check_required(rows, errors)
-        new_ids = dict(
-            zip(rows, self.org.ids.new_many(self.obj.key_prefix, len(rows)), strict=True)
-        )
-        rows = self._check_unique(rows, new_ids, errors)
-        if not rows:
-            return {}
-        names, columns = self._insert_columns(rows, new_ids)
-        # a value shared by every row (audit stamps, owner, defaults) is written as an SQL
-        # literal: binding it once per row is a large share of the cost of an INSERT
-        shared = [
-            c[0] is c[-1] and c.count(c[0]) == len(c) and sql_literal(c[0]) is not None
-            for c in columns
-        ]
-        shared[0] = False  # the Ids
-        values_sql = ", ".join(
-            str(sql_literal(c[0])) if same else "?" for c, same in zip(columns, shared, strict=True)
-        )
-        sql = (
-            f"INSERT INTO {self.table} ({', '.join(map(quote_ident, names))}) "
-            f"VALUES ({values_sql})"
-        )
-        bound = [c for c, same in zip(columns, shared, strict=True) if not same]
-        self.org.conn.executemany(sql, zip(*bound, strict=True))
-        return dict(zip(rows, map(new_ids.__getitem__, rows), strict=True))
-
-    def _select(self, values: list[Any], rows: list[int]) -> list[Any]:
-        """``values`` at ``rows`` (the list itself when ``rows`` is every row of the batch)."""
-        return values if len(rows) == len(values) else [values[i] for i in rows]
-
-    def _insert_columns(
-        self, rows: list[int], new_ids: dict[int, str]
-    ) -> tuple[list[str], list[list[Any]]]:
-        """Column names and value lists of the INSERT; ``columns[0]`` holds the new Ids."""
-        count = len(rows)
-        names = ["Id", "IsDeleted", *_AUDIT, "CreatedById"]
-        columns: list[list[Any]] = [
-            list(new_ids.values()) if len(new_ids) == count else [new_ids[i] for i in rows],
-            [0] * count,
-            *([[self.now] * count] * len(_AUDIT)),
-            [self.org.user_id] * count,
-        ]
-        names, columns = (
-            [n for n in names if self.obj.field(n)],
-            [c for n, c in zip(names, columns, strict=True) if self.obj.field(n)],
-        )
-        for name, col in self.written.items():
-            values = self._select(col.stored, rows)
-            if not (col.complete or present(values)):
-                default = self._default(col.fdef)
-                values = [default if v is EMPTY or v is None else v for v in values]
-            names.append(name)
-            columns.append(values)
-        for fdef in self.obj:
-            if fdef.name not in self.written and fdef.name not in names and fdef.createable:
-                default = self._default(fdef)
-                if default is not None:
-                    names.append(fdef.name)
-                    columns.append([default] * count)
-        name_field = self.obj.field("Name")
-        if (
-            name_field is not None
-            and not name_field.createable
-            and "FirstName" in self.written
-            and "LastName" in self.written
-        ):
-            first = self._select(self.written["FirstName"].stored, rows)
-            last = self._select(self.written["LastName"].stored, rows)
-            names.append("Name")
-            if (self.written["FirstName"].complete or present(first)) and (
-                self.written["LastName"].complete or present(last)
-            ):
-                columns.append(list(map(" ".join, zip(first, last, strict=True))))
-            else:
-                columns.append(
-                    [
-                        " ".join(p for p in pair if p is not EMPTY and p is not None)
-                        for pair in zip(first, last, strict=True)
-                    ]
-                )
-        return names, columns
-
-    def _default(self, fdef: FieldDef | None) -> Any:
-        if fdef is None:
-            return None
-        if fdef.name == "OwnerId":
-            return self.org.user_id
-        if fdef.default_value is None:
-            return None
-        return int(fdef.default_value) if fdef.type == "boolean" else fdef.default_value
-
-    def _check_required(self, rows: list[int], errors: list[str | None]) -> list[int]:
-        for fdef in self.obj:
-            if not fdef.required_on_create:
-                continue
-            col = self.written.get(fdef.name)
-            if col is not None and (col.complete or present(self._select(col.stored, rows))):
-                continue
-            message = error_text(
-                "REQUIRED_FIELD_MISSING", f"Required fields are missing: [{fdef.name}]", fdef.name
-            )
-            for i in rows:
-                if errors[i] is None and (
-                    col is None or col.stored[i] is EMPTY or col.stored[i] is None
-                ):
-                    errors[i] = message
-        return [i for i in rows if errors[i] is None]
-
-    def _check_unique(
-        self, rows: list[int], ids: dict[int, str], errors: list[str | None]
-    ) -> list[int]:
-        """Rows whose unique-field values clash with another record or an earlier row of the
-        batch get ``DUPLICATE_VALUE`` (text values compare case-insensitively)."""
-        for name, col in self.written.items():
-            if col.fdef is None or not col.fdef.unique:
-                continue
-            selected = self._select(col.stored, rows)
-            values = (
-                selected
-                if col.complete or present(selected)
-                else [v for v in selected if v is not EMPTY and v is not None]
-            )
-            existing = self._lookup(self.obj, name, values)
-            keys = fold_keys(values) if existing.folded else values
-            if not existing and len(set(keys)) == len(keys):
-                continue  # no clash with the org, none inside the batch
-            owner = {key: matches[0][0] for key, matches in existing.items()}
-            for i in rows:
-                v = col.stored[i]
-                if errors[i] is not None or v is EMPTY or v is None:
-                    continue
-                holder = owner.setdefault(fold_key(v) if existing.folded else v, ids[i])
-                if holder != ids[i]:
-                    errors[i] = error_text(
-                        "DUPLICATE_VALUE",
-                        f"duplicate value found: {name} duplicates value on record with id: "
-                        f"{holder}",
-                        name,
-                    )
-        return [i for i in rows if errors[i] is None]
-
+    # -- writes (inserts: see InsertMixin) -----------------------------------------------------
     def _update(self, targets: dict[int, str], errors: list[str | None]) -> dict[int, str]:
         for name, col in self.written.items():
             if col.fdef is not None and not col.fdef.nillable:
@@ -352,3 +221,4 @@ class BatchProcessor(LookupMixin):
                 [(self.now, r) for r in targets.values()],
             )
         return dict(targets)
+

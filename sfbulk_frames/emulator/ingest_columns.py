@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import polars as pl
+
 from .ids import normalize_id
 from .schema import FieldDef, ObjectDef, Schema
 from .values import XSD_TYPES, invalid_emails, parse_column, parser_for
@@ -106,15 +108,50 @@ def error_text(code: str, message: str, fields: str = "") -> str:
     return f"{code}:{message}:{fields} --"
 
 
-def check_column(col: Column, values: list[str], errors: list[str | None], operation: str) -> None:
-    """Fill ``col.stored`` / ``col.echo`` for one batch and record the first error per row."""
+@dataclass
+class ColumnStats:
+    """A batch column as polars read it, with what one pass over the batch tells of it."""
+
+    series: pl.Series
+    has_special: bool  # some value is empty or #N/A
+    longest: int  # characters of the longest value
+
+
+def frame_stats(frame: pl.DataFrame) -> list[ColumnStats]:
+    """:class:`ColumnStats` of every column of a batch, in one polars query."""
+    if not frame.height:
+        return [ColumnStats(s, False, 0) for s in frame.get_columns()]
+    names = frame.columns
+    row = frame.select(
+        *[
+            ((pl.col(n).str.len_bytes() == 0) | (pl.col(n) == NULL_TOKEN)).any().alias(f"s{k}")
+            for k, n in enumerate(names)
+        ],
+        *[pl.col(n).str.len_chars().max().alias(f"l{k}") for k, n in enumerate(names)],
+    ).row(0)
+    width = len(names)
+    return [
+        ColumnStats(frame.to_series(k), bool(row[k]), int(row[width + k] or 0))
+        for k in range(width)
+    ]
+
+
+def check_column(
+    col: Column,
+    values: list[str],
+    errors: list[str | None],
+    operation: str,
+    stats: ColumnStats | None = None,
+) -> None:
+    """Fill ``col.stored`` / ``col.echo`` for one batch and record the first error per row
+    (``stats``: the same values as a polars column, when the reader made one)."""
     fdef = col.fdef
-    col.echo = list(values)
+    col.echo = values
     col.complete = False
     if col.kind == "ignored" or fdef is None:
         col.stored = [EMPTY] * len(values)
         return
-    if "" in values or NULL_TOKEN in values:
+    if ("" in values or NULL_TOKEN in values) if stats is None else stats.has_special:
         col.stored = [EMPTY if v == "" else None if v == NULL_TOKEN else v for v in values]
     else:
         col.stored = list(values)
@@ -143,10 +180,12 @@ def check_column(col: Column, values: list[str], errors: list[str | None], opera
     if fdef.type == "reference":
         _check_reference_ids(col, errors)
         return
+    if not col.complete:
+        stats = None  # the values checked are the present ones only
     if parser_for(fdef) is not None:
-        _parse_typed(col, errors)
+        _parse_typed(col, errors, stats.series if stats is not None else None)
         return
-    _check_text(col, errors)
+    _check_text(col, errors, stats)
 
 
 def _flag(col: Column, errors: list[str | None], make: Callable[[str], str]) -> None:
@@ -193,20 +232,21 @@ def _present_positions(stored: list[Any]) -> list[int] | None:
     return [i for i, v in enumerate(stored) if v is not EMPTY and v is not None]
 
 
-def _parse_typed(col: Column, errors: list[str | None]) -> None:
+def _parse_typed(col: Column, errors: list[str | None], series: pl.Series | None) -> None:
     """Parse a typed column in one vectorised pass (see :func:`.values.parse_column`)."""
     assert col.fdef is not None
     ftype = col.fdef.type
     xsd = XSD_TYPES[ftype]
     stored, echo = col.stored, col.echo
-    positions = _present_positions(stored)
+    positions = None if col.complete else _present_positions(stored)
     values = stored if positions is None else [stored[i] for i in positions]
     if not values:
         return
-    parsed = parse_column(ftype, values)
+    parsed = parse_column(ftype, values, series)
     if positions is None:
         col.stored, col.echo = parsed.stored, parsed.echo
     else:
+        echo = col.echo = list(echo)
         for i, value, text in zip(positions, parsed.stored, parsed.echo, strict=True):
             stored[i], echo[i] = value, text
     for k in parsed.bad:
@@ -234,13 +274,14 @@ def _flag_positions(
             errors[i] = make(stored[i])
 
 
-def _check_text(col: Column, errors: list[str | None]) -> None:
+def _check_text(col: Column, errors: list[str | None], stats: ColumnStats | None) -> None:
     fdef = col.fdef
     assert fdef is not None
     label = fdef.label or fdef.name
     stored = col.stored
     limit = fdef.length
-    if limit and max(map(len, col.echo), default=0) > limit:
+    longest = max(map(len, col.echo), default=0) if stats is None else stats.longest
+    if limit and longest > limit:
         for i, v in enumerate(stored):
             if v is not EMPTY and v is not None and len(v) > limit and errors[i] is None:
                 errors[i] = error_text(
@@ -249,12 +290,12 @@ def _check_text(col: Column, errors: list[str | None]) -> None:
                     fdef.name,
                 )
     if fdef.type == "email":
-        positions = _present_positions(stored)
+        positions = None if col.complete else _present_positions(stored)
         values = stored if positions is None else [stored[i] for i in positions]
         _flag_positions(
             col,
             errors,
-            invalid_emails(values) if values else [],
+            invalid_emails(values, stats.series if stats is not None else None) if values else [],
             positions,
             lambda v: error_text(
                 "INVALID_EMAIL_ADDRESS", f"{label}: invalid email address: {v}", fdef.name
@@ -263,7 +304,7 @@ def _check_text(col: Column, errors: list[str | None]) -> None:
     elif fdef.restricted_picklist and fdef.type in ("picklist", "multipicklist"):
         allowed = set(fdef.picklist_values)
         multi = fdef.type == "multipicklist"
-        positions = _present_positions(stored)
+        positions = None if col.complete else _present_positions(stored)
         values = stored if positions is None else [stored[i] for i in positions]
         bad = [
             k

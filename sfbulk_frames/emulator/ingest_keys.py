@@ -53,3 +53,10 @@ def sql_literal(value: Any) -> str | None:
 def present(values: list[Any]) -> bool:
     """True when no value is EMPTY or None (a C-speed scan)."""
     return None not in values and EMPTY not in values
+
+
+def without_errors(rows: list[int], errors: list[str | None]) -> list[int]:
+    """The positions of ``rows`` that have no error yet (``rows`` itself when no row has)."""
+    if errors.count(None) == len(errors):
+        return rows
+    return [i for i in rows if errors[i] is None]

@@ -26,6 +26,8 @@ class LookupMixin:
     ) -> KeyMatches:
         """Live (or all) records of ``obj`` whose ``key`` is one of ``values``."""
         fdef = obj.field(key)
+        if fdef is not None:
+            self.org.ensure_key_index(obj, fdef)
         found = KeyMatches(fdef is not None and case_insensitive_key(fdef))
         if found.folded:
             values = list(values)

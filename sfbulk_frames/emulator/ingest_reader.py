@@ -13,14 +13,16 @@ import csv
 import io
 from collections.abc import Callable, Iterator
 
-CHUNK_BYTES = 1 << 20
+# each read opens the stored BLOB afresh and SQLite walks its page chain up to the offset, so
+# fewer, larger reads cost much less than many small ones
+CHUNK_BYTES = 4 << 20
 
 ReadChunk = Callable[[int, int], bytes]  # (offset, size) -> bytes, b"" at the end
 
 
 class UploadScan:
-    """What one cheap pass over the raw bytes tells: quotes present, and the row count when
-    the data has no quotes (every line is then exactly one row)."""
+    """What one cheap pass over the raw bytes tells: quotes present, lone ``\r`` line ends, and
+    the row count when the data has no quotes (every line is then exactly one row)."""
 
     def __init__(self, read: ReadChunk, size: int) -> None:
         self.has_quotes = False
@@ -35,11 +37,14 @@ class UploadScan:
             offset += len(chunk)
             self.has_quotes = self.has_quotes or b'"' in chunk
             lf += chunk.count(b"\n")
-            cr += chunk.count(b"\r")
-            crlf += chunk.count(b"\r\n") + (previous_cr and chunk.startswith(b"\n"))
+            chunk_cr = chunk.count(b"\r")
+            cr += chunk_cr
+            if chunk_cr or previous_cr:
+                crlf += chunk.count(b"\r\n") + (previous_cr and chunk.startswith(b"\n"))
             previous_cr = chunk.endswith(b"\r")
             ends_with_newline = chunk.endswith((b"\n", b"\r"))
         self.size = offset
+        self.bare_cr = cr != crlf  # some line ends in a lone "\r"
         # records = line ends (\r\n counted once) + an unterminated last line
         self.lines = lf + cr - crlf + (0 if ends_with_newline or offset == 0 else 1)
 

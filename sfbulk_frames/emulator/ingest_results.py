@@ -3,6 +3,7 @@ lines echoing the uploaded values, in a seeded shuffled order, as one text per b
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,14 +35,35 @@ def shuffled_text(lines: list[str], rng: random.Random) -> str:
     return "".join(picked)
 
 
-def _echo_bodies(columns: Sequence[Column], delimiter: str) -> list[str]:
-    """The uploaded values of each row, quotes doubled, joined by ``"<d>"`` (no outer quotes)."""
-    joiner = '"' + delimiter + '"'
-    escaped = [
+def _escaped_columns(columns: Sequence[Column], escape: bool) -> list[list[str]]:
+    """The echoed values of each column, quotes doubled (``escape=False``: none can hold a
+    quote, as in a quote-free upload)."""
+    if not escape:
+        return [c.echo for c in columns]
+    return [
         [v.replace('"', '""') for v in c.echo] if '"' in "".join(c.echo) else c.echo
         for c in columns
     ]
-    return list(map(joiner.join, zip(*escaped, strict=True)))
+
+
+def _picked(values: list[list[str]], rows: dict[int, str], count: int) -> list[list[str]]:
+    """``values`` (columns of ``count`` rows) at the positions of ``rows``, in its order."""
+    if len(rows) == count and list(rows) == list(range(count)):
+        return values
+    getter = [*rows]
+    return [[column[i] for i in getter] for column in values]
+
+
+def _shuffled_lines(cores: list[str], line_ending: str, rng: random.Random) -> str:
+    """Lines ``"<core>"<line_ending>`` in an order drawn from ``rng``, as one text (the same
+    text and draws as :func:`shuffled_text` of the lines)."""
+    if not cores:
+        return ""
+    picked: Sequence[str] = cores
+    if len(cores) > 1:
+        order = pl.int_range(0, len(cores), eager=True).shuffle(seed=rng.getrandbits(63))
+        picked = itemgetter(*order.to_list())(cores)
+    return '"' + ('"' + line_ending + '"').join(picked) + '"' + line_ending
 
 
 def build_outcome(
@@ -55,30 +77,35 @@ def build_outcome(
     delimiter: str,
     line_ending: str,
     rng: random.Random,
+    escape: bool = True,
 ) -> BatchOutcome:
-    """Result lines of a batch of ``count`` rows; rows neither created nor updated failed."""
+    """Result lines of a batch of ``count`` rows; rows neither created nor updated failed.
+    ``escape=False`` when no echoed value can hold a quote (a quote-free upload)."""
     out = BatchOutcome(processed=count)
     if not count:
         return out
-    bodies = _echo_bodies(columns, delimiter)
+    escaped = _escaped_columns(columns, escape)
     d, le = delimiter, line_ending
     joiner = '"' + d + '"'
-    tail = '"' + le
-    successful: list[str] = []  # "sf__Id","sf__Created","value",... per line
+    # each successful line is '"' + joiner.join((sf__Id, sf__Created, *values)) + '"' + le
+    cores: list[str] = []
     for rows, flag in ((created, "true"), (updated, "false")):
         if rows:
-            template = '"{}' + joiner + flag + joiner + '{}' + tail
-            successful += map(template.format, rows.values(), [bodies[i] for i in rows])
+            cores += map(
+                joiner.join,
+                zip(rows.values(), itertools.repeat(flag), *_picked(escaped, rows, count)),
+            )
     failed: list[str] = []
-    if len(successful) < count:
-        for i, body in enumerate(bodies):
+    if len(cores) < count:
+        for i in range(count):
             if i in created or i in updated:
                 continue
             sent = sent_ids[i]
             error = errors[i] or UNPROCESSED_ROW
             sent_text = "" if sent is EMPTY or sent is None else sent
-            failed.append(quoted_line((sent_text, error), d, "") + d + '"' + body + tail)
-    out.successful = shuffled_text(successful, rng)
+            body = joiner.join([column[i] for column in escaped])
+            failed.append(quoted_line((sent_text, error), d, "") + d + '"' + body + '"' + le)
+    out.successful = _shuffled_lines(cores, le, rng)
     out.failed = shuffled_text(failed, rng)
     out.failed_count = len(failed)
     return out

@@ -40,9 +40,13 @@ class Org:
         self.lock = threading.RLock()
         self.conn = sqlite3.connect(db or ":memory:", check_same_thread=False, isolation_level=None)
         self.conn.execute("PRAGMA synchronous=OFF")
+        self.conn.execute("PRAGMA temp_store=MEMORY")  # index builds and sorts
         if db:
             self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA cache_size=-65536")  # 64 MB of a file-backed org's pages
         self.ids = IdGenerator(seed)
+        self._indexed: set[tuple[str, str]] = set()
+        self._unique_indexed: set[tuple[str, str]] = set()
         self._create_meta()
         for obj in schema.objects.values():
             self._create_table(obj)
@@ -78,22 +82,46 @@ class Org:
                     f"ALTER TABLE {table} ADD COLUMN {quote_ident(f.name)} {storage_class(f.type)}"
                 )
         for f in obj:
-            if (f.unique or f.external_id or f.id_lookup) and f.name != "Id":
-                self._create_key_index(obj, f)
+            if (f.unique or f.external_id) and f.name != "Id":
+                self.ensure_key_index(obj, f)
 
-    def _create_key_index(self, obj: ObjectDef, fdef: FieldDef) -> None:
+    def ensure_key_index(self, obj: ObjectDef, fdef: FieldDef) -> None:
         """Index of a unique / external ID / idLookup field. Text keys match case-insensitively
-        (as Salesforce's default external IDs do), so their index is ``COLLATE NOCASE``."""
+        (as Salesforce's default external IDs do), so their index is ``COLLATE NOCASE``.
+
+        Unique and external ID fields are indexed with the table (every insert checks them);
+        an idLookup-only field (``Email``, ``Name``) gets its index on the first lookup by it,
+        so bulk inserts that never look records up by it do not maintain one. A unique field's
+        index is UNIQUE over live records (see :meth:`enforces_unique`)."""
+        if fdef.name == "Id" or (obj.name, fdef.name) in self._indexed:
+            return
+        self._indexed.add((obj.name, fdef.name))
         table, column = quote_ident(obj.name), quote_ident(fdef.name)
         binary = quote_ident(f"ix_{obj.name}_{fdef.name}")
-        if case_insensitive_key(fdef):
+        folded = case_insensitive_key(fdef)
+        keyed = f"{column} COLLATE NOCASE" if folded else column
+        plain = quote_ident(f"ix_{obj.name}_{fdef.name}_ci") if folded else binary
+        if folded:
             self.conn.execute(f"DROP INDEX IF EXISTS {binary}")  # made by older versions
-            nocase = quote_ident(f"ix_{obj.name}_{fdef.name}_ci")
-            self.conn.execute(
-                f"CREATE INDEX IF NOT EXISTS {nocase} ON {table} ({column} COLLATE NOCASE)"
-            )
-        else:
-            self.conn.execute(f"CREATE INDEX IF NOT EXISTS {binary} ON {table} ({column})")
+        if fdef.unique:
+            unique = quote_ident(f"ux_{obj.name}_{fdef.name}")
+            try:
+                self.conn.execute(
+                    f"CREATE UNIQUE INDEX IF NOT EXISTS {unique} ON {table} ({keyed}) "
+                    "WHERE IsDeleted = 0"
+                )
+            except sqlite3.IntegrityError:  # a file org written with duplicates: plain index
+                pass
+            else:
+                self.conn.execute(f"DROP INDEX IF EXISTS {plain}")  # made by older versions
+                self._unique_indexed.add((obj.name, fdef.name))
+                return
+        self.conn.execute(f"CREATE INDEX IF NOT EXISTS {plain} ON {table} ({keyed})")
+
+    def enforces_unique(self, obj: ObjectDef, fdef: FieldDef) -> bool:
+        """Whether SQLite rejects a second live record with this field's value (ASCII case
+        folded for text), so an insert that raises no ``IntegrityError`` made no duplicate."""
+        return (obj.name, fdef.name) in self._unique_indexed
 
     def _ensure_identity(self) -> tuple[str, str]:
         row = self.conn.execute("SELECT value FROM __meta WHERE key='identity'").fetchone()
@@ -164,6 +192,8 @@ class Org:
             ]
             for t in tables:
                 self.conn.execute(f"DROP TABLE IF EXISTS {quote_ident(t)}")
+            self._indexed.clear()
+            self._unique_indexed.clear()
             for obj in self.schema.objects.values():
                 self._create_table(obj)
             self.org_id, self.user_id = self._ensure_identity()

@@ -15,6 +15,7 @@ from typing import Any
 from .csvfmt import DELIMITERS, LINE_ENDINGS, header_line_problem, plain_lines, quoted_line
 from .faults import FaultPlan
 from .ingest import BatchProcessor
+from .ingest_batches import CsvRowBatches, LineBatches
 from .ingest_columns import HeaderError, plan_columns
 from .ingest_reader import ReadChunk, UploadReader, UploadScan
 from .jobs import Job, JobStore
@@ -41,8 +42,7 @@ class IngestRun:
         self.on_batch = on_batch
         self.delimiter = DELIMITERS[job.column_delimiter]
         self.line_ending = LINE_ENDINGS[job.line_ending]
-        self._rows: Iterator[list[str]] = iter(())
-        self._pending: list[list[str]] = []
+        self._batches: CsvRowBatches | LineBatches = CsvRowBatches(iter(()))
         self.total_rows = 0
         self.fail_after = faults.fail_after_rows
 
@@ -51,7 +51,8 @@ class IngestRun:
 
         The upload is streamed from storage: one cheap byte scan, a full CSV pass only when the
         data has quotes (to find unparseable CSV before any row is written, as Salesforce does)
-        or duplicate upsert keys must be found, then the rows batch by batch in :meth:`step`.
+        or duplicate upsert keys must be found, then the rows batch by batch in :meth:`step`
+        (quote-free data parsed by polars into columns, see :mod:`.ingest_batches`).
         """
         size = self.store.data_size(self.job)
         if size is None:
@@ -87,11 +88,16 @@ class IngestRun:
             rng=self.rng,
             lock_share=self.faults.lock_share,
             duplicate_keys=duplicates,
+            quote_free=not scan.has_quotes,
         )
         if self.faults.lock_share:
             self.faults.record("lock_rows", job=self.job.id, share=self.faults.lock_share)
-        self._rows = reader.rows()
-        next(self._rows)
+        if scan.has_quotes or scan.bare_cr:
+            rows = reader.rows()
+            next(rows)
+            self._batches = CsvRowBatches(rows)
+        else:
+            self._batches = LineBatches(reader.texts(), self.delimiter, len(header))
         return True
 
     def _count_rows(
@@ -136,8 +142,8 @@ class IngestRun:
                 self.faults.record("fail_partway", job=self.job.id, after_rows=self.fail_after)
                 self.stop("Failed", self.faults.fail_message)
                 return False
-        batch = self._take(limit)
-        if not batch:
+        batch = self._batches.take(limit)
+        if batch is None:
             return False
         began = time.perf_counter()
         conn = self.org.conn
@@ -157,25 +163,11 @@ class IngestRun:
         self.job.api_ms += elapsed
         self.job.system_modstamp = self.job.system_modstamp
         self.on_batch()
-        return bool(self._pending) or self._peek()
-
-    def _take(self, limit: int) -> list[list[str]]:
-        batch = self._pending[:limit]
-        self._pending = self._pending[limit:]
-        batch += itertools.islice(self._rows, limit - len(batch))
-        return batch
-
-    def _peek(self) -> bool:
-        row = next(self._rows, None)
-        if row is None:
-            return False
-        self._pending.append(row)
-        return True
+        return self._batches.has_more()
 
     def stop(self, state: str, message: str | None = None) -> None:
         """End the job in ``state``; rows never attempted go to unprocessedrecords."""
-        rest = itertools.chain(self._pending, self._rows)
-        self._pending = []
+        rest = self._batches.rest()
         while batch := list(itertools.islice(rest, BATCH_SIZE)):
             self.store.append_result(
                 self.job, "unprocessed", plain_lines(batch, self.delimiter, self.line_ending)

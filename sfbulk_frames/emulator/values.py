@@ -182,14 +182,19 @@ def _fast_parse(field_type: str, series: pl.Series) -> tuple[pl.Series, pl.Serie
     return pl.Series([False] * len(series)), series
 
 
-def parse_column(field_type: str, values: list[str]) -> ParsedColumn:
-    """Parse many values of one typed field (see :func:`parser_for`); never raises."""
-    series = pl.Series(values, dtype=pl.String)
+def parse_column(
+    field_type: str, values: list[str], series: pl.Series | None = None
+) -> ParsedColumn:
+    """Parse many values of one typed field (see :func:`parser_for`); never raises.
+    ``series``: the same values as a polars text column, when the caller has one."""
+    if series is None:
+        series = pl.Series(values, dtype=pl.String)
     ok, fast = _fast_parse(field_type, series)
-    stored: list[Any] = fast.to_list()
+    stored: list[Any] = list(values) if fast is series else fast.to_list()
     if field_type in ("double", "currency", "percent"):
+        # in [1e-3, 1e7) Java writes the shortest round-trip digits, as repr and polars do
         plain = ok & fast.abs().is_between(1e-3, 1e7, closed="left")
-        echo = [repr(v) if p else "" for v, p in zip(stored, plain.to_list(), strict=True)]
+        echo = fast.cast(pl.String).zip_with(plain, pl.Series([""] * len(fast))).to_list()
         for i in (ok & ~plain).arg_true().to_list():
             echo[i] = java_double(stored[i])
     elif field_type == "boolean":
@@ -214,8 +219,10 @@ def parse_column(field_type: str, values: list[str]) -> ParsedColumn:
     return ParsedColumn(stored, echo, bad)
 
 
-def invalid_emails(values: list[str]) -> list[int]:
-    """Positions of values that are not valid email addresses (see :func:`is_valid_email`)."""
-    series = pl.Series(values, dtype=pl.String)
+def invalid_emails(values: list[str], series: pl.Series | None = None) -> list[int]:
+    """Positions of values that are not valid email addresses (see :func:`is_valid_email`).
+    ``series``: the same values as a polars text column, when the caller has one."""
+    if series is None:
+        series = pl.Series(values, dtype=pl.String)
     fast = series.str.contains(_ASCII_EMAIL) & (series.str.len_bytes() == series.str.len_chars())
     return [i for i in (~fast).arg_true().to_list() if not is_valid_email(values[i])]
