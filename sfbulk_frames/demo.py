@@ -29,14 +29,13 @@ DESCRIPTION = (
     "No Salesforce org, credentials or network needed."
 )
 EXAMPLES = """\
-  sfbulk demo                                   # 20,000 accounts, 80,000 contacts
-  sfbulk demo --accounts 50000 --contacts 200000  # the issue's full size
+  sfbulk demo                                   # 50,000 accounts, 200,000 contacts
   sfbulk demo --rows-scale 0.1                  # a tenth of that
   sfbulk demo --accounts 500 --contacts 2000 --no-progress
   sfbulk demo --serve --port 8787               # keep the emulator running afterwards"""
 
-DEFAULT_ACCOUNTS = 20_000
-DEFAULT_CONTACTS = 80_000
+DEFAULT_ACCOUNTS = 50_000
+DEFAULT_CONTACTS = 200_000
 CONTACTS_PER_JOB = 10_000
 DEMO_POLL = PollPolicy(initial=0.1, factor=1.5, max_interval=1.0)
 QUERY_SOQL = (
