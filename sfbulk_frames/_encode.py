@@ -1,17 +1,16 @@
 """Frame -> CSV chunks: the dtype rules, the null policy and record-boundary chunking.
 
-Every column is turned into its exact text cells by vectorised polars expressions
-(:func:`encode_batch`); the cells are written once by polars' CSV writer and packed into
-chunks of at most ``max_bytes`` / ``max_records`` (:func:`iter_chunks`). Record byte lengths
-come from the cells themselves (quoting rule included), never from scanning for newlines, so
-a quoted multi-line value is always one record.
+Every column has exact text cells defined by vectorised polars expressions
+(:func:`encode_batch`). To write a batch, only the columns whose text polars' CSV writer would
+not produce itself (floats, lists, ``set_null`` columns) are cast; the others are written from
+their typed values with the writer's date/time formats, in one pass. Records are cut at the
+newlines that lie outside quotes (a vectorised scan of the written bytes), so a quoted
+multi-line value is always one record; the scan must find exactly one record per row.
 """
 
 from __future__ import annotations
 
-import difflib
 import io
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -19,8 +18,10 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
+from ._csv_records import DATE_FORMAT, DATETIME_FORMAT, TIME_FORMAT, record_offsets, write_csv
 from ._exceptions import ConfigurationError, FrameError
 from ._models import COLUMN_DELIMITERS, LINE_ENDINGS
+from ._validate import unsupported_reason, validate_frame
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -29,6 +30,8 @@ __all__ = [
     "EncodeOptions",
     "encode_batch",
     "iter_chunks",
+    "record_offsets",
+    "unsupported_reason",
     "validate_frame",
 ]
 
@@ -40,8 +43,6 @@ NULL_MARKER = "#N/A"
 
 NullPolicy = Literal["skip", "set_null"]
 _NULL_POLICIES = ("skip", "set_null")
-_KEY_OPERATIONS = ("update", "delete", "hardDelete")
-_RESERVED_PREFIX = "sf__"
 
 
 @dataclass(frozen=True)
@@ -91,99 +92,6 @@ class EncodeOptions:
         return self.nulls_by_column.get(column, self.nulls)
 
 
-# --- validation -------------------------------------------------------------------------
-
-
-def _is_text_like(dtype: object) -> bool:
-    text_types = (pl.String, pl.Categorical, pl.Enum, pl.Null)
-    return isinstance(dtype, text_types) or dtype in text_types
-
-
-def unsupported_reason(dtype: pl.DataType) -> str | None:
-    """Why a dtype cannot be sent, or None when it can."""
-    if isinstance(dtype, pl.List | pl.Array):
-        inner = dtype.inner
-        if inner is not None and _is_text_like(inner):
-            return None
-        return (
-            f"it is a list of {inner}; only lists of strings can be sent (as a multi-select "
-            "picklist 'a;b;c'): convert the items to strings or join them yourself"
-        )
-    if isinstance(dtype, pl.Struct):
-        return "nested structs cannot be sent: unnest it (df.unnest(...)) or drop it"
-    if isinstance(dtype, pl.Binary):
-        return "binary values cannot be sent through the Bulk API: decode or drop the column"
-    if isinstance(dtype, pl.Object):
-        return "it holds Python objects: convert them to plain scalars (str, int, float, ...)"
-    if isinstance(dtype, pl.Duration):
-        return "durations have no Salesforce field type: convert them to a number (e.g. seconds)"
-    return None
-
-
-def _close_match(name: str, columns: list[str]) -> str:
-    lowered = {c.lower(): c for c in columns}
-    match = lowered.get(name.lower()) or next(
-        iter(difflib.get_close_matches(name, columns, n=1)), None
-    )
-    return f" (did you mean {match!r}? rename it to {name!r})" if match else ""
-
-
-def validate_frame(
-    columns: list[str],
-    schema: Mapping[str, pl.DataType],
-    *,
-    operation: str,
-    external_id_field: str | None,
-) -> None:
-    """Check a frame can be sent before any request is made.
-
-    Raises FrameError for no columns, empty, duplicate or reserved (``sf__``) column names,
-    a missing ``Id`` (update/delete/hardDelete) or external-ID column (upsert), and
-    dtypes that cannot be serialized; the error names the column and the fix.
-    """
-    if not columns:
-        raise FrameError("the frame has no columns; add the fields to send")
-    seen: set[str] = set()
-    for name in columns:
-        if not name.strip():
-            raise FrameError(
-                f"a column name is empty ({name!r}); every column must be a field API name",
-                column=name,
-            )
-        if name in seen:
-            raise FrameError(
-                f"column {name!r} appears more than once; drop or rename the duplicates",
-                column=name,
-            )
-        if name.lower().startswith(_RESERVED_PREFIX):
-            raise FrameError(
-                f"column {name!r} uses the reserved prefix 'sf__' of Salesforce's result "
-                "columns; drop it before sending (it looks like a previous result)",
-                column=name,
-            )
-        seen.add(name)
-    if operation in _KEY_OPERATIONS and "Id" not in seen:
-        raise FrameError(
-            f"{operation} needs an 'Id' column with the record Ids{_close_match('Id', columns)}",
-            column="Id",
-        )
-    if operation == "upsert":
-        if not external_id_field:
-            raise FrameError("upsert needs external_id_field= (an External ID field, or 'Id')")
-        if external_id_field not in seen:
-            raise FrameError(
-                f"upsert by {external_id_field!r} needs a column {external_id_field!r}"
-                f"{_close_match(external_id_field, columns)}",
-                column=external_id_field,
-            )
-    for name in columns:
-        reason = unsupported_reason(schema[name])
-        if reason is not None:
-            raise FrameError(
-                f"column {name!r} ({schema[name]}) cannot be sent: {reason}", column=name
-            )
-
-
 # --- per-dtype cells --------------------------------------------------------------------
 
 
@@ -194,12 +102,14 @@ def _plain_decimal(text: pl.Expr) -> pl.Expr:
     digits = int_part + parts.struct.field("frac").fill_null("")
     point = int_part.str.len_chars().cast(pl.Int64) + parts.struct.field("exp").cast(pl.Int64)
     n_digits = digits.str.len_chars().cast(pl.Int64)
+    # every branch is evaluated on every row: keep the unused branches' widths valid
     plain = (
         pl.when(point >= n_digits)
-        .then(digits.str.pad_end(point, "0"))
+        .then(digits.str.pad_end(point.clip(lower_bound=0), "0"))
         .when(point <= 0)
-        .then(pl.lit("0.") + digits.str.pad_start(n_digits - point, "0"))
-        .otherwise(digits.str.slice(0, point) + pl.lit(".") + digits.str.slice(point))
+        .then(pl.lit("0.") + digits.str.pad_start((n_digits - point).clip(lower_bound=0), "0"))
+        .otherwise(digits.str.slice(0, point.clip(lower_bound=0)) + pl.lit(".")
+                   + digits.str.slice(point.clip(lower_bound=0)))
     )
     signed = pl.when(text.str.starts_with("-")).then(pl.lit("-") + plain).otherwise(plain)
     return pl.when(text.str.contains("e", literal=True)).then(signed).otherwise(text)
@@ -215,15 +125,15 @@ def _cell_expr(name: str, dtype: pl.DataType) -> pl.Expr:
         return column.cast(pl.String)
     if isinstance(dtype, pl.Boolean):
         return pl.when(column).then(pl.lit("true")).when(column.not_()).then(pl.lit("false"))
-    if dtype.is_float():
-        return _plain_decimal(pl.when(column.is_nan()).then(None).otherwise(column).cast(pl.String))
+    if dtype.is_float():  # polars' shortest text; exponents are rewritten by _plain_floats
+        return column.fill_nan(None).cast(pl.String)
     if isinstance(dtype, pl.Date):
-        return column.dt.strftime("%Y-%m-%d")
+        return column.dt.strftime(DATE_FORMAT)
     if isinstance(dtype, pl.Datetime):
         utc = column.dt.convert_time_zone("UTC") if dtype.time_zone else column
-        return utc.dt.strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
+        return utc.dt.strftime(DATETIME_FORMAT)
     if isinstance(dtype, pl.Time):
-        return column.dt.strftime("%H:%M:%S%.3fZ")
+        return column.dt.strftime(TIME_FORMAT)
     if isinstance(dtype, pl.List | pl.Array):
         items = column.cast(pl.List(pl.String))
         joined = items.list.join(";", ignore_nulls=True)
@@ -263,6 +173,62 @@ def _check_values(batch: pl.DataFrame, row_offset: int) -> None:
             )
 
 
+
+
+def _written_as_is(name: str, dtype: pl.DataType) -> pl.Expr | None:
+    """The column as polars' CSV writer can write it to give exactly its cells, or None.
+
+    Strings, integers, booleans, categoricals and nulls are written as their cells already;
+    dates, (naive UTC) datetimes and times with the writer's formats (:func:`write_csv`).
+    """
+    column = pl.col(name)
+    if isinstance(dtype, pl.Datetime):
+        return column.dt.convert_time_zone("UTC").dt.replace_time_zone(None) if (
+            dtype.time_zone
+        ) else column
+    plain = (pl.String, pl.Boolean, pl.Date, pl.Time, pl.Categorical, pl.Enum, pl.Null)
+    if isinstance(dtype, plain) or dtype.is_integer():
+        return column
+    return None
+
+
+def _plain_floats(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    """Rewrite float text written with an exponent in plain decimal (only where one occurs)."""
+    if not columns:
+        return frame
+    has_exponent = frame.select(
+        pl.col(name).str.contains("e", literal=True).any() for name in columns
+    ).row(0)
+    rewrite = [name for name, found in zip(columns, has_exponent, strict=True) if found]
+    if not rewrite:
+        return frame
+    return frame.with_columns(_plain_decimal(pl.col(name)).alias(name) for name in rewrite)
+
+
+def _encoded(
+    batch: pl.DataFrame, options: EncodeOptions, *, row_offset: int, for_writer: bool
+) -> pl.DataFrame:
+    _check_values(batch, row_offset)
+    exprs = []
+    floats = []
+    for name, dtype in batch.schema.items():
+        reason = unsupported_reason(dtype)
+        if reason is not None:
+            raise FrameError(f"column {name!r} ({dtype}) cannot be sent: {reason}", column=name)
+        set_null = options.null_policy(name) == "set_null"
+        as_is = _written_as_is(name, dtype) if for_writer and not set_null else None
+        if as_is is not None:
+            exprs.append(as_is.alias(name))
+            continue
+        cell = _cell_expr(name, dtype)
+        if set_null:
+            cell = cell.fill_null(pl.lit(NULL_MARKER))
+        exprs.append(cell.cast(pl.String).alias(name))
+        if dtype.is_float():
+            floats.append(name)
+    return _plain_floats(batch.select(exprs), floats)
+
+
 def encode_batch(
     batch: pl.DataFrame, options: EncodeOptions, *, row_offset: int = 0
 ) -> pl.DataFrame:
@@ -272,17 +238,7 @@ def encode_batch(
     unsupported dtypes and multi-select items containing ';' (``row_offset`` makes the reported
     row position global).
     """
-    _check_values(batch, row_offset)
-    exprs = []
-    for name, dtype in batch.schema.items():
-        reason = unsupported_reason(dtype)
-        if reason is not None:
-            raise FrameError(f"column {name!r} ({dtype}) cannot be sent: {reason}", column=name)
-        cell = _cell_expr(name, dtype)
-        if options.null_policy(name) == "set_null":
-            cell = cell.fill_null(pl.lit(NULL_MARKER))
-        exprs.append(cell.cast(pl.String).alias(name))
-    return batch.select(exprs)
+    return _encoded(batch, options, row_offset=row_offset, for_writer=False)
 
 
 # --- CSV bytes and chunking ---------------------------------------------------------------
@@ -290,101 +246,98 @@ def encode_batch(
 
 @dataclass
 class Chunk:
-    """One upload: CSV bytes (header + records) and the rows they came from."""
+    """One upload: CSV bytes (header + records) and the input rows they came from.
+
+    ``data`` is emptied by the pipeline once the upload succeeded (:meth:`release_data`);
+    the sent text cells are re-derived from ``rows`` on demand (:attr:`cells`,
+    :meth:`cells_of`), so a chunk never holds a second copy of its values.
+    """
 
     data: bytes
     start: int
     n_rows: int
-    cells: pl.DataFrame
     rows: pl.DataFrame
+    options: EncodeOptions
 
     @property
     def stop(self) -> int:
         """Position after the last input row of the chunk."""
         return self.start + self.n_rows
 
+    @property
+    def cells(self) -> pl.DataFrame:
+        """The text cells that were sent (:func:`encode_batch` of :attr:`rows`)."""
+        return self.cells_of(self.rows)
 
-def _write_csv(cells: pl.DataFrame, options: EncodeOptions, *, header: bool) -> bytes:
-    buffer = io.BytesIO()
-    cells.write_csv(
-        buffer,
-        include_header=header,
-        separator=options.delimiter,
-        line_terminator=options.eol,
-        quote_style="necessary",
-        null_value="",
-    )
-    return buffer.getvalue()
+    def cells_of(self, rows: pl.DataFrame) -> pl.DataFrame:
+        """The sent text cells of ``rows`` (this chunk's rows, or a subset of its columns)."""
+        return encode_batch(rows, self.options, row_offset=self.start)
 
-
-def record_lengths(cells: pl.DataFrame, options: EncodeOptions) -> np.ndarray:
-    """Bytes of each record as polars' CSV writer writes it (quote_style="necessary").
-
-    A cell is quoted when it is empty or contains the delimiter, '"', CR or LF; quotes inside
-    are doubled. Nulls are written as nothing.
-    """
-    needs_quotes = f"[{re.escape(options.delimiter)}\"\r\n]"
-    widths = []
-    for name in cells.columns:
-        cell = pl.col(name)
-        quoted = cell.str.contains(needs_quotes) | (cell == "")
-        extra = pl.when(quoted).then(cell.str.count_matches('"', literal=True) + 2).otherwise(0)
-        widths.append((cell.str.len_bytes() + extra).fill_null(0).cast(pl.Int64))
-    separators = (len(cells.columns) - 1) * len(options.delimiter) + len(options.eol)
-    total = pl.sum_horizontal(widths) + separators
-    return cells.select(total.alias("n")).to_series().to_numpy()
+    def release_data(self) -> None:
+        """Drop the CSV bytes (after a successful upload) so they can be freed."""
+        self.data = b""
 
 
-@dataclass
 class _Pending:
-    """Records collected for the next chunk."""
+    """The next chunk being filled: its CSV (header first) in one growing buffer, and rows."""
 
-    start: int
-    pieces: list[memoryview] = field(default_factory=list)
-    cells: list[pl.DataFrame] = field(default_factory=list)
-    rows: list[pl.DataFrame] = field(default_factory=list)
-    n_rows: int = 0
-    n_bytes: int = 0
+    def __init__(self, start: int, header: bytes) -> None:
+        self.start = start
+        self.out = io.BytesIO()
+        self.out.write(header)
+        self.header_size = len(header)
+        self.rows: list[pl.DataFrame] = []
+        self.n_rows = 0
 
-    def add(self, piece: memoryview, cells: pl.DataFrame, rows: pl.DataFrame) -> None:
-        self.pieces.append(piece)
-        self.cells.append(cells)
+    @property
+    def n_bytes(self) -> int:
+        """Bytes of records so far (header excluded)."""
+        return self.out.tell() - self.header_size
+
+    def add_rows(self, rows: pl.DataFrame) -> None:
         self.rows.append(rows)
         self.n_rows += rows.height
-        self.n_bytes += len(piece)
 
-    def to_chunk(self, header: bytes) -> Chunk:
+    def to_chunk(self, options: EncodeOptions) -> Chunk:
         return Chunk(
-            data=b"".join([header, *self.pieces]),
+            data=self.out.getvalue(),  # the buffer's own bytes: no copy
             start=self.start,
             n_rows=self.n_rows,
-            cells=pl.concat(self.cells, rechunk=False),
             rows=pl.concat(self.rows, rechunk=False),
+            options=options,
         )
 
 
-def _encoded_body(
-    cells: pl.DataFrame, options: EncodeOptions
-) -> tuple[memoryview, np.ndarray]:
-    if cells.width == 1:
+def _writable(batch: pl.DataFrame, options: EncodeOptions, *, row_offset: int) -> pl.DataFrame:
+    """The batch as polars' CSV writer must see it to write exactly its cells."""
+    if batch.width == 1:
         # a lone empty cell would be a blank line, which CSV readers skip: write it as ""
-        cells = cells.fill_null("")
-    body = _write_csv(cells, options, header=False)
-    lengths = record_lengths(cells, options)
-    if int(lengths.sum()) != len(body):  # a quoting rule we did not anticipate: never cut blind
-        raise RuntimeError(
-            f"sfbulk_frames bug: computed {int(lengths.sum())} CSV bytes, polars wrote "
-            f"{len(body)}; please report it with the polars version ({pl.__version__})"
+        return encode_batch(batch, options, row_offset=row_offset).fill_null("")
+    return _encoded(batch, options, row_offset=row_offset, for_writer=True)
+
+
+def _checked_offsets(body: memoryview, n_rows: int, room: int, position: int,
+                     options: EncodeOptions) -> np.ndarray:
+    offsets = record_offsets(body, n_rows)
+    sizes = np.diff(offsets)
+    if (sizes > room).any():
+        row = int(np.argmax(sizes > room))
+        raise FrameError(
+            f"row {position + row} is {int(sizes[row]):,} bytes as CSV, more than "
+            f"max_bytes={options.max_bytes:,} allows with the header; shorten its values "
+            "or raise max_bytes"
         )
-    return memoryview(body), np.concatenate([[0], np.cumsum(lengths)])
+    return offsets
 
 
 def iter_chunks(batches: Iterable[pl.DataFrame], options: EncodeOptions) -> Iterator[Chunk]:
     """Encode the batches once and pack their records into chunks cut at record boundaries.
 
     Each chunk holds its header, at most ``options.max_bytes`` bytes and ``max_records``
-    records. Raises FrameError (naming the row position) for a record that alone exceeds
-    ``max_bytes``, and whatever :func:`encode_batch` raises.
+    records. A batch is written straight into the chunk's buffer; its records are located
+    (:func:`record_offsets`) only when the chunk must be cut inside it. Raises FrameError
+    (naming the row position) for a record that alone exceeds ``max_bytes``, and whatever
+    :func:`encode_batch` raises.
     """
     header: bytes | None = None
     max_records = options.max_records or np.iinfo(np.int64).max
@@ -393,32 +346,45 @@ def iter_chunks(batches: Iterable[pl.DataFrame], options: EncodeOptions) -> Iter
     for batch in batches:
         if batch.height == 0:
             continue
-        cells = encode_batch(batch, options, row_offset=position)
+        writable = _writable(batch, options, row_offset=position)
         if header is None:
-            header = _write_csv(cells.head(0), options, header=True)
+            names_only = pl.DataFrame(schema=dict.fromkeys(batch.columns, pl.String))
+            header = write_csv(names_only, delimiter=options.delimiter, eol=options.eol,
+                               header=True)
         room = options.max_bytes - len(header)
-        body, offsets = _encoded_body(cells, options)
-        sizes = np.diff(offsets)
-        if (sizes > room).any():
-            row = int(np.argmax(sizes > room))
-            raise FrameError(
-                f"row {position + row} is {int(sizes[row]):,} bytes as CSV, more than "
-                f"max_bytes={options.max_bytes:,} allows with the header; shorten its values "
-                "or raise max_bytes"
-            )
-        i, n = 0, batch.height
+        if pending is None:
+            pending = _Pending(position, header)
+        mark = pending.out.tell()
+        write_csv(writable, delimiter=options.delimiter, eol=options.eol, header=False,
+                  into=pending.out)
+        n = batch.height
+        if pending.n_bytes <= room and pending.n_rows + n <= max_records:
+            pending.add_rows(batch)  # the whole batch fits: no need to find its records
+            if pending.n_rows >= max_records:
+                yield pending.to_chunk(options)
+                pending = None
+            position += n
+            continue
+        # the chunk is cut inside this batch: take its bytes back out and place each record
+        with pending.out.getbuffer() as written:
+            body = bytes(written[mark:])
+        pending.out.truncate(mark)
+        pending.out.seek(mark)
+        view = memoryview(body)
+        offsets = _checked_offsets(view, n, room, position, options)
+        i = 0
         while i < n:
             if pending is None:
-                pending = _Pending(start=position + i)
+                pending = _Pending(position + i, header)
             fits = int(np.searchsorted(offsets, offsets[i] + room - pending.n_bytes, "right")) - 1
             j = min(fits, i + max_records - pending.n_rows, n)
             if j > i:
-                pending.add(body[offsets[i] : offsets[j]], cells.slice(i, j - i),
-                            batch.slice(i, j - i))
+                pending.out.write(view[offsets[i] : offsets[j]])
+                pending.add_rows(batch.slice(i, j - i))
             if j < n or pending.n_rows >= max_records:
-                yield pending.to_chunk(header)
+                yield pending.to_chunk(options)
                 pending = None
             i = j
         position += n
-    if pending is not None and pending.n_rows and header is not None:
-        yield pending.to_chunk(header)
+    if pending is not None and pending.n_rows:
+        yield pending.to_chunk(options)

@@ -214,6 +214,18 @@ def _nullable_types_mapper(arrow_type: Any) -> Any:
     return None
 
 
+def _rows_at(frame: pd.DataFrame, positions: Any) -> pd.DataFrame:
+    """``frame.iloc[positions]``; a run of consecutive positions is a slice (no copy)."""
+    n = len(positions)
+    # increasing and spanning exactly n positions: consecutive
+    consecutive = n > 0 and positions[-1] - positions[0] == n - 1 and bool(
+        (positions[1:] > positions[:-1]).all()
+    )
+    if consecutive:
+        return frame.iloc[int(positions[0]) : int(positions[-1]) + 1]
+    return frame.iloc[positions]
+
+
 def from_polars(
     part: pl.DataFrame,
     like: Backend,
@@ -238,7 +250,7 @@ def from_polars(
     if pandas_source is not None and positions is not None:
         payload = [c for c in part.columns if c in pandas_source.columns]
         extra = part.select([c for c in part.columns if c not in pandas_source.columns])
-        taken = pandas_source.iloc[positions][payload]
+        taken = _rows_at(pandas_source, positions)[payload]
         extras = to_pandas_frame(extra, index=taken.index)
         return pd.concat([taken, extras], axis=1)[list(part.columns)]
     index = None

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -31,16 +32,24 @@ from ._exceptions import (
     TransportError,
 )
 from ._frames import backend_of, iter_batches, to_polars
-from ._joinback import MatchOutcome, column_kinds, match_results
+from ._joinback import MatchOutcome, ResultSource, column_kinds, match_encoded
 from ._models import COLUMN_DELIMITERS, JobInfo
 from ._progress import ProgressLike, Reporter, make_reporter
-from ._result import BulkResult
+from ._result import BulkResult, sorted_by_row
 
 if TYPE_CHECKING:
     from ._client import Client
     from ._jobs import IngestJob
 
-__all__ = ["IngestSpec", "assemble", "fetch_results", "indexed", "join_kinds", "run_ingest"]
+__all__ = [
+    "IngestSpec",
+    "assemble",
+    "fetch_results",
+    "indexed",
+    "join_kinds",
+    "result_readers",
+    "run_ingest",
+]
 
 logger = logging.getLogger("sfbulk_frames")
 
@@ -109,16 +118,30 @@ class Parts:
     jobs: list[JobInfo] = field(default_factory=list)
 
     def add(self, rows: pl.DataFrame, outcome: MatchOutcome, infos: list[JobInfo]) -> None:
+        """Attach the input rows to each outcome part (``rows`` from :func:`indexed`)."""
         for target, matched in (
             (self.successful, outcome.successful),
             (self.failed, outcome.failed),
             (self.unprocessed, outcome.unprocessed),
         ):
             if matched.height:
-                target.append(rows.join(matched, on="sf__Row", how="inner"))
+                target.append(_with_rows(rows, matched))
         if outcome.unmatched.height:
             self.unmatched.append(outcome.unmatched)
         self.jobs.extend(infos)
+
+
+def _with_rows(rows: pl.DataFrame, matched: pl.DataFrame) -> pl.DataFrame:
+    """The input rows of ``matched`` (sorted by unique sf__Row) followed by its sf__ columns.
+
+    Rows are taken by position; when ``matched`` covers every row of the chunk they are the
+    input's own slices (no copy).
+    """
+    extra = matched.drop("sf__Row")
+    if matched.height == rows.height:  # unique positions in the chunk's range: all, in order
+        return rows.hstack(extra)
+    first = rows.get_column("sf__Row")[0]
+    return rows[matched.get_column("sf__Row") - first].hstack(extra)
 
 
 def indexed(rows: pl.DataFrame, start: int) -> pl.DataFrame:
@@ -185,6 +208,21 @@ def fetch_results(job: IngestJob, info: JobInfo) -> dict[str, pl.DataFrame]:
     }
 
 
+def result_readers(job: IngestJob, info: JobInfo) -> dict[str, ResultSource]:
+    """The three result sets of a finished job, downloaded now and parsed on demand (only the
+    columns the join-back asks for); the bytes are freed with the readers."""
+    read = partial(
+        read_result_csv,
+        delimiter=COLUMN_DELIMITERS[info.column_delimiter or "COMMA"],
+        line_ending=info.line_ending or "LF",
+    )
+    return {
+        "successful": partial(read, job.successful_results()),
+        "failed": partial(read, job.failed_results()),
+        "unprocessed": partial(read, job.unprocessed_records()),
+    }
+
+
 class _Load:
     """One run of the pipeline (one call of insert/update/upsert/delete)."""
 
@@ -216,6 +254,7 @@ class _Load:
             self.ledger.opened(job)
             try:
                 job.upload(chunk.data)
+                chunk.release_data()  # sent: the bytes are not needed again
             except (TransportError, ServerError) as exc:
                 # The client aborted this job; the chunk goes again on a fresh job.
                 self.ledger.mark_superseded(job.id)
@@ -259,9 +298,9 @@ class _Load:
             processed=info.number_records_processed,
             failed=info.number_records_failed,
         )
-        results = fetch_results(job, info)
-        outcome = match_results(
-            chunk.cells, start=chunk.start, key=self.spec.key, kinds=self.kinds, **results
+        outcome = match_encoded(
+            chunk.rows, chunk.cells_of, start=chunk.start, key=self.spec.key, kinds=self.kinds,
+            **result_readers(job, info),
         )
         if self.spec.delete_jobs:
             job.delete()
@@ -388,7 +427,7 @@ def assemble(parts: Parts, df: Any, object: str, operation: str, columns: list[s
     """The BulkResult of a load (or a resume) from its per-chunk parts."""
 
     def cat(frames: list[pl.DataFrame]) -> pl.DataFrame | None:
-        return pl.concat(frames, how="diagonal_relaxed").sort("sf__Row") if frames else None
+        return sorted_by_row(pl.concat(frames, how="diagonal_relaxed")) if frames else None
 
     backend = backend_of(df)
     meta = {"pandas_source": df} if backend == "pandas" else {}

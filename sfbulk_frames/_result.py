@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
     from ._models import JobInfo
 
-__all__ = ["BulkResult"]
+__all__ = ["BulkResult", "sorted_by_row"]
 
 ROW = "sf__Row"
 STATUSES = ("success", "failed", "unprocessed")
@@ -47,6 +47,14 @@ def _payload_schema(
     return schema
 
 
+def sorted_by_row(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` sorted by sf__Row; parts of a load usually already are, and are then kept."""
+    rows = frame.get_column(ROW)
+    if rows.is_sorted():
+        return frame
+    return frame.sort(ROW)
+
+
 def _conform(
     part: pl.DataFrame | None, kind: str, payload: Mapping[str, pl.DataType]
 ) -> pl.DataFrame:
@@ -58,7 +66,7 @@ def _conform(
         pl.col(name) if name in part.columns else pl.lit(None, dtype=dtype).alias(name)
         for name, dtype in wanted.items()
     ]
-    return part.select(exprs).with_columns(pl.col(ROW).cast(pl.Int64)).sort(ROW)
+    return sorted_by_row(part.select(exprs).with_columns(pl.col(ROW).cast(pl.Int64)))
 
 
 def _error_code(error: pl.Expr) -> pl.Expr:

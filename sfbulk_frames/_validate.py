@@ -1,0 +1,105 @@
+"""Checks that a frame can be sent, before any request: names, key columns, dtypes."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+
+import polars as pl
+
+from ._exceptions import FrameError
+
+__all__ = ["unsupported_reason", "validate_frame"]
+
+_KEY_OPERATIONS = ("update", "delete", "hardDelete")
+_RESERVED_PREFIX = "sf__"
+
+
+def _is_text_like(dtype: object) -> bool:
+    text_types = (pl.String, pl.Categorical, pl.Enum, pl.Null)
+    return isinstance(dtype, text_types) or dtype in text_types
+
+
+def unsupported_reason(dtype: pl.DataType) -> str | None:
+    """Why a dtype cannot be sent, or None when it can."""
+    if isinstance(dtype, pl.List | pl.Array):
+        inner = dtype.inner
+        if inner is not None and _is_text_like(inner):
+            return None
+        return (
+            f"it is a list of {inner}; only lists of strings can be sent (as a multi-select "
+            "picklist 'a;b;c'): convert the items to strings or join them yourself"
+        )
+    if isinstance(dtype, pl.Struct):
+        return "nested structs cannot be sent: unnest it (df.unnest(...)) or drop it"
+    if isinstance(dtype, pl.Binary):
+        return "binary values cannot be sent through the Bulk API: decode or drop the column"
+    if isinstance(dtype, pl.Object):
+        return "it holds Python objects: convert them to plain scalars (str, int, float, ...)"
+    if isinstance(dtype, pl.Duration):
+        return "durations have no Salesforce field type: convert them to a number (e.g. seconds)"
+    return None
+
+
+def _close_match(name: str, columns: list[str]) -> str:
+    lowered = {c.lower(): c for c in columns}
+    match = lowered.get(name.lower()) or next(
+        iter(difflib.get_close_matches(name, columns, n=1)), None
+    )
+    return f" (did you mean {match!r}? rename it to {name!r})" if match else ""
+
+
+def validate_frame(
+    columns: list[str],
+    schema: Mapping[str, pl.DataType],
+    *,
+    operation: str,
+    external_id_field: str | None,
+) -> None:
+    """Check a frame can be sent before any request is made.
+
+    Raises FrameError for no columns, empty, duplicate or reserved (``sf__``) column names,
+    a missing ``Id`` (update/delete/hardDelete) or external-ID column (upsert), and
+    dtypes that cannot be serialized; the error names the column and the fix.
+    """
+    if not columns:
+        raise FrameError("the frame has no columns; add the fields to send")
+    seen: set[str] = set()
+    for name in columns:
+        if not name.strip():
+            raise FrameError(
+                f"a column name is empty ({name!r}); every column must be a field API name",
+                column=name,
+            )
+        if name in seen:
+            raise FrameError(
+                f"column {name!r} appears more than once; drop or rename the duplicates",
+                column=name,
+            )
+        if name.lower().startswith(_RESERVED_PREFIX):
+            raise FrameError(
+                f"column {name!r} uses the reserved prefix 'sf__' of Salesforce's result "
+                "columns; drop it before sending (it looks like a previous result)",
+                column=name,
+            )
+        seen.add(name)
+    if operation in _KEY_OPERATIONS and "Id" not in seen:
+        raise FrameError(
+            f"{operation} needs an 'Id' column with the record Ids{_close_match('Id', columns)}",
+            column="Id",
+        )
+    if operation == "upsert":
+        if not external_id_field:
+            raise FrameError("upsert needs external_id_field= (an External ID field, or 'Id')")
+        if external_id_field not in seen:
+            raise FrameError(
+                f"upsert by {external_id_field!r} needs a column {external_id_field!r}"
+                f"{_close_match(external_id_field, columns)}",
+                column=external_id_field,
+            )
+    for name in columns:
+        reason = unsupported_reason(schema[name])
+        if reason is not None:
+            raise FrameError(
+                f"column {name!r} ({schema[name]}) cannot be sent: {reason}", column=name
+            )
