@@ -19,7 +19,7 @@ import polars as pl
 from ._config import PollPolicy
 from ._context import resolve_client
 from ._decode import empty_query_frame, parse_query_page
-from ._exceptions import ConfigurationError, JobFailedError, SalesforceError
+from ._exceptions import ConfigurationError, JobError, JobFailedError, SalesforceError
 from ._models import COLUMN_DELIMITERS, JobState
 from ._progress import ProgressLike, make_reporter
 
@@ -123,8 +123,9 @@ class _Sink:
     in polars and Arrow form; pandas columns are made once at the end.
     """
 
-    def __init__(self, out: str | Path | None, backend: str = "polars") -> None:
+    def __init__(self, out: str | Path | None, backend: str = "polars", job_id: str = "") -> None:
         self.out = Path(out) if out is not None else None
+        self.job_id = job_id
         self.backend = backend
         self.frames: list[pl.DataFrame] = []
         self.tables: list[Any] = []  # pyarrow Tables, for backend="pandas"
@@ -143,6 +144,14 @@ class _Sink:
             table = frame.to_arrow()
             if self._writer is None:
                 self._writer = pq.ParquetWriter(self.out, table.schema)
+            elif table.schema != self._writer.schema:
+                changed = [f.name for f in table.schema if f != self._writer.schema.field(f.name)]
+                raise JobError(
+                    f"query job {self.job_id}: column(s) {changed} held a value that does not "
+                    "parse as the field's type on a later page, so they cannot stay typed in "
+                    f"{self.out}; write to a .csv file instead (out='….csv')",
+                    job_ids=[self.job_id],
+                )
             self._writer.write_table(table)
         else:
             if self._csv is None:
@@ -233,7 +242,7 @@ def query(
         job_id=info.id,
         total_rows=info.number_records_processed,
     )
-    sink = _Sink(out, backend)
+    sink = _Sink(out, backend, info.id)
     try:
         pages = job.iter_pages(max_records=max_records_per_page, parallel=parallel)
         for frame in _typed_pages(
