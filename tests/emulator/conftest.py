@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,6 +56,13 @@ class Api:
             content=body,
             headers={"Content-Type": content_type},
         )
+
+    def start_ingest(self, obj: str, operation: str, data: bytes | str) -> str:
+        """Create a job, upload ``data`` and close it; the job's id."""
+        job_id = self.new_ingest(obj, operation)
+        assert self.upload(job_id, data).status_code == 201
+        assert self.patch(job_id, "UploadComplete").status_code == 200
+        return job_id
 
     def patch(self, job_id: str, state: str, kind: str = "ingest") -> httpx.Response:
         return self.http.patch(f"{BASE}/jobs/{kind}/{job_id}", json={"state": state})
@@ -126,6 +134,18 @@ def api(http: httpx.Client, emu: Emulator) -> Api:
 @pytest.fixture
 def api_factory() -> type[Api]:
     return Api
+
+
+@pytest.fixture
+def open_api() -> Callable[[Emulator], AbstractContextManager[Api]]:
+    """``with open_api(emu) as api:`` — the helper, in-process, for an Emulator a test built."""
+
+    @contextmanager
+    def opened(emu: Emulator) -> Iterator[Api]:
+        with make_http(emu) as client:
+            yield Api(client, emu)
+
+    return opened
 
 
 @pytest.fixture(params=["inprocess", pytest.param("server", marks=pytest.mark.server)])

@@ -77,24 +77,15 @@ def test_fail_partway_leaves_the_rest_unprocessed(api: Any) -> None:
     assert api.emu.count("Contact") == 8
 
 
-def test_slow_processing_shows_in_progress_in_background_mode() -> None:
+def test_slow_processing_shows_in_progress_in_background_mode(open_api: Any) -> None:
     with (
         Emulator(processing="background") as emu,
-        httpx.Client(
-            transport=emu.transport(),
-            base_url=emu.instance_url,
-            headers={"Authorization": f"Bearer {emu.token}"},
-        ) as http,
+        open_api(emu) as api,
     ):
+        http = api.http
         emu.faults.slow(0.4)
-        job_id = http.post(
-            f"{BASE}/jobs/ingest", json={"object": "Contact", "operation": "insert"}
-        ).json()["id"]
-        http.put(
-            f"{BASE}/jobs/ingest/{job_id}/batches",
-            content=CSV,
-            headers={"Content-Type": "text/csv"},
-        )
+        job_id = api.new_ingest("Contact", "insert")
+        api.upload(job_id, CSV)
         began = time.monotonic()
         http.patch(f"{BASE}/jobs/ingest/{job_id}", json={"state": "UploadComplete"})
         states = set()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import httpx
 import pytest
 
 from sfbulk_frames.emulator import Emulator
@@ -310,46 +309,24 @@ def test_ingest_below_version_41_is_not_found(api: Any) -> None:
     assert response.status_code == 404
 
 
-def test_polls_mode_reports_in_progress_until_the_nth_poll() -> None:
+def test_polls_mode_reports_in_progress_until_the_nth_poll(open_api: Any) -> None:
     with (
         Emulator(processing="polls:3") as emu,
-        httpx.Client(
-            transport=emu.transport(),
-            base_url=emu.instance_url,
-            headers={"Authorization": f"Bearer {emu.token}"},
-        ) as http,
+        open_api(emu) as api,
     ):
-        job_id = http.post(
-            f"{BASE}/jobs/ingest", json={"object": "Contact", "operation": "insert"}
-        ).json()["id"]
-        http.put(
-            f"{BASE}/jobs/ingest/{job_id}/batches",
-            content=CSV,
-            headers={"Content-Type": "text/csv"},
-        )
-        http.patch(f"{BASE}/jobs/ingest/{job_id}", json={"state": "UploadComplete"})
+        http = api.http
+        job_id = api.start_ingest("Contact", "insert", CSV)
         states = [http.get(f"{BASE}/jobs/ingest/{job_id}").json()["state"] for _ in range(3)]
     assert states == ["InProgress", "InProgress", "JobComplete"]
 
 
-def test_background_mode_processes_after_the_delay_and_abort_stops_it() -> None:
+def test_background_mode_processes_after_the_delay_and_abort_stops_it(open_api: Any) -> None:
     with (
         Emulator(processing="background", processing_delay=0.05) as emu,
-        httpx.Client(
-            transport=emu.transport(),
-            base_url=emu.instance_url,
-            headers={"Authorization": f"Bearer {emu.token}"},
-        ) as http,
+        open_api(emu) as api,
     ):
-        job_id = http.post(
-            f"{BASE}/jobs/ingest", json={"object": "Contact", "operation": "insert"}
-        ).json()["id"]
-        http.put(
-            f"{BASE}/jobs/ingest/{job_id}/batches",
-            content=CSV,
-            headers={"Content-Type": "text/csv"},
-        )
-        http.patch(f"{BASE}/jobs/ingest/{job_id}", json={"state": "UploadComplete"})
+        http = api.http
+        job_id = api.start_ingest("Contact", "insert", CSV)
         assert http.get(f"{BASE}/jobs/ingest/{job_id}").json()["state"] == "UploadComplete"
         deadline = time.monotonic() + 5
         while http.get(f"{BASE}/jobs/ingest/{job_id}").json()["state"] != "JobComplete":

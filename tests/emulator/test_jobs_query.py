@@ -140,15 +140,12 @@ def test_results_with_another_api_version_are_409(seeded: Any) -> None:
     assert response.status_code == 409
 
 
-def test_results_before_completion_are_412_job_not_complete() -> None:
+def test_results_before_completion_are_412_job_not_complete(open_api: Any) -> None:
     with (
         Emulator(processing="polls:2") as emu,
-        httpx.Client(
-            transport=emu.transport(),
-            base_url=emu.instance_url,
-            headers={"Authorization": f"Bearer {emu.token}"},
-        ) as http,
+        open_api(emu) as api,
     ):
+        http = api.http
         job_id = http.post(
             f"{BASE}/jobs/query", json={"operation": "query", "query": "SELECT Id FROM Contact"}
         ).json()["id"]
@@ -193,15 +190,12 @@ def test_query_all_includes_soft_deleted_rows(api: Any) -> None:
     assert counts == {"query": 1, "queryAll": 2}
 
 
-def test_abort_and_delete_rules_of_query_jobs() -> None:
+def test_abort_and_delete_rules_of_query_jobs(open_api: Any) -> None:
     with (
         Emulator(processing="polls:5") as emu,
-        httpx.Client(
-            transport=emu.transport(),
-            base_url=emu.instance_url,
-            headers={"Authorization": f"Bearer {emu.token}"},
-        ) as http,
+        open_api(emu) as api,
     ):
+        http = api.http
         job_id = http.post(
             f"{BASE}/jobs/query", json={"operation": "query", "query": "SELECT Id FROM Contact"}
         ).json()["id"]
