@@ -292,7 +292,7 @@ class BulkResult:
         jobs = f"{len(self.jobs)} job{'s' if len(self.jobs) != 1 else ''}"
         unmatched = f", {counts['unmatched']:,} unmatched" if counts["unmatched"] else ""
         return (
-            f"<BulkResult {self.object} {self.operation}: {rows:,} rows — "
+            f"<BulkResult {self.object} {self.operation}: {rows:,} row{'s' if rows != 1 else ''} — "
             f"{counts['successful']:,} successful, {counts['failed']:,} failed, "
             f"{counts['unprocessed']:,} unprocessed{unmatched}; "
             f"{jobs}{f' ({states})' if states else ''}; ok={self.ok}>"
