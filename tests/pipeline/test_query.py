@@ -174,11 +174,10 @@ def test_pandas_result_over_many_pages_has_the_values_and_nullable_dtypes(seeded
     assert df["Id"].tolist() == typed["Id"].to_list()
 
 
-@pytest.mark.parametrize("backend", ["polars", "pandas"])
-def test_a_value_that_does_not_parse_on_one_page_makes_the_column_text(tmp_path, backend):
-    """A stored value Salesforce would return but that is not an int (written into the org's
-    storage directly): the pages without it are typed, the one with it is text; the result
-    has the column as text on every row instead of failing to stack the pages."""
+@pytest.fixture
+def client_with_one_bad_int(tmp_path):
+    """A client on an org (file-backed) whose Contact n15 stores 'lots' in an int field: a value
+    Salesforce could return but that does not parse, written into the org's storage directly."""
     import sqlite3
 
     from sfbulk_frames import testing
@@ -195,47 +194,45 @@ def test_a_value_that_does_not_parse_on_one_page_makes_the_column_text(tmp_path,
         )
         with sqlite3.connect(db) as storage:
             storage.execute("UPDATE Contact SET NumberOfChildren__c = 'lots' WHERE LastName='n15'")
-        with pytest.warns(UserWarning, match="'NumberOfChildren__c'.*'lots'"):
-            df = sfb.query(
-                "SELECT LastName, NumberOfChildren__c FROM Contact ORDER BY LastName",
-                client=client,
-                backend=backend,
-                max_records_per_page=10,
-                progress=False,
-            )
+        yield client
+
+
+@pytest.mark.parametrize("backend", ["polars", "pandas"])
+def test_a_value_that_does_not_parse_on_one_page_makes_the_column_text(
+    client_with_one_bad_int, backend
+):
+    """A stored value Salesforce would return but that is not an int (written into the org's
+    storage directly): the pages without it are typed, the one with it is text; the result
+    has the column as text on every row instead of failing to stack the pages."""
+    client = client_with_one_bad_int
+    with pytest.warns(UserWarning, match="'NumberOfChildren__c'.*'lots'"):
+        df = sfb.query(
+            "SELECT LastName, NumberOfChildren__c FROM Contact ORDER BY LastName",
+            client=client,
+            backend=backend,
+            max_records_per_page=10,
+            progress=False,
+        )
     children = df["NumberOfChildren__c"]
     values = children.to_list() if backend == "polars" else children.tolist()
     assert values == [str(i) if i != 15 else "lots" for i in range(25)]
     assert str(children.dtype) in ("String", "string")
 
 
-def test_parquet_out_refuses_a_column_that_turns_text_on_a_later_page(tmp_path):
+def test_parquet_out_refuses_a_column_that_turns_text_on_a_later_page(
+    client_with_one_bad_int, tmp_path
+):
     """Streaming to parquet fixes the schema on the first page; a later page whose column fell
     back to text must stop with a typed error naming the column and job, not a pyarrow crash."""
-    import sqlite3
-
-    from sfbulk_frames import testing
-    from sfbulk_frames.emulator import Emulator
-
-    db = tmp_path / "org.db"
-    with Emulator(seed=7, db=str(db)) as emu, testing.fast_polling(), emu.client() as client:
-        names = [f"n{i:02d}" for i in range(25)]
-        sfb.insert(
-            pl.DataFrame({"LastName": names, "NumberOfChildren__c": list(range(25))}),
-            "Contact",
+    client = client_with_one_bad_int
+    with pytest.warns(UserWarning, match="'lots'"), pytest.raises(sfb.JobError) as err:
+        sfb.query(
+            "SELECT LastName, NumberOfChildren__c FROM Contact ORDER BY LastName",
             client=client,
+            out=tmp_path / "c.parquet",
+            max_records_per_page=10,
             progress=False,
         )
-        with sqlite3.connect(db) as storage:
-            storage.execute("UPDATE Contact SET NumberOfChildren__c = 'lots' WHERE LastName='n15'")
-        with pytest.warns(UserWarning, match="'lots'"), pytest.raises(sfb.JobError) as err:
-            sfb.query(
-                "SELECT LastName, NumberOfChildren__c FROM Contact ORDER BY LastName",
-                client=client,
-                out=tmp_path / "c.parquet",
-                max_records_per_page=10,
-                progress=False,
-            )
     assert "NumberOfChildren__c" in str(err.value)
     assert ".csv" in str(err.value)
     assert err.value.job_ids
