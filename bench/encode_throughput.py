@@ -18,8 +18,8 @@ from collections.abc import Callable
 import numpy as np
 import polars as pl
 
-from sfbulk_frames._encode import EncodeOptions, encode_batch, iter_chunks
-from sfbulk_frames._frames import iter_batches
+from sfbulk_frames.frames.backend import iter_batches
+from sfbulk_frames.frames.encode import EncodeOptions, encode_batch, iter_chunks
 
 
 def mixed_frame(rows: int) -> pl.DataFrame:

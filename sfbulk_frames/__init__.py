@@ -7,12 +7,11 @@
 Importing the package registers the ``sfbulk`` accessor on pandas and polars frames.
 """
 
-from ._accessors import SfBulkAccessor, register_accessors
-from ._api import delete, insert, resume, update, upsert
-from ._client import AsyncClient, Client
-from ._config import PollPolicy, RetryPolicy
-from ._context import set_default_client, use_client
-from ._exceptions import (
+from sfbulk_frames._accessors import SfBulkAccessor, register_accessors
+from sfbulk_frames._api import delete, insert, resume, update, upsert
+from sfbulk_frames._config import PollPolicy, RetryPolicy
+from sfbulk_frames._context import set_default_client, use_client
+from sfbulk_frames._exceptions import (
     AuthenticationError,
     ConfigurationError,
     FrameError,
@@ -37,10 +36,11 @@ from ._exceptions import (
     SfBulkError,
     TransportError,
 )
-from ._models import JobInfo, JobState, LimitInfo, Operation
-from ._progress import ProgressEvent
-from ._query import query
-from ._result import BulkResult
+from sfbulk_frames._models import JobInfo, JobState, LimitInfo, Operation
+from sfbulk_frames.client.clients import AsyncClient, Client
+from sfbulk_frames.frames.result import BulkResult
+from sfbulk_frames.pipeline.progress import ProgressEvent
+from sfbulk_frames.pipeline.query import query
 
 __version__ = "0.1.0"
 

@@ -10,8 +10,8 @@ from typing import Any
 import pandas as pd
 import polars as pl
 
-from . import _api
-from ._result import BulkResult
+from sfbulk_frames import _api
+from sfbulk_frames.frames.result import BulkResult
 
 __all__ = ["SfBulkAccessor", "register_accessors"]
 

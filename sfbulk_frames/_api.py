@@ -10,12 +10,14 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 
-from ._config import PollPolicy
-from ._context import resolve_client
-from ._encode import DEFAULT_MAX_BYTES, EncodeOptions, encode_batch
-from ._exceptions import ConfigurationError
-from ._frames import to_polars
-from ._ingest import (
+from sfbulk_frames._config import PollPolicy
+from sfbulk_frames._context import resolve_client
+from sfbulk_frames._exceptions import ConfigurationError
+from sfbulk_frames.frames.backend import to_polars
+from sfbulk_frames.frames.encode import DEFAULT_MAX_BYTES, EncodeOptions, encode_batch
+from sfbulk_frames.frames.joinback import match_results
+from sfbulk_frames.frames.result import BulkResult
+from sfbulk_frames.pipeline.ingest import (
     IngestSpec,
     Parts,
     assemble,
@@ -24,13 +26,11 @@ from ._ingest import (
     join_kinds,
     run_ingest,
 )
-from ._joinback import match_results
-from ._progress import ProgressLike, make_reporter
-from ._result import BulkResult
+from sfbulk_frames.pipeline.progress import ProgressLike, make_reporter
 
 if TYPE_CHECKING:
-    from ._client import Client
-    from ._models import JobInfo
+    from sfbulk_frames._models import JobInfo
+    from sfbulk_frames.client.clients import Client
 
 __all__ = ["delete", "insert", "resume", "update", "upsert"]
 

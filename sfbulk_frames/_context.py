@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ._client import Client
+    from sfbulk_frames.client.clients import Client
 
 __all__ = ["resolve_client", "set_default_client", "use_client"]
 
@@ -51,7 +51,7 @@ def resolve_client(client: Client | None = None) -> Client:
         return chosen
     with _lock:
         if _env_client is None:
-            from ._client import Client
+            from sfbulk_frames.client.clients import Client
 
             _env_client = Client.from_env()
         return _env_client

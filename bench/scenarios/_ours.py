@@ -30,8 +30,8 @@ def _api() -> Any:
     from types import SimpleNamespace
 
     from sfbulk_frames._api import insert, upsert
-    from sfbulk_frames._client import Client
-    from sfbulk_frames._query import query
+    from sfbulk_frames.client.clients import Client
+    from sfbulk_frames.pipeline.query import query
 
     return SimpleNamespace(Client=Client, insert=insert, upsert=upsert, query=query)
 
@@ -81,8 +81,8 @@ def _query_with(backend: Backend) -> Any:
 
 
 def _serialize(df: Any, args: Args) -> Outcome:
-    from sfbulk_frames._encode import EncodeOptions, iter_chunks
-    from sfbulk_frames._frames import iter_batches
+    from sfbulk_frames.frames.backend import iter_batches
+    from sfbulk_frames.frames.encode import EncodeOptions, iter_chunks
 
     total_bytes = rows = chunks = 0
     for chunk in iter_chunks(iter_batches(df), EncodeOptions()):

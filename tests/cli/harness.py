@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 
-from sfbulk_frames._client import Client
+from sfbulk_frames.client.clients import Client
 from sfbulk_frames.emulator import Emulator
 
 RUN_TIMEOUT = 120

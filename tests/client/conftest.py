@@ -17,8 +17,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from sfbulk_frames._client import AsyncClient, Client
 from sfbulk_frames._config import RetryPolicy
+from sfbulk_frames.client.clients import AsyncClient, Client
 from sfbulk_frames.emulator import Emulator
 from sfbulk_frames.testing import fast_polling
 

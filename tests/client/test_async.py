@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from sfbulk_frames._client import AsyncClient
 from sfbulk_frames._exceptions import InvalidJobStateError, NotFoundError, ServerError
 from sfbulk_frames._models import JobState
+from sfbulk_frames.client.clients import AsyncClient
 
 from .conftest import CLIENT_ID, CLIENT_SECRET, CONTACTS_CSV, PASSWORD, USERNAME, Org, rows
 

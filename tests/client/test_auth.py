@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from sfbulk_frames._auth import PasswordAuth, login_url_for
-from sfbulk_frames._client import Client
 from sfbulk_frames._exceptions import (
     AuthenticationError,
     ConfigurationError,
     InvalidSessionError,
 )
+from sfbulk_frames.client.auth import PasswordAuth, login_url_for
+from sfbulk_frames.client.clients import Client
 
 from .conftest import CLIENT_ID, CLIENT_SECRET, PASSWORD, USERNAME, KeyPair, Org
 

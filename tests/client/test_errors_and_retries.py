@@ -8,7 +8,6 @@ import time
 import httpx
 import pytest
 
-from sfbulk_frames._client import Client
 from sfbulk_frames._config import RetryPolicy
 from sfbulk_frames._exceptions import (
     InvalidFieldError,
@@ -24,6 +23,7 @@ from sfbulk_frames._exceptions import (
     TransportError,
 )
 from sfbulk_frames._models import JobState
+from sfbulk_frames.client.clients import Client
 from sfbulk_frames.testing import fast_polling
 
 from .conftest import CONTACTS_CSV, FAST_RETRY, Org, Traced

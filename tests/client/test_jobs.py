@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from sfbulk_frames._client import Client
 from sfbulk_frames._exceptions import ConfigurationError, NotFoundError
 from sfbulk_frames._models import JobInfo, JobState, Operation
+from sfbulk_frames.client.clients import Client
 
 from .conftest import CONTACTS_CSV, Org, rows
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from sfbulk_frames._config import RetryPolicy
-from sfbulk_frames._http import redact_url
 from sfbulk_frames._models import (
     COLUMN_DELIMITERS,
     LINE_ENDINGS,
@@ -14,6 +13,7 @@ from sfbulk_frames._models import (
     LimitInfo,
     Operation,
 )
+from sfbulk_frames.client.http import redact_url
 
 # Real recorded answer (protocol §1.8, v53.0 capture).
 FAILED_JOB = {

@@ -8,10 +8,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from sfbulk_frames._client import Client
 from sfbulk_frames._config import PollPolicy, effective_sleep, fast_polling_enabled
 from sfbulk_frames._exceptions import JobTimeoutError
 from sfbulk_frames._models import JobInfo, JobState
+from sfbulk_frames.client.clients import Client
 from sfbulk_frames.testing import fast_polling, set_fast_polling
 
 from .conftest import CONTACTS_CSV, Org

@@ -7,7 +7,7 @@ from typing import Any
 import polars as pl
 import pytest
 
-from sfbulk_frames._frames import to_pandas_frame
+from sfbulk_frames.frames.backend import to_pandas_frame
 
 
 @pytest.fixture(params=["pandas", "polars"])

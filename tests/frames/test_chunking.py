@@ -5,10 +5,10 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from sfbulk_frames._decode import read_result_csv
-from sfbulk_frames._encode import EncodeOptions, iter_chunks
 from sfbulk_frames._exceptions import FrameError
-from sfbulk_frames._frames import iter_batches
+from sfbulk_frames.frames.backend import iter_batches
+from sfbulk_frames.frames.decode import read_result_csv
+from sfbulk_frames.frames.encode import EncodeOptions, iter_chunks
 
 from .conftest import as_backend
 

@@ -8,10 +8,10 @@ import io
 import polars as pl
 import pytest
 
-from sfbulk_frames._decode import read_result_csv
-from sfbulk_frames._encode import EncodeOptions, iter_chunks
-from sfbulk_frames._frames import iter_batches
 from sfbulk_frames._models import COLUMN_DELIMITERS, LINE_ENDINGS
+from sfbulk_frames.frames.backend import iter_batches
+from sfbulk_frames.frames.decode import read_result_csv
+from sfbulk_frames.frames.encode import EncodeOptions, iter_chunks
 
 from .conftest import as_backend
 

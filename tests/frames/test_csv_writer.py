@@ -12,8 +12,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from sfbulk_frames._encode import EncodeOptions, encode_batch, iter_chunks, record_offsets
 from sfbulk_frames._models import LINE_ENDINGS
+from sfbulk_frames.frames.encode import EncodeOptions, encode_batch, iter_chunks, record_offsets
 
 
 def every_dtype() -> pl.DataFrame:

@@ -8,13 +8,13 @@ import warnings
 import polars as pl
 import pytest
 
-from sfbulk_frames._decode import (
+from sfbulk_frames._exceptions import ResultMatchError
+from sfbulk_frames.frames.decode import (
     SF_TYPE_TO_POLARS,
     empty_query_frame,
     parse_query_page,
     read_result_csv,
 )
-from sfbulk_frames._exceptions import ResultMatchError
 
 
 def test_result_csv_keeps_quoted_newlines_and_delimiters() -> None:

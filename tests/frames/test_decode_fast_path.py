@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sfbulk_frames._decode import parse_query_page, polars_type_of, typed_column
+from sfbulk_frames.frames.decode import parse_query_page, polars_type_of, typed_column
 
 
 def page(header: str, values: list[str]) -> bytes:

@@ -10,12 +10,12 @@ import httpx
 import polars as pl
 import pytest
 
-from sfbulk_frames._decode import read_result_csv
-from sfbulk_frames._encode import EncodeOptions, iter_chunks
-from sfbulk_frames._frames import iter_batches, to_polars
-from sfbulk_frames._joinback import MatchOutcome, column_kinds, match_results
 from sfbulk_frames._models import COLUMN_DELIMITERS
 from sfbulk_frames.emulator import Emulator
+from sfbulk_frames.frames.backend import iter_batches, to_polars
+from sfbulk_frames.frames.decode import read_result_csv
+from sfbulk_frames.frames.encode import EncodeOptions, iter_chunks
+from sfbulk_frames.frames.joinback import MatchOutcome, column_kinds, match_results
 
 from .conftest import as_backend
 

@@ -11,9 +11,9 @@ import pandas as pd
 import polars as pl
 import pytest
 
-from sfbulk_frames._encode import EncodeOptions, encode_batch
 from sfbulk_frames._exceptions import FrameError
-from sfbulk_frames._frames import to_polars
+from sfbulk_frames.frames.backend import to_polars
+from sfbulk_frames.frames.encode import EncodeOptions, encode_batch
 
 from .conftest import as_backend
 

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 from sfbulk_frames._exceptions import FrameError
-from sfbulk_frames._frames import backend_of, from_polars, iter_batches, to_polars
+from sfbulk_frames.frames.backend import backend_of, from_polars, iter_batches, to_polars
 
 
 def test_backend_of_each_supported_frame() -> None:

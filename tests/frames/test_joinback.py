@@ -7,8 +7,8 @@ import datetime as dt
 import polars as pl
 import pytest
 
-from sfbulk_frames._encode import EncodeOptions, encode_batch
-from sfbulk_frames._joinback import canonical_number, column_kinds, match_results
+from sfbulk_frames.frames.encode import EncodeOptions, encode_batch
+from sfbulk_frames.frames.joinback import canonical_number, column_kinds, match_results
 
 EMPTY_SUCCESS = pl.DataFrame(schema={"sf__Id": pl.String, "sf__Created": pl.String})
 EMPTY_FAILED = pl.DataFrame(schema={"sf__Id": pl.String, "sf__Error": pl.String})

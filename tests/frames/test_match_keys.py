@@ -8,9 +8,9 @@ from functools import partial
 
 import polars as pl
 
-from sfbulk_frames._decode import read_result_csv
-from sfbulk_frames._encode import EncodeOptions, encode_batch, iter_chunks
-from sfbulk_frames._joinback import column_kinds, match_encoded, match_results
+from sfbulk_frames.frames.decode import read_result_csv
+from sfbulk_frames.frames.encode import EncodeOptions, encode_batch, iter_chunks
+from sfbulk_frames.frames.joinback import column_kinds, match_encoded, match_results
 
 
 def text(data: dict[str, list[str | None]]) -> pl.DataFrame:

@@ -10,10 +10,10 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sfbulk_frames._decode import read_result_csv
-from sfbulk_frames._encode import EncodeOptions, encode_batch, iter_chunks
-from sfbulk_frames._joinback import column_kinds, match_results
 from sfbulk_frames._models import COLUMN_DELIMITERS, LINE_ENDINGS
+from sfbulk_frames.frames.decode import read_result_csv
+from sfbulk_frames.frames.encode import EncodeOptions, encode_batch, iter_chunks
+from sfbulk_frames.frames.joinback import column_kinds, match_results
 
 NASTY_TEXT = st.text(
     alphabet=st.sampled_from([*'ab ,;|^`\t"\r\n#/Aé😀', "\u2028", "N"]), max_size=8

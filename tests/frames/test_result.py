@@ -10,9 +10,9 @@ import polars as pl
 import pytest
 
 from sfbulk_frames._exceptions import JobFailedError
-from sfbulk_frames._frames import backend_of, to_polars
 from sfbulk_frames._models import JobInfo, JobState
-from sfbulk_frames._result import BulkResult
+from sfbulk_frames.frames.backend import backend_of, to_polars
+from sfbulk_frames.frames.result import BulkResult
 
 from .conftest import as_backend, column_values
 

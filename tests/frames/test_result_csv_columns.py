@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import polars as pl
 
-from sfbulk_frames._decode import read_result_csv
-from sfbulk_frames._result import sorted_by_row
+from sfbulk_frames.frames.decode import read_result_csv
+from sfbulk_frames.frames.result import sorted_by_row
 
 BODY = (b'"sf__Id","sf__Created","Ext__c","Note"\n'
         b'"1","true","E1","multi\nline, ""quoted"""\n"2","false","","x"\n')

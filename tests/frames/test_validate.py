@@ -6,9 +6,9 @@ import pandas as pd
 import polars as pl
 import pytest
 
-from sfbulk_frames._encode import validate_frame
 from sfbulk_frames._exceptions import FrameError
-from sfbulk_frames._frames import frame_columns, frame_schema
+from sfbulk_frames.frames.backend import frame_columns, frame_schema
+from sfbulk_frames.frames.encode import validate_frame
 
 from .conftest import as_backend
 

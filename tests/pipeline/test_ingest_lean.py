@@ -9,8 +9,8 @@ import polars as pl
 import pytest
 
 import sfbulk_frames as sfb
-from sfbulk_frames import _ingest
-from sfbulk_frames._encode import Chunk
+from sfbulk_frames.frames.encode import Chunk
+from sfbulk_frames.pipeline import ingest as _ingest
 
 from .conftest import make_frame, parts_cover_input, to_pl
 

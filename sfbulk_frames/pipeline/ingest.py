@@ -19,11 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from ._config import PollPolicy
-from ._context import resolve_client
-from ._decode import read_result_csv
-from ._encode import Chunk, EncodeOptions, iter_chunks, validate_frame
-from ._exceptions import (
+from sfbulk_frames._config import PollPolicy
+from sfbulk_frames._context import resolve_client
+from sfbulk_frames._exceptions import (
     JobInterruptedError,
     JobTimeoutError,
     LoadIncompleteError,
@@ -31,15 +29,17 @@ from ._exceptions import (
     SfBulkError,
     TransportError,
 )
-from ._frames import backend_of, iter_batches, to_polars
-from ._joinback import MatchOutcome, ResultSource, column_kinds, match_encoded
-from ._models import COLUMN_DELIMITERS, JobInfo
-from ._progress import ProgressLike, Reporter, make_reporter
-from ._result import BulkResult, sorted_by_row
+from sfbulk_frames._models import COLUMN_DELIMITERS, JobInfo
+from sfbulk_frames.frames.backend import backend_of, iter_batches, to_polars
+from sfbulk_frames.frames.decode import read_result_csv
+from sfbulk_frames.frames.encode import Chunk, EncodeOptions, iter_chunks, validate_frame
+from sfbulk_frames.frames.joinback import MatchOutcome, ResultSource, column_kinds, match_encoded
+from sfbulk_frames.frames.result import BulkResult, sorted_by_row
+from sfbulk_frames.pipeline.progress import ProgressLike, Reporter, make_reporter
 
 if TYPE_CHECKING:
-    from ._client import Client
-    from ._jobs import IngestJob
+    from sfbulk_frames.client.clients import Client
+    from sfbulk_frames.client.jobs import IngestJob
 
 __all__ = [
     "IngestSpec",

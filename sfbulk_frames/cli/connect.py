@@ -12,11 +12,10 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from sfbulk_frames._exceptions import ConfigurationError
-
-from .common import Printer
+from sfbulk_frames.cli.common import Printer
 
 if TYPE_CHECKING:
-    from sfbulk_frames._client import Client
+    from sfbulk_frames.client.clients import Client
 
 __all__ = ["CONNECTION_HELP", "connection_parser", "make_client", "reconnect_hint"]
 
@@ -75,7 +74,7 @@ def make_client(args: argparse.Namespace, printer: Printer) -> Client:
 
 
 def _build_client(args: argparse.Namespace, printer: Printer) -> Client:
-    from sfbulk_frames._client import Client
+    from sfbulk_frames.client.clients import Client
 
     options = _client_options(args)
     if args.emulator:

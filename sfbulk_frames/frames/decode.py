@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import polars as pl
 
-from ._exceptions import ResultMatchError
+from sfbulk_frames._exceptions import ResultMatchError
 
 __all__ = [
     "SF_TYPE_TO_POLARS",

@@ -1,6 +1,6 @@
 """The only module that talks HTTP: the two drivers, retries, re-login and error mapping.
 
-Flows (see :mod:`sfbulk_frames._session`) are run by :class:`SyncDriver` with
+Flows (see :mod:`sfbulk_frames.client.session`) are run by :class:`SyncDriver` with
 ``httpx.Client`` and ``time.sleep`` (no asyncio, so it works inside Jupyter's running loop) or
 by :class:`AsyncDriver` with ``httpx.AsyncClient`` and ``asyncio.sleep`` — the same flows.
 """
@@ -29,7 +29,7 @@ from sfbulk_frames._exceptions import (
     error_from_response,
 )
 from sfbulk_frames._models import LimitInfo
-from sfbulk_frames._session import (
+from sfbulk_frames.client.session import (
     ApiCall,
     Flow,
     Instruction,

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from ._result import sorted_by_row
+from sfbulk_frames.frames.result import sorted_by_row
 
 __all__ = [
     "RESULT_SETS",

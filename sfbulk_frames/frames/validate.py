@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 import polars as pl
 
-from ._exceptions import FrameError
+from sfbulk_frames._exceptions import FrameError
 
 __all__ = ["unsupported_reason", "validate_frame"]
 

@@ -9,13 +9,19 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from ._exceptions import JobFailedError
-from ._frames import Backend, backend_of, frame_schema, from_polars, to_pandas_frame
+from sfbulk_frames._exceptions import JobFailedError
+from sfbulk_frames.frames.backend import (
+    Backend,
+    backend_of,
+    frame_schema,
+    from_polars,
+    to_pandas_frame,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from ._models import JobInfo
+    from sfbulk_frames._models import JobInfo
 
 __all__ = ["BulkResult", "sorted_by_row"]
 

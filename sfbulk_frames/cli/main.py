@@ -14,19 +14,6 @@ import threading
 from collections.abc import Sequence
 
 from sfbulk_frames import __version__
-from sfbulk_frames._cli.common import (
-    EXIT_BAD_INPUT,
-    EXIT_CODES_HELP,
-    EXIT_INTERRUPTED,
-    EXIT_SALESFORCE,
-    EXIT_TIMEOUT,
-    Printer,
-    add_subcommand,
-)
-from sfbulk_frames._cli.connect import CONNECTION_HELP, connection_parser
-from sfbulk_frames._cli.jobs import add_jobs_command
-from sfbulk_frames._cli.load import add_load_commands
-from sfbulk_frames._cli.query import add_describe_command, add_query_command
 from sfbulk_frames._exceptions import (
     AuthenticationError,
     ConfigurationError,
@@ -37,6 +24,19 @@ from sfbulk_frames._exceptions import (
     SfBulkError,
     TransportError,
 )
+from sfbulk_frames.cli.common import (
+    EXIT_BAD_INPUT,
+    EXIT_CODES_HELP,
+    EXIT_INTERRUPTED,
+    EXIT_SALESFORCE,
+    EXIT_TIMEOUT,
+    Printer,
+    add_subcommand,
+)
+from sfbulk_frames.cli.connect import CONNECTION_HELP, connection_parser
+from sfbulk_frames.cli.jobs import add_jobs_command
+from sfbulk_frames.cli.load import add_load_commands
+from sfbulk_frames.cli.query import add_describe_command, add_query_command
 
 __all__ = ["build_parser", "main"]
 
@@ -65,7 +65,7 @@ def _add_emulator_command(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _add_demo_command(subparsers: argparse._SubParsersAction) -> None:
-    from sfbulk_frames import demo
+    from sfbulk_frames.cli import demo
 
     parser = add_subcommand(
         subparsers, "demo", help="the guided tour: load, reconcile failures, query (offline)",

@@ -11,9 +11,14 @@ from typing import Any
 import polars as pl
 
 from sfbulk_frames._exceptions import ConfigurationError, JobInterruptedError, JobTimeoutError
-
-from .common import EXIT_INTERRUPTED, EXIT_TIMEOUT, Printer, add_subcommand, human_int
-from .connect import make_client
+from sfbulk_frames.cli.common import (
+    EXIT_INTERRUPTED,
+    EXIT_TIMEOUT,
+    Printer,
+    add_subcommand,
+    human_int,
+)
+from sfbulk_frames.cli.connect import make_client
 
 __all__ = ["add_describe_command", "add_query_command"]
 
@@ -58,7 +63,7 @@ def _count_rows(path: Path) -> int:
 
 
 def run_query(args: argparse.Namespace, printer: Printer) -> int:
-    from sfbulk_frames._query import query
+    from sfbulk_frames.pipeline.query import query
 
     out: Path | None = args.output
     if out is not None and out.suffix.lower() not in (*_STREAMED, ".ndjson", ".jsonl"):

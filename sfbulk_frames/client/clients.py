@@ -1,6 +1,6 @@
 """``Client`` and ``AsyncClient``: one shared base, differing only by the driver and ``await``.
 
-Every method builds a flow (:mod:`sfbulk_frames._protocol`) and runs it with the client's
+Every method builds a flow (:mod:`sfbulk_frames.client.protocol`) and runs it with the client's
 driver. Tokens never appear in ``repr``, logs or exceptions.
 """
 
@@ -11,8 +11,6 @@ from typing import Any, Self
 
 import httpx
 
-from sfbulk_frames._auth import Authenticator
-from sfbulk_frames._base_client import _BaseClient, _verify_setting
 from sfbulk_frames._config import (
     DEFAULT_API_VERSION,
     DEFAULT_POLL,
@@ -21,10 +19,12 @@ from sfbulk_frames._config import (
     PollPolicy,
     RetryPolicy,
 )
-from sfbulk_frames._http import AsyncDriver, SyncDriver, api_json
-from sfbulk_frames._jobs import AsyncIngestJob, AsyncQueryJob, IngestJob, QueryJob
 from sfbulk_frames._models import JobInfo, Operation
-from sfbulk_frames._protocol import (
+from sfbulk_frames.client.auth import Authenticator
+from sfbulk_frames.client.base import _BaseClient, _verify_setting
+from sfbulk_frames.client.http import AsyncDriver, SyncDriver, api_json
+from sfbulk_frames.client.jobs import AsyncIngestJob, AsyncQueryJob, IngestJob, QueryJob
+from sfbulk_frames.client.protocol import (
     JobKind,
     create_ingest_job_call,
     create_query_job_call,
@@ -32,7 +32,7 @@ from sfbulk_frames._protocol import (
     job_info_flow,
     list_jobs_flow,
 )
-from sfbulk_frames._session import ApiCall, Flow
+from sfbulk_frames.client.session import ApiCall, Flow
 
 __all__ = ["AsyncClient", "Client"]
 

@@ -11,16 +11,22 @@ from typing import Any
 import polars as pl
 
 from sfbulk_frames._exceptions import ConfigurationError, JobInterruptedError, JobTimeoutError
-
-from .common import (
+from sfbulk_frames.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_TIMEOUT,
     Printer,
     add_subcommand,
 )
-from .connect import make_client, reconnect_hint
-from .files import FORMATS, FileFormat, detect_format, result_paths, scan_input, write_frame
-from .summary import load_exit_code, part_frames, print_load_summary
+from sfbulk_frames.cli.connect import make_client, reconnect_hint
+from sfbulk_frames.cli.files import (
+    FORMATS,
+    FileFormat,
+    detect_format,
+    result_paths,
+    scan_input,
+    write_frame,
+)
+from sfbulk_frames.cli.summary import load_exit_code, part_frames, print_load_summary
 
 __all__ = ["add_load_commands", "input_arguments", "output_arguments", "write_results"]
 

@@ -18,10 +18,16 @@ from typing import Literal
 import numpy as np
 import polars as pl
 
-from ._csv_records import DATE_FORMAT, DATETIME_FORMAT, TIME_FORMAT, record_offsets, write_csv
-from ._exceptions import ConfigurationError, FrameError
-from ._models import COLUMN_DELIMITERS, LINE_ENDINGS
-from ._validate import unsupported_reason, validate_frame
+from sfbulk_frames._exceptions import ConfigurationError, FrameError
+from sfbulk_frames._models import COLUMN_DELIMITERS, LINE_ENDINGS
+from sfbulk_frames.frames.csv_records import (
+    DATE_FORMAT,
+    DATETIME_FORMAT,
+    TIME_FORMAT,
+    record_offsets,
+    write_csv,
+)
+from sfbulk_frames.frames.validate import unsupported_reason, validate_frame
 
 __all__ = [
     "DEFAULT_MAX_BYTES",

@@ -12,10 +12,15 @@ from typing import Any
 import polars as pl
 
 from sfbulk_frames._exceptions import JobInterruptedError, JobTimeoutError, NotFoundError
-
-from .common import Printer, add_subcommand, human_int
-from .connect import make_client
-from .load import input_arguments, open_input, output_arguments, report_unfinished, write_results
+from sfbulk_frames.cli.common import Printer, add_subcommand, human_int
+from sfbulk_frames.cli.connect import make_client
+from sfbulk_frames.cli.load import (
+    input_arguments,
+    open_input,
+    output_arguments,
+    report_unfinished,
+    write_results,
+)
 
 __all__ = ["add_jobs_command"]
 

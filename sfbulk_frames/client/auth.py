@@ -24,8 +24,8 @@ import httpx
 
 from sfbulk_frames._config import DEFAULT_API_VERSION, RetryPolicy
 from sfbulk_frames._exceptions import AuthenticationError, ConfigurationError
-from sfbulk_frames._http import send_with_retries
-from sfbulk_frames._session import Flow, RetryMode
+from sfbulk_frames.client.http import send_with_retries
+from sfbulk_frames.client.session import Flow, RetryMode
 
 __all__ = [
     "Authenticator",

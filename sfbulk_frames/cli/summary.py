@@ -9,7 +9,7 @@ from typing import Any
 
 import polars as pl
 
-from .common import Printer, human_int
+from sfbulk_frames.cli.common import Printer, human_int
 
 __all__ = ["error_detail", "load_exit_code", "part_frames", "print_load_summary", "top_errors"]
 

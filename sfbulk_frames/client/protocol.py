@@ -1,7 +1,8 @@
 """The Bulk API 2.0 job protocol (sections 1 to 3) as sans-I/O flows, for sync and async.
 
 Request builders validate arguments before anything is sent (ConfigurationError); flows are run
-by :class:`~sfbulk_frames._http.SyncDriver` or :class:`~sfbulk_frames._http.AsyncDriver`.
+by :class:`~sfbulk_frames.client.http.SyncDriver` or
+:class:`~sfbulk_frames.client.http.AsyncDriver`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from sfbulk_frames._exceptions import (
     SfBulkError,
     TransportError,
 )
-from sfbulk_frames._http import api_call, api_json
 from sfbulk_frames._models import (
     COLUMN_DELIMITERS,
     INGEST_OPERATIONS,
@@ -31,7 +31,8 @@ from sfbulk_frames._models import (
     Operation,
     QueryPage,
 )
-from sfbulk_frames._session import ApiCall, Flow, Gather, Session, Sleep
+from sfbulk_frames.client.http import api_call, api_json
+from sfbulk_frames.client.session import ApiCall, Flow, Gather, Session, Sleep
 
 JobKind = Literal["ingest", "query"]
 IngestResultKind = Literal["successfulResults", "failedResults", "unprocessedrecords"]

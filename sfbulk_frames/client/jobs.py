@@ -2,7 +2,8 @@
 
 A handle is just a client and a job id (no request is made to create one), so a job can be
 resumed by id after a timeout or a restart: ``client.ingest_job("750…").wait()``. Every method
-runs one flow of :mod:`sfbulk_frames._protocol`; sync and async handles differ only by ``await``.
+runs one flow of :mod:`sfbulk_frames.client.protocol`; sync and async handles differ only
+by ``await``.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from sfbulk_frames._config import PollPolicy
 from sfbulk_frames._models import JobInfo, JobState, QueryPage
-from sfbulk_frames._protocol import (
+from sfbulk_frames.client.protocol import (
     JobKind,
     PollCallback,
     delete_job_flow,
@@ -28,7 +29,7 @@ from sfbulk_frames._protocol import (
 )
 
 if TYPE_CHECKING:
-    from sfbulk_frames._client import AsyncClient, Client
+    from sfbulk_frames.client.clients import AsyncClient, Client
 
 __all__ = ["AsyncIngestJob", "AsyncQueryJob", "IngestJob", "QueryJob"]
 

@@ -2,7 +2,7 @@
 
 A *flow* is a generator that yields instructions — :class:`Send` a request, :class:`Sleep`,
 :class:`Gather` sub-flows — and receives their outcomes; the drivers in
-:mod:`sfbulk_frames._http` perform them. Nothing here does I/O.
+:mod:`sfbulk_frames.client.http` perform them. Nothing here does I/O.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from sfbulk_frames._exceptions import ConfigurationError
 from sfbulk_frames._models import LimitInfo
 
 if TYPE_CHECKING:
-    from sfbulk_frames._auth import Authenticator
+    from sfbulk_frames.client.auth import Authenticator
 
 __all__ = [
     "ApiCall",

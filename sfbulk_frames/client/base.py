@@ -1,6 +1,6 @@
 """The I/O-free part of ``Client`` and ``AsyncClient``: options, constructors, repr.
 
-A client holds a :class:`~sfbulk_frames._http.Session` (instance URL, token, API version,
+A client holds a :class:`~sfbulk_frames.client.http.Session` (instance URL, token, API version,
 authenticator) and a driver; every method builds a flow and runs it. Tokens never appear in
 ``repr``, logs or exceptions.
 """
@@ -13,7 +13,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Self
 
-from sfbulk_frames._auth import (
+from sfbulk_frames._config import (
+    DEFAULT_API_VERSION,
+    DEFAULT_POLL,
+    DEFAULT_RETRY,
+    PollPolicy,
+    RetryPolicy,
+)
+from sfbulk_frames._exceptions import ConfigurationError
+from sfbulk_frames._models import LimitInfo
+from sfbulk_frames.client.auth import (
     Authenticator,
     ClientCredentialsAuth,
     JwtAuth,
@@ -24,16 +33,7 @@ from sfbulk_frames._auth import (
     load_private_key,
     login_url_for,
 )
-from sfbulk_frames._config import (
-    DEFAULT_API_VERSION,
-    DEFAULT_POLL,
-    DEFAULT_RETRY,
-    PollPolicy,
-    RetryPolicy,
-)
-from sfbulk_frames._exceptions import ConfigurationError
-from sfbulk_frames._http import Session
-from sfbulk_frames._models import LimitInfo
+from sfbulk_frames.client.http import Session
 
 __all__ = ["ENV_HELP", "normalize_api_version"]
 

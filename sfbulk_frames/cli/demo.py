@@ -16,9 +16,9 @@ from typing import Any
 
 import polars as pl
 
-from ._cli.summary import error_detail, top_errors
-from ._config import PollPolicy
-from ._demo_data import LEGACY_LEVELS, DemoData, generate
+from sfbulk_frames._config import PollPolicy
+from sfbulk_frames.cli.demo_data import LEGACY_LEVELS, DemoData, generate
+from sfbulk_frames.cli.summary import error_detail, top_errors
 
 __all__ = ["DESCRIPTION", "EXAMPLES", "add_arguments", "run"]
 
@@ -178,7 +178,7 @@ def _load_contacts(tour: _Tour, data: DemoData, progress: Any) -> None:
 
 
 def _query_back(tour: _Tour, data: DemoData, progress: Any) -> None:
-    from ._query import query
+    from sfbulk_frames.pipeline.query import query
 
     tour.step("Querying the org back into a typed polars frame")
     tour.say(f'df = sfbulk_frames.query("{QUERY_SOQL[:60]}…")')
@@ -242,10 +242,10 @@ From Python:
 
 def run(args: argparse.Namespace) -> int:
     """Run the tour and return 0. Raises what the library raises if a step breaks."""
-    from ._accessors import register_accessors
-    from ._client import Client
-    from ._context import use_client
-    from .emulator import Emulator
+    from sfbulk_frames._accessors import register_accessors
+    from sfbulk_frames._context import use_client
+    from sfbulk_frames.client.clients import Client
+    from sfbulk_frames.emulator import Emulator
 
     register_accessors()
     tour = _Tour()

@@ -16,15 +16,15 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 
-from ._config import PollPolicy
-from ._context import resolve_client
-from ._decode import empty_query_frame, parse_query_page
-from ._exceptions import ConfigurationError, JobError, JobFailedError, SalesforceError
-from ._models import COLUMN_DELIMITERS, JobState
-from ._progress import ProgressLike, make_reporter
+from sfbulk_frames._config import PollPolicy
+from sfbulk_frames._context import resolve_client
+from sfbulk_frames._exceptions import ConfigurationError, JobError, JobFailedError, SalesforceError
+from sfbulk_frames._models import COLUMN_DELIMITERS, JobState
+from sfbulk_frames.frames.decode import empty_query_frame, parse_query_page
+from sfbulk_frames.pipeline.progress import ProgressLike, make_reporter
 
 if TYPE_CHECKING:
-    from ._client import Client
+    from sfbulk_frames.client.clients import Client
 
 __all__ = ["ColumnTyper", "query"]
 

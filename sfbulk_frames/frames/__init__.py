@@ -1,0 +1,4 @@
+"""Frame side of the data path: backend adapter, validation, encoder, decoder, join-back, results.
+
+Nothing here talks HTTP: this package never imports the client.
+"""

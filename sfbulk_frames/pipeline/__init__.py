@@ -1,0 +1,1 @@
+"""The pipelines that join frames and client: ingest (live loads and resume), query, progress."""
