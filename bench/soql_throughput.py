@@ -14,9 +14,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from sfbulk_frames.emulator.query_results import drop, materialize, page_csv
-from sfbulk_frames.emulator.schema import FieldDef, ObjectDef, Schema
+from sfbulk_frames.emulator.models.schema import FieldDef, ObjectDef, Schema
 from sfbulk_frames.emulator.soql import compile_soql
+from sfbulk_frames.emulator.soql.results import drop, materialize, page_csv
 
 FIELDS = [
     FieldDef("Id", "id"), FieldDef("IsDeleted", "boolean"), FieldDef("Name", "string"),

@@ -10,12 +10,12 @@
 See :class:`Emulator` for processing modes and :mod:`.faults` for injected faults.
 """
 
-from .faults import FaultPlan
-from .ids import IdGenerator, checksum_suffix, normalize_id, to_18
-from .schema import FieldDef, ObjectDef, Schema
-from .service import DEFAULT_INSTANCE_URL, Emulator, PutRecord
-from .transport import EmulatorTransport
-from .wire import Request, Response
+from sfbulk_frames.emulator.http.transport import EmulatorTransport
+from sfbulk_frames.emulator.http.wire import Request, Response
+from sfbulk_frames.emulator.models.faults import FaultPlan
+from sfbulk_frames.emulator.models.ids import IdGenerator, checksum_suffix, normalize_id, to_18
+from sfbulk_frames.emulator.models.schema import FieldDef, ObjectDef, Schema
+from sfbulk_frames.emulator.service import DEFAULT_INSTANCE_URL, Emulator, PutRecord
 
 __all__ = [
     "DEFAULT_INSTANCE_URL",

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from types import FrameType
 from typing import Any, TextIO
 
-from sfbulk_frames.emulator.auth import DEFAULT_PASSWORD, DEFAULT_USERNAME
+from sfbulk_frames.emulator.models.auth import DEFAULT_PASSWORD, DEFAULT_USERNAME
 
 __all__ = ["add_arguments", "main", "run"]
 

@@ -13,16 +13,16 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from . import query_api
-from .builtin import builtin_schema
-from .core import CoreMixin, control_body
-from .faults import FaultPlan
-from .jobs import Job, JobStore
-from .org import Org
-from .processing import BackgroundWorker, IngestRun, hide_until_polled
-from .responses import ApiError, json_response, not_found
-from .transport import EmulatorTransport
-from .wire import Request, Response
+from sfbulk_frames.emulator.api import query_jobs as query_api
+from sfbulk_frames.emulator.http.responses import ApiError, json_response, not_found
+from sfbulk_frames.emulator.http.routes import CoreMixin, control_body
+from sfbulk_frames.emulator.http.transport import EmulatorTransport
+from sfbulk_frames.emulator.http.wire import Request, Response
+from sfbulk_frames.emulator.ingest.run import BackgroundWorker, IngestRun, hide_until_polled
+from sfbulk_frames.emulator.models.builtin import builtin_schema
+from sfbulk_frames.emulator.models.faults import FaultPlan
+from sfbulk_frames.emulator.models.jobs import Job, JobStore
+from sfbulk_frames.emulator.models.org import Org
 
 DEFAULT_INSTANCE_URL = "https://emulator.sfbulk.local"
 
@@ -78,7 +78,7 @@ class Emulator(CoreMixin):
         self.default_page_size = 10_000
         self.usage_api = self.usage_batches = self.usage_query_jobs = 0
         self.puts: list[PutRecord] = []
-        from .auth import AuthService
+        from sfbulk_frames.emulator.models.auth import AuthService
 
         self.auth = AuthService(
             users=users,
@@ -122,7 +122,7 @@ class Emulator(CoreMixin):
 
     def serve(self, port: int = 0, host: str = "127.0.0.1", tls: bool = False) -> Any:
         """A real HTTP server on loopback (context manager with ``.url``, ``.client()``)."""
-        from .server import serve
+        from sfbulk_frames.emulator.http.server import serve
 
         return serve(self.handle, host=host, port=port, tls=tls, token=self.token)
 
@@ -281,7 +281,7 @@ class Emulator(CoreMixin):
             job.set_state("Failed")
 
     def drop_query_results(self, job: Job) -> None:
-        from .query_results import drop
+        from sfbulk_frames.emulator.soql.results import drop
 
         drop(self.org.conn, query_api.result_table(job))
 

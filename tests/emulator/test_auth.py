@@ -16,9 +16,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from sfbulk_frames.emulator.auth import AuthService
-from sfbulk_frames.emulator.ids import normalize_id, to_18
-from sfbulk_frames.emulator.wire import Request
+from sfbulk_frames.emulator.http.wire import Request
+from sfbulk_frames.emulator.models.auth import AuthService
+from sfbulk_frames.emulator.models.ids import normalize_id, to_18
 
 ORG_ID = to_18("00DR00000001234")
 USER_ID = to_18("005R00000005678")

@@ -17,9 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sfbulk_frames.emulator import Emulator
-from sfbulk_frames.emulator.ids import BASE62, IdGenerator, normalize_id, to_18
-from sfbulk_frames.emulator.ingest_batches import LineBatches, _nth_line_end
-from sfbulk_frames.emulator.ingest_reader import UploadReader
+from sfbulk_frames.emulator.ingest.batches import LineBatches, _nth_line_end
+from sfbulk_frames.emulator.ingest.reader import UploadReader
+from sfbulk_frames.emulator.models.ids import BASE62, IdGenerator, normalize_id, to_18
 
 
 def _base62(number: int) -> str:
@@ -92,7 +92,7 @@ def test_polars_batches_equal_the_csv_module_rows(upload: tuple[str, str], limit
     header_width = len(text.split("\n", 1)[0].rstrip("\r").split(delimiter))
     rows: list[list[str]] = []
     with pytest.MonkeyPatch.context() as patch:  # small reads: rows span several pieces
-        patch.setattr("sfbulk_frames.emulator.ingest_reader.CHUNK_BYTES", 16)
+        patch.setattr("sfbulk_frames.emulator.ingest.reader.CHUNK_BYTES", 16)
         batches = LineBatches(reader.texts(), delimiter, header_width)
         while (batch := batches.take(limit)) is not None:
             assert 1 <= batch.count <= limit

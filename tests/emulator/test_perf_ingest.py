@@ -10,12 +10,17 @@ from typing import Any
 
 import pytest
 
-from sfbulk_frames.emulator import ingest_reader
-from sfbulk_frames.emulator.ingest_reader import UploadReader, UploadScan
-from sfbulk_frames.emulator.processing import BATCH_SIZE
-from sfbulk_frames.emulator.schema import FieldDef
-from sfbulk_frames.emulator.values import echo_value, invalid_emails, is_valid_email, parse_column
-from sfbulk_frames.emulator.values import parser_for as _parser_for
+from sfbulk_frames.emulator.ingest import reader as ingest_reader
+from sfbulk_frames.emulator.ingest.reader import UploadReader, UploadScan
+from sfbulk_frames.emulator.ingest.run import BATCH_SIZE
+from sfbulk_frames.emulator.models.schema import FieldDef
+from sfbulk_frames.emulator.models.values import (
+    echo_value,
+    invalid_emails,
+    is_valid_email,
+    parse_column,
+)
+from sfbulk_frames.emulator.models.values import parser_for as _parser_for
 
 TEXTS = [
     "a,b\n1,2\n3,4\n",

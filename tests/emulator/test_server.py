@@ -13,10 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sfbulk_frames.emulator.auth import AuthService
-from sfbulk_frames.emulator.ids import to_18
-from sfbulk_frames.emulator.server import EmulatorServer, serve
-from sfbulk_frames.emulator.wire import Request, Response
+from sfbulk_frames.emulator.http.server import EmulatorServer, serve
+from sfbulk_frames.emulator.http.wire import Request, Response
+from sfbulk_frames.emulator.models.auth import AuthService
+from sfbulk_frames.emulator.models.ids import to_18
 
 pytestmark = pytest.mark.server
 

@@ -11,9 +11,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from sfbulk_frames.emulator.query_results import materialize, page_csv
-from sfbulk_frames.emulator.schema import FieldDef, ObjectDef, Schema, storage_class
+from sfbulk_frames.emulator.models.schema import FieldDef, ObjectDef, Schema, storage_class
 from sfbulk_frames.emulator.soql import SoqlError, compile_soql
+from sfbulk_frames.emulator.soql.results import materialize, page_csv
 
 NOW = datetime(2024, 5, 15, 12, 30, tzinfo=UTC)  # a Wednesday
 

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from sfbulk_frames.emulator.soql_dates import FIXED_LITERALS, N_LITERALS, date_range
+from sfbulk_frames.emulator.soql.dates import FIXED_LITERALS, N_LITERALS, date_range
 
 TODAY = date(2024, 5, 15)  # Wednesday, Q2
 

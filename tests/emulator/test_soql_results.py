@@ -9,9 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from sfbulk_frames.emulator.query_results import drop, materialize, page_csv
-from sfbulk_frames.emulator.schema import FieldDef, ObjectDef, Schema, storage_class
+from sfbulk_frames.emulator.models.schema import FieldDef, ObjectDef, Schema, storage_class
 from sfbulk_frames.emulator.soql import CompiledQuery, compile_soql
+from sfbulk_frames.emulator.soql.results import drop, materialize, page_csv
 
 FIELDS = [
     FieldDef("Id", "id"), FieldDef("IsDeleted", "boolean"), FieldDef("Name", "string"),

@@ -19,8 +19,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .responses import json_response
-from .wire import Response
+from sfbulk_frames.emulator.http.responses import json_response
+from sfbulk_frames.emulator.http.wire import Response
 
 # Salesforce's REST/Bulk API never answers 429 (its daily limit is 403 REQUEST_LIMIT_EXCEEDED,
 # see ``api_limit``); an injected 429 stands for a throttling proxy or gateway in front of it,

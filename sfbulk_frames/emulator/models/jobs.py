@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .responses import ApiError, not_found, sf_timestamp
+from sfbulk_frames.emulator.http.responses import ApiError, not_found, sf_timestamp
 
 TERMINAL = frozenset({"JobComplete", "Failed", "Aborted"})
 INGEST_OPERATIONS = ("insert", "update", "upsert", "delete", "hardDelete")

@@ -17,10 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from .schema import COMPOUND_TYPES, FieldDef, ObjectDef, Schema
-from .soql_filters import FilterCompiler
-from .soql_parse import FieldRef, Query, parse
-from .soql_types import (
+from sfbulk_frames.emulator.models.schema import COMPOUND_TYPES, FieldDef, ObjectDef, Schema
+from sfbulk_frames.emulator.soql.filters import FilterCompiler
+from sfbulk_frames.emulator.soql.parser import FieldRef, Query, parse
+from sfbulk_frames.emulator.soql.types import (
     API_ERROR,
     INVALID_FIELD,
     INVALID_TYPE,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .schema import FieldDef, ObjectDef, Schema
+from sfbulk_frames.emulator.models.schema import FieldDef, ObjectDef, Schema
 
 _SYSTEM_FIELDS = ("CreatedDate", "LastModifiedDate", "SystemModstamp")
 

@@ -6,9 +6,9 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
-from .schema import COMPOUND_TYPES
-from .soql_dates import date_range
-from .soql_parse import (
+from sfbulk_frames.emulator.models.schema import COMPOUND_TYPES
+from sfbulk_frames.emulator.soql.dates import date_range
+from sfbulk_frames.emulator.soql.parser import (
     Comparison,
     Condition,
     FieldRef,
@@ -19,10 +19,15 @@ from .soql_parse import (
     Not,
     SemiJoin,
 )
-from .soql_types import INVALID_QUERY_FILTER_OPERATOR, SoqlError, caret_message, malformed
+from sfbulk_frames.emulator.soql.types import (
+    INVALID_QUERY_FILTER_OPERATOR,
+    SoqlError,
+    caret_message,
+    malformed,
+)
 
 if TYPE_CHECKING:
-    from .soql_compile import QueryCompiler, ResolvedField
+    from sfbulk_frames.emulator.soql.compiler import QueryCompiler, ResolvedField
 
 STRING_TYPES = frozenset(
     {"string", "textarea", "email", "phone", "url", "picklist", "combobox", "encryptedstring"}

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from .ingest_columns import EMPTY, Column, error_text
-from .ingest_keys import KeyMatches, chunks, fold_key, fold_keys
-from .org import Org, case_insensitive_key, quote_ident
-from .schema import ObjectDef
+from sfbulk_frames.emulator.ingest.columns import EMPTY, Column, error_text
+from sfbulk_frames.emulator.ingest.keys import KeyMatches, chunks, fold_key, fold_keys
+from sfbulk_frames.emulator.models.org import Org, case_insensitive_key, quote_ident
+from sfbulk_frames.emulator.models.schema import ObjectDef
 
 
 class LookupMixin:

@@ -8,11 +8,17 @@ import itertools
 import sqlite3
 from typing import Any
 
-from .ingest_columns import EMPTY, Column, error_text
-from .ingest_keys import fold_key, fold_keys, present, sql_literal, without_errors
-from .ingest_lookups import LookupMixin
-from .org import case_insensitive_key, quote_ident
-from .schema import FieldDef
+from sfbulk_frames.emulator.ingest.columns import EMPTY, Column, error_text
+from sfbulk_frames.emulator.ingest.keys import (
+    fold_key,
+    fold_keys,
+    present,
+    sql_literal,
+    without_errors,
+)
+from sfbulk_frames.emulator.ingest.lookups import LookupMixin
+from sfbulk_frames.emulator.models.org import case_insensitive_key, quote_ident
+from sfbulk_frames.emulator.models.schema import FieldDef
 
 _AUDIT = ("CreatedDate", "LastModifiedDate", "SystemModstamp")
 _ROWS_PER_INSERT = 100

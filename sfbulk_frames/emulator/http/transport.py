@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 
 import httpx
 
-from .wire import Request, Response
+from sfbulk_frames.emulator.http.wire import Request, Response
 
 Handler = Callable[[Request], Response]
 

@@ -12,9 +12,9 @@ from typing import Any
 
 import polars as pl
 
-from .ids import normalize_id
-from .schema import FieldDef, ObjectDef, Schema
-from .values import XSD_TYPES, invalid_emails, parse_column, parser_for
+from sfbulk_frames.emulator.models.ids import normalize_id
+from sfbulk_frames.emulator.models.schema import FieldDef, ObjectDef, Schema
+from sfbulk_frames.emulator.models.values import XSD_TYPES, invalid_emails, parse_column, parser_for
 
 NULL_TOKEN = "#N/A"
 

@@ -12,14 +12,20 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from .csvfmt import DELIMITERS, LINE_ENDINGS, header_line_problem, plain_lines, quoted_line
-from .faults import FaultPlan
-from .ingest import BatchProcessor
-from .ingest_batches import CsvRowBatches, LineBatches
-from .ingest_columns import HeaderError, plan_columns
-from .ingest_reader import ReadChunk, UploadReader, UploadScan
-from .jobs import Job, JobStore
-from .org import Org
+from sfbulk_frames.emulator.ingest.batches import CsvRowBatches, LineBatches
+from sfbulk_frames.emulator.ingest.columns import HeaderError, plan_columns
+from sfbulk_frames.emulator.ingest.processor import BatchProcessor
+from sfbulk_frames.emulator.ingest.reader import ReadChunk, UploadReader, UploadScan
+from sfbulk_frames.emulator.models.csvfmt import (
+    DELIMITERS,
+    LINE_ENDINGS,
+    header_line_problem,
+    plain_lines,
+    quoted_line,
+)
+from sfbulk_frames.emulator.models.faults import FaultPlan
+from sfbulk_frames.emulator.models.jobs import Job, JobStore
+from sfbulk_frames.emulator.models.org import Org
 
 BATCH_SIZE = 10_000
 _SNAPSHOT = ("state", "processed", "failed", "retries", "total_ms", "api_ms", "error_message")

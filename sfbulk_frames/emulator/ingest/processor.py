@@ -7,13 +7,20 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from .ingest_batches import RowBatch
-from .ingest_columns import EMPTY, Column, ColumnStats, check_column, error_text, frame_stats
-from .ingest_insert import InsertMixin
-from .ingest_keys import fold_key, without_errors
-from .ingest_results import BatchOutcome, build_outcome
-from .org import Org, now_utc_text, quote_ident
-from .schema import FieldDef, ObjectDef
+from sfbulk_frames.emulator.ingest.batches import RowBatch
+from sfbulk_frames.emulator.ingest.columns import (
+    EMPTY,
+    Column,
+    ColumnStats,
+    check_column,
+    error_text,
+    frame_stats,
+)
+from sfbulk_frames.emulator.ingest.inserts import InsertMixin
+from sfbulk_frames.emulator.ingest.keys import fold_key, without_errors
+from sfbulk_frames.emulator.ingest.results import BatchOutcome, build_outcome
+from sfbulk_frames.emulator.models.org import Org, now_utc_text, quote_ident
+from sfbulk_frames.emulator.models.schema import FieldDef, ObjectDef
 
 
 class BatchProcessor(InsertMixin):

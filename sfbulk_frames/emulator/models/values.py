@@ -10,8 +10,8 @@ from typing import Any
 
 import polars as pl
 
-from .csvfmt import java_double
-from .schema import FieldDef
+from sfbulk_frames.emulator.models.csvfmt import java_double
+from sfbulk_frames.emulator.models.schema import FieldDef
 
 _INT = re.compile(r"^[+-]?\d+(?:\.0*)?$")
 _NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")

@@ -8,14 +8,14 @@ import base64
 import binascii
 from typing import TYPE_CHECKING
 
-from .ids import JOB_PREFIX
-from .ingest_api import job_options, parse_json_body
-from .jobs import QUERY_OPERATIONS, Job, create_view
-from .responses import ApiError, csv_response, json_response
-from .wire import Request, Response
+from sfbulk_frames.emulator.api.ingest_jobs import job_options, parse_json_body
+from sfbulk_frames.emulator.http.responses import ApiError, csv_response, json_response
+from sfbulk_frames.emulator.http.wire import Request, Response
+from sfbulk_frames.emulator.models.ids import JOB_PREFIX
+from sfbulk_frames.emulator.models.jobs import QUERY_OPERATIONS, Job, create_view
 
 if TYPE_CHECKING:
-    from .service import Emulator
+    from sfbulk_frames.emulator.service import Emulator
 
 MIN_QUERY_VERSION = 47.0
 MIN_RESULT_PAGES_VERSION = 58.0
@@ -34,7 +34,7 @@ def result_table(job: Job) -> str:
 
 
 def create(emu: Emulator, req: Request, version: str, body: bytes) -> Response:
-    from .soql import SoqlError, compile_soql
+    from sfbulk_frames.emulator.soql import SoqlError, compile_soql
 
     if float(version) < MIN_QUERY_VERSION:
         raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
@@ -73,8 +73,8 @@ def create(emu: Emulator, req: Request, version: str, body: bytes) -> Response:
 
 def run(emu: Emulator, job: Job) -> None:
     """Materialise a query job's rows into its result table (job ends JobComplete/Failed)."""
-    from .query_results import materialize
-    from .soql import SoqlError, compile_soql
+    from sfbulk_frames.emulator.soql import SoqlError, compile_soql
+    from sfbulk_frames.emulator.soql.results import materialize
 
     try:
         compiled = compile_soql(
@@ -141,8 +141,8 @@ def _page_size(emu: Emulator, req: Request) -> int:
 
 
 def results(emu: Emulator, req: Request, version: str, job_id: str) -> Response:
-    from .query_results import page_csv
-    from .soql import Column
+    from sfbulk_frames.emulator.soql import Column
+    from sfbulk_frames.emulator.soql.results import page_csv
 
     job = _complete_job(emu, version, job_id)
     offset = decode_locator(req.query["locator"]) if req.query.get("locator") else 0

@@ -30,8 +30,8 @@ from urllib.parse import parse_qsl
 
 import uvicorn
 
-from sfbulk_frames.emulator.tls import CertificateFiles, generate_certificate
-from sfbulk_frames.emulator.wire import Request, Response
+from sfbulk_frames.emulator.http.tls import CertificateFiles, generate_certificate
+from sfbulk_frames.emulator.http.wire import Request, Response
 
 __all__ = ["EmulatorServer", "serve"]
 

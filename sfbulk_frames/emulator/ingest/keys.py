@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from .ingest_columns import EMPTY
+from sfbulk_frames.emulator.ingest.columns import EMPTY
 
 SQL_CHUNK = 900
 

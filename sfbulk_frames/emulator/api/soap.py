@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
-from sfbulk_frames.emulator.wire import Response
+from sfbulk_frames.emulator.http.wire import Response
 
 __all__ = ["INVALID_LOGIN", "SoapFault", "login_response", "parse_login"]
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import polars as pl
 
-from .csvfmt import quoted_line
-from .ingest_columns import EMPTY, Column, error_text
+from sfbulk_frames.emulator.ingest.columns import EMPTY, Column, error_text
+from sfbulk_frames.emulator.models.csvfmt import quoted_line
 
 UNPROCESSED_ROW = error_text("UNKNOWN_EXCEPTION", "row was not processed", "")
 

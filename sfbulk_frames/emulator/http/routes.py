@@ -20,10 +20,12 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
-from . import ingest_api, query_api, rest_api
-from .faults import FaultPlan, http_fault_response
-from .responses import ApiError, error_response, json_response, not_found
-from .wire import Request, Response
+from sfbulk_frames.emulator.api import ingest_jobs as ingest_api
+from sfbulk_frames.emulator.api import query_jobs as query_api
+from sfbulk_frames.emulator.api import rest as rest_api
+from sfbulk_frames.emulator.http.responses import ApiError, error_response, json_response, not_found
+from sfbulk_frames.emulator.http.wire import Request, Response
+from sfbulk_frames.emulator.models.faults import FaultPlan, http_fault_response
 
 Handler = Callable[..., Response]
 _ID = r"([0-9A-Za-z]{15,18})"

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from .responses import ApiError, json_response
-from .wire import Request, Response
+from sfbulk_frames.emulator.http.responses import ApiError, json_response
+from sfbulk_frames.emulator.http.wire import Request, Response
 
 if TYPE_CHECKING:
-    from .service import Emulator
+    from sfbulk_frames.emulator.service import Emulator
 
 OLDEST_VERSION = 31
 NEWEST_VERSION = 66

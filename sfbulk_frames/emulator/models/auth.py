@@ -25,9 +25,9 @@ from urllib.parse import parse_qsl
 
 import jwt
 
-from sfbulk_frames.emulator.auth_soap import INVALID_LOGIN, SoapFault, login_response, parse_login
-from sfbulk_frames.emulator.ids import BASE62, to_18
-from sfbulk_frames.emulator.wire import Request, Response
+from sfbulk_frames.emulator.api.soap import INVALID_LOGIN, SoapFault, login_response, parse_login
+from sfbulk_frames.emulator.http.wire import Request, Response
+from sfbulk_frames.emulator.models.ids import BASE62, to_18
 
 __all__ = [
     "DEFAULT_PASSWORD",

@@ -9,7 +9,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from .wire import Response
+from sfbulk_frames.emulator.http.wire import Response
 
 JSON_TYPE = "application/json;charset=UTF-8"
 CSV_TYPE = "text/csv"

@@ -8,9 +8,12 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from .csvfmt import DELIMITERS, LINE_ENDINGS
-from .ids import JOB_PREFIX
-from .jobs import (
+from sfbulk_frames.emulator.http.responses import ApiError, csv_response, json_response
+from sfbulk_frames.emulator.http.wire import Request, Response
+from sfbulk_frames.emulator.ingest.run import result_header, reveal, reveal_on_poll
+from sfbulk_frames.emulator.models.csvfmt import DELIMITERS, LINE_ENDINGS
+from sfbulk_frames.emulator.models.ids import JOB_PREFIX
+from sfbulk_frames.emulator.models.jobs import (
     INGEST_OPERATIONS,
     Job,
     check_delete,
@@ -21,12 +24,9 @@ from .jobs import (
     list_view,
     short_view,
 )
-from .processing import result_header, reveal, reveal_on_poll
-from .responses import ApiError, csv_response, json_response
-from .wire import Request, Response
 
 if TYPE_CHECKING:
-    from .service import Emulator
+    from sfbulk_frames.emulator.service import Emulator
 
 MAX_UPLOAD_BYTES = 150_000_000
 MAX_MULTIPART_CHARS = 100_000

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from .builtin import DEFAULT_USER_FIELDS, DEFAULT_USERNAME
-from .ids import ORG_PREFIX, USER_PREFIX, IdGenerator
-from .schema import FieldDef, ObjectDef, Schema, storage_class
+from sfbulk_frames.emulator.models.builtin import DEFAULT_USER_FIELDS, DEFAULT_USERNAME
+from sfbulk_frames.emulator.models.ids import ORG_PREFIX, USER_PREFIX, IdGenerator
+from sfbulk_frames.emulator.models.schema import FieldDef, ObjectDef, Schema, storage_class
 
 
 def now_utc_text() -> str:
