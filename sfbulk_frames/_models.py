@@ -13,6 +13,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from sfbulk_frames._exceptions import ConfigurationError
+
 __all__ = [
     "COLUMN_DELIMITERS",
     "JOB_INFO_FIELDS",
@@ -212,10 +214,11 @@ class JobInfo:
     def from_json(cls, data: Mapping[str, Any]) -> JobInfo:
         """Build from a decoded JobInfo JSON object.
 
-        Raises ``ValueError`` only when ``data`` is not an object or has no ``id``.
+        Raises ConfigurationError (a ``ValueError``) only when ``data`` is not an object or has
+        no ``id``.
         """
         if not isinstance(data, Mapping) or not data.get("id"):
-            raise ValueError(f"not a Bulk API job info object: {str(data)[:200]!r}")
+            raise ConfigurationError(f"not a Bulk API job info object: {str(data)[:200]!r}")
         values: dict[str, Any] = {}
         for attr, key in JOB_INFO_FIELDS.items():
             value = data.get(key)

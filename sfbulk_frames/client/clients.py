@@ -6,8 +6,9 @@ driver. Tokens never appear in ``repr``, logs or exceptions.
 
 from __future__ import annotations
 
+import asyncio
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Protocol, Self, TypeVar
 
 import httpx
 
@@ -22,7 +23,7 @@ from sfbulk_frames._config import (
 from sfbulk_frames._models import JobInfo, Operation
 from sfbulk_frames.client.auth import Authenticator
 from sfbulk_frames.client.base import _BaseClient, _verify_setting
-from sfbulk_frames.client.http import AsyncDriver, SyncDriver, api_json
+from sfbulk_frames.client.http import AsyncDriver, LoopDriver, SyncDriver, api_json
 from sfbulk_frames.client.jobs import AsyncIngestJob, AsyncQueryJob, IngestJob, QueryJob
 from sfbulk_frames.client.protocol import (
     JobKind,
@@ -35,6 +36,12 @@ from sfbulk_frames.client.protocol import (
 from sfbulk_frames.client.session import ApiCall, Flow
 
 __all__ = ["AsyncClient", "Client"]
+
+T = TypeVar("T")
+
+
+class _FlowDriver(Protocol):
+    def run(self, flow: Flow[T]) -> T: ...
 
 
 class Client(_BaseClient):
@@ -67,7 +74,22 @@ class Client(_BaseClient):
         self._http = http_client or httpx.Client(
             transport=transport, timeout=timeout, verify=_verify_setting(verify)
         )
-        self._driver = SyncDriver(self._http)
+        self._driver: _FlowDriver = SyncDriver(self._http)
+
+    @classmethod
+    def _bridged(cls, other: AsyncClient, loop: asyncio.AbstractEventLoop) -> Client:
+        """A Client that makes its requests through ``other`` on ``loop`` (called from another
+        thread): the same session (token, re-login), HTTP connections, transport, poll policy
+        and describe cache. :mod:`sfbulk_frames.aio` runs the sync pipeline in a worker thread
+        with it, so the async functions share the sync functions' code. Closing it is a no-op.
+        """
+        twin = cls.__new__(cls)
+        twin._session = other._session
+        twin.poll = other.poll
+        twin._describe_cache = other._describe_cache
+        twin._owns_http = False
+        twin._driver = LoopDriver(other._driver, loop)
+        return twin
 
     @classmethod
     def _with_auth(cls, auth: Authenticator, **kw: Any) -> Self:
@@ -79,7 +101,7 @@ class Client(_BaseClient):
             raise
         return client
 
-    def _run(self, flow: Flow[Any]) -> Any:
+    def _run(self, flow: Flow[T]) -> T:
         return self._driver.run(flow)
 
     def login(self) -> None:
@@ -190,7 +212,7 @@ class AsyncClient(_BaseClient):
         )
         self._driver = AsyncDriver(self._http)
 
-    async def _run(self, flow: Flow[Any]) -> Any:
+    async def _run(self, flow: Flow[T]) -> T:
         return await self._driver.run(flow)
 
     async def login(self) -> None:

@@ -11,7 +11,7 @@ import gzip
 import json
 from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 import httpx
 
@@ -19,11 +19,9 @@ from sfbulk_frames._config import RetryPolicy
 from sfbulk_frames._exceptions import ConfigurationError
 from sfbulk_frames._models import LimitInfo
 
-if TYPE_CHECKING:
-    from sfbulk_frames.client.auth import Authenticator
-
 __all__ = [
     "ApiCall",
+    "Authenticator",
     "Flow",
     "Gather",
     "Instruction",
@@ -75,6 +73,25 @@ def redact_url(url: httpx.URL | str) -> str:
         if not any(s in k.lower() for s in _SECRET_PARAMS)
     ]
     return str(parsed.copy_with(params=kept)) if kept else str(parsed.copy_with(query=None))
+
+
+class Grant(Protocol):
+    """What a login yields (:class:`~sfbulk_frames.client.auth.TokenGrant`)."""
+
+    @property
+    def access_token(self) -> str: ...
+
+    @property
+    def instance_url(self) -> str: ...
+
+
+class Authenticator(Protocol):
+    """What a session needs of a login flow (the classes of :mod:`sfbulk_frames.client.auth`)."""
+
+    @property
+    def can_reauthenticate(self) -> bool: ...
+
+    def login_flow(self, retry: RetryPolicy) -> Flow[Grant]: ...
 
 
 class Session:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import polars as pl
 
@@ -23,11 +23,17 @@ if TYPE_CHECKING:
 
     from sfbulk_frames._models import JobInfo
 
-__all__ = ["BulkResult", "sorted_by_row"]
+__all__ = ["ROW", "SF_COLUMNS", "BulkResult", "FrameT", "sorted_by_row"]
 
+#: The frame type of a result's parts: ``pandas.DataFrame`` for pandas input,
+#: ``polars.DataFrame`` for a polars ``DataFrame`` or ``LazyFrame``.
+FrameT = TypeVar("FrameT")
+
+#: The input row position carried by every part of a result.
 ROW = "sf__Row"
 STATUSES = ("success", "failed", "unprocessed")
-_SF_COLUMNS: dict[str, dict[str, pl.DataType]] = {
+#: The ``sf__`` columns of each part of a result (besides ``sf__Row``), with their dtypes.
+SF_COLUMNS: dict[str, dict[str, pl.DataType]] = {
     "successful": {"sf__Id": pl.String(), "sf__Created": pl.Boolean()},
     "failed": {"sf__Id": pl.String(), "sf__Error": pl.String()},
     "unprocessed": {"sf__Error": pl.String()},
@@ -65,7 +71,7 @@ def _conform(
     part: pl.DataFrame | None, kind: str, payload: Mapping[str, pl.DataType]
 ) -> pl.DataFrame:
     """One part with the columns payload..., sf__ columns, sf__Row (missing ones as nulls)."""
-    wanted = {**payload, **_SF_COLUMNS[kind], ROW: pl.Int64()}
+    wanted = {**payload, **SF_COLUMNS[kind], ROW: pl.Int64()}
     if part is None:
         return pl.DataFrame(schema=wanted)
     exprs = [
@@ -79,12 +85,13 @@ def _error_code(error: pl.Expr) -> pl.Expr:
     return error.str.split_exact(":", 1).struct.field("field_0").str.strip_chars()
 
 
-class BulkResult:
+class BulkResult(Generic[FrameT]):
     """What happened to every input row of a load.
 
     ``successful``, ``failed`` and ``unprocessed`` are frames of the input's kind with the
     input's own values and dtypes, the ``sf__*`` columns and ``sf__Row`` (the input row
     position); pandas parts keep the input's index labels. Every input row is in exactly one.
+    ``BulkResult[pandas.DataFrame]`` or ``BulkResult[polars.DataFrame]`` to a type checker.
     """
 
     def __init__(
@@ -128,7 +135,7 @@ class BulkResult:
         pandas_index: Any = None,
         pandas_dtypes: Any = None,
         pandas_source: pd.DataFrame | None = None,
-    ) -> BulkResult:
+    ) -> BulkResult[Any]:
         """Build from polars parts (payload + sf__ columns + sf__Row); None means no rows.
 
         For pandas input pass ``pandas_source`` (the input frame: exact values, dtypes and index
@@ -154,13 +161,13 @@ class BulkResult:
         )
 
     @classmethod
-    def empty(cls, df: Any, object: str, operation: str) -> BulkResult:
+    def empty(cls, df: Any, object: str, operation: str) -> BulkResult[Any]:
         """The result of loading a frame with no rows: nothing was sent, no job was created."""
         backend = backend_of(df)
         schema = dict(frame_schema(df))
         parts = {
-            kind: pl.DataFrame(schema={**schema, **_SF_COLUMNS[kind], ROW: pl.Int64()})
-            for kind in _SF_COLUMNS
+            kind: pl.DataFrame(schema={**schema, **SF_COLUMNS[kind], ROW: pl.Int64()})
+            for kind in SF_COLUMNS
         }
         return cls(
             backend=backend, parts=parts, unmatched=pl.DataFrame(), jobs=[], object=object,
@@ -172,33 +179,35 @@ class BulkResult:
 
     # --- the parts ------------------------------------------------------------------------
 
-    def _convert(self, part: pl.DataFrame) -> Any:
-        return from_polars(
+    def _convert(self, part: pl.DataFrame) -> FrameT:
+        converted: FrameT = from_polars(
             part, self.backend, pandas_index=self._pandas_index,
             pandas_dtypes=self._pandas_dtypes, pandas_source=self._pandas_source,
         )
+        return converted
 
     @cached_property
-    def successful(self) -> Any:
+    def successful(self) -> FrameT:
         """Input rows that succeeded + ``sf__Id``, ``sf__Created``, ``sf__Row``."""
         return self._convert(self._parts["successful"])
 
     @cached_property
-    def failed(self) -> Any:
+    def failed(self) -> FrameT:
         """Input rows that failed + ``sf__Id``, ``sf__Error``, ``sf__Row``."""
         return self._convert(self._parts["failed"])
 
     @cached_property
-    def unprocessed(self) -> Any:
+    def unprocessed(self) -> FrameT:
         """Input rows never attempted + ``sf__Error`` (null unless explained), ``sf__Row``."""
         return self._convert(self._parts["unprocessed"])
 
     @cached_property
-    def unmatched(self) -> Any:
+    def unmatched(self) -> FrameT:
         """Result rows that matched no input row (raw text, with the result set they were in)."""
-        if self.backend == "polars":
-            return self._unmatched
-        return to_pandas_frame(self._unmatched)
+        unmatched: Any = (
+            self._unmatched if self.backend == "polars" else to_pandas_frame(self._unmatched)
+        )
+        return unmatched
 
     def counts(self) -> dict[str, int]:
         """Rows per part: successful, failed, unprocessed, unmatched (result rows)."""
@@ -233,10 +242,11 @@ class BulkResult:
             .sort(["count", "code"], descending=[True, False])
         )
 
-    def error_counts(self) -> Any:
+    def error_counts(self) -> FrameT:
         """Rows per error code (the text of ``sf__Error`` before the first ':'), most first."""
         counts = self._error_counts()
-        return counts if self.backend == "polars" else to_pandas_frame(counts)
+        converted: Any = counts if self.backend == "polars" else to_pandas_frame(counts)
+        return converted
 
     def summary(self) -> dict[str, Any]:
         """Counts of rows per status, jobs per state, errors per code."""
@@ -260,7 +270,7 @@ class BulkResult:
             "errors": dict(self._error_counts().iter_rows()),
         }
 
-    def annotate(self) -> Any:
+    def annotate(self) -> FrameT:
         """The input rows in input order with ``sf__Id``, ``sf__Created``, ``sf__Error`` and
         ``status`` ("success", "failed" or "unprocessed")."""
         frames = [
@@ -269,10 +279,13 @@ class BulkResult:
         ]
         columns = [*self.input_columns, "sf__Id", "sf__Created", "sf__Error", "status", ROW]
         annotated = pl.concat(frames, how="diagonal_relaxed").sort(ROW).select(columns)
-        converted = self._convert(annotated)
-        return converted.drop(columns=[ROW]) if self.backend == "pandas" else converted.drop(ROW)
+        converted: Any = self._convert(annotated)
+        dropped: FrameT = (
+            converted.drop(columns=[ROW]) if self.backend == "pandas" else converted.drop(ROW)
+        )
+        return dropped
 
-    def raise_for_failures(self) -> BulkResult:
+    def raise_for_failures(self) -> BulkResult[FrameT]:
         """Return self when :attr:`ok`; else raise JobFailedError with the counts and job ids."""
         if self.ok:
             return self
@@ -317,7 +330,7 @@ class BulkResult:
         failed = self._parts["failed"]
         sample = ""
         if failed.height:
-            head = self._convert(failed.head(_HTML_FAILED_ROWS))
+            head: Any = self._convert(failed.head(_HTML_FAILED_ROWS))
             table = head.to_html(max_rows=_HTML_FAILED_ROWS) if self.backend == "pandas" else (
                 head._repr_html_()
             )

@@ -30,7 +30,7 @@ from sfbulk_frames._exceptions import (
     TransportError,
 )
 from sfbulk_frames._models import COLUMN_DELIMITERS, JobInfo
-from sfbulk_frames.frames.backend import backend_of, iter_batches, to_polars
+from sfbulk_frames.frames.backend import DEFAULT_BATCH_ROWS, backend_of, iter_batches, to_polars
 from sfbulk_frames.frames.decode import read_result_csv
 from sfbulk_frames.frames.encode import Chunk, EncodeOptions, iter_chunks, validate_frame
 from sfbulk_frames.frames.joinback import MatchOutcome, ResultSource, column_kinds, match_encoded
@@ -54,7 +54,6 @@ __all__ = [
 logger = logging.getLogger("sfbulk_frames")
 
 UPLOAD_ATTEMPTS = 3
-BATCH_ROWS = 50_000
 
 
 @dataclass(frozen=True)
@@ -358,7 +357,7 @@ def run_ingest(
     *,
     client: Client | None = None,
     progress: ProgressLike = "auto",
-    batch_rows: int = BATCH_ROWS,
+    batch_rows: int = DEFAULT_BATCH_ROWS,
 ) -> BulkResult:
     """Load ``df`` with one job per chunk and return the joined-back result.
 
