@@ -49,7 +49,7 @@ class _LenientStrEnum(StrEnum):
 
 
 class JobState(_LenientStrEnum):
-    """State of a Bulk API 2.0 job (protocol §3)."""
+    """State of a Bulk API 2.0 job (Bulk API 2.0 Developer Guide, "Job States")."""
 
     OPEN = "Open"
     UPLOAD_COMPLETE = "UploadComplete"
@@ -102,7 +102,8 @@ COLUMN_DELIMITERS: dict[str, str] = {
 
 LINE_ENDINGS: dict[str, str] = {"LF": "\n", "CRLF": "\r\n"}
 
-# Job info attribute -> protocol key, in the order Salesforce emits them (protocol §1.8).
+# Job info attribute -> JSON key, in the order Salesforce emits them (Bulk API 2.0 Developer
+# Guide, "Get Job Info").
 JOB_INFO_FIELDS: dict[str, str] = {
     "id": "id",
     "operation": "operation",
@@ -179,7 +180,8 @@ def _to_float(value: object) -> float | None:
 
 @dataclass(frozen=True)
 class JobInfo:
-    """Everything Salesforce says about one job, with snake_case names (protocol §1.8, §2.4).
+    """Everything Salesforce says about one job, with snake_case names (the job info of
+    the Bulk API 2.0 Developer Guide, ingest and query).
 
     Fields absent from the answer are ``None`` (a create or close answer is shorter than a
     job-info answer). ``raw`` keeps the decoded JSON as received.
@@ -257,7 +259,8 @@ _API_USAGE = re.compile(r"api-usage=(\d+)/(\d+)")
 
 @dataclass(frozen=True)
 class LimitInfo:
-    """The org's API request usage from the ``Sforce-Limit-Info`` header (protocol §8.4)."""
+    """The org's API request usage from the ``Sforce-Limit-Info`` header (REST API Developer
+    Guide, "Limit Info Header")."""
 
     used: int
     max: int

@@ -11,6 +11,7 @@ from typing import Any
 import polars as pl
 
 from sfbulk_frames._exceptions import ConfigurationError, JobInterruptedError, JobTimeoutError
+from sfbulk_frames._models import COLUMN_DELIMITERS
 from sfbulk_frames.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_TIMEOUT,
@@ -30,7 +31,6 @@ from sfbulk_frames.cli.summary import load_exit_code, part_frames, print_load_su
 
 __all__ = ["add_load_commands", "input_arguments", "output_arguments", "write_results"]
 
-_DELIMITERS = ("COMMA", "TAB", "PIPE", "SEMICOLON", "CARET", "BACKQUOTE")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)[bB]?\s*$")
 
 _EXAMPLES = {
@@ -101,7 +101,7 @@ def _job_arguments(parser: argparse.ArgumentParser, operation: str) -> None:
                            help="hard delete: bypass the Recycle Bin")
     group.add_argument("--nulls", choices=("skip", "set_null"), default="skip",
                        help="empty cells: leave the field unchanged (skip) or clear it (set_null)")
-    group.add_argument("--delimiter", choices=_DELIMITERS, default="COMMA",
+    group.add_argument("--delimiter", choices=list(COLUMN_DELIMITERS), default="COMMA",
                        help="column delimiter of the uploaded CSV")
     group.add_argument("--line-ending", choices=("LF", "CRLF"), default="LF")
     group.add_argument("--max-bytes", type=parse_size, metavar="SIZE",
