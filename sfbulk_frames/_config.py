@@ -87,7 +87,7 @@ class RetryPolicy:
         delay = min(self.backoff_initial * 2 ** (attempt - 1), self.backoff_max)
         if self.jitter:
             delay *= random.uniform(0.5, 1.0)
-        return delay
+        return float(delay)
 
 
 DEFAULT_POLL = PollPolicy()

@@ -258,7 +258,8 @@ class SyncDriver:
                 except Exception as exc:
                     error = exc
         except StopIteration as stop:
-            return stop.value
+            result: T = stop.value
+            return result
         finally:
             flow.close()
 
@@ -303,7 +304,8 @@ class AsyncDriver:
                 except Exception as exc:
                     error = exc
         except StopIteration as stop:
-            return stop.value
+            result: T = stop.value
+            return result
         finally:
             flow.close()
 

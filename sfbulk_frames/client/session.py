@@ -21,7 +21,8 @@ from sfbulk_frames._models import LimitInfo
 
 __all__ = [
     "ApiCall",
-    "Authenticator",
+    "Grant",
+    "LoginFlow",
     "Flow",
     "Gather",
     "Instruction",
@@ -85,8 +86,9 @@ class Grant(Protocol):
     def instance_url(self) -> str: ...
 
 
-class Authenticator(Protocol):
-    """What a session needs of a login flow (the classes of :mod:`sfbulk_frames.client.auth`)."""
+class LoginFlow(Protocol):
+    """What a session needs of a login flow: the Authenticators of
+    :mod:`sfbulk_frames.client.auth` (a protocol, so this module does not import that one)."""
 
     @property
     def can_reauthenticate(self) -> bool: ...
@@ -106,7 +108,7 @@ class Session:
         access_token: str | None,
         *,
         api_version: str,
-        auth: Authenticator | None,
+        auth: LoginFlow | None,
         retry: RetryPolicy,
         client_name: str | None = None,
         gzip_threshold: int | None = None,

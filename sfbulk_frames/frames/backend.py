@@ -222,8 +222,10 @@ def _rows_at(frame: pd.DataFrame, positions: Any) -> pd.DataFrame:
         (positions[1:] > positions[:-1]).all()
     )
     if consecutive:
-        return frame.iloc[int(positions[0]) : int(positions[-1]) + 1]
-    return frame.iloc[positions]
+        sliced: pd.DataFrame = frame.iloc[int(positions[0]) : int(positions[-1]) + 1]
+        return sliced
+    taken: pd.DataFrame = frame.iloc[positions]
+    return taken
 
 
 def from_polars(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import polars as pl
 
@@ -180,11 +180,11 @@ class BulkResult(Generic[FrameT]):
     # --- the parts ------------------------------------------------------------------------
 
     def _convert(self, part: pl.DataFrame) -> FrameT:
-        converted: FrameT = from_polars(
+        converted = from_polars(
             part, self.backend, pandas_index=self._pandas_index,
             pandas_dtypes=self._pandas_dtypes, pandas_source=self._pandas_source,
         )
-        return converted
+        return cast(FrameT, converted)
 
     @cached_property
     def successful(self) -> FrameT:
@@ -204,10 +204,9 @@ class BulkResult(Generic[FrameT]):
     @cached_property
     def unmatched(self) -> FrameT:
         """Result rows that matched no input row (raw text, with the result set they were in)."""
-        unmatched: Any = (
-            self._unmatched if self.backend == "polars" else to_pandas_frame(self._unmatched)
-        )
-        return unmatched
+        if self.backend == "polars":
+            return cast(FrameT, self._unmatched)
+        return cast(FrameT, to_pandas_frame(self._unmatched))
 
     def counts(self) -> dict[str, int]:
         """Rows per part: successful, failed, unprocessed, unmatched (result rows)."""
@@ -245,8 +244,7 @@ class BulkResult(Generic[FrameT]):
     def error_counts(self) -> FrameT:
         """Rows per error code (the text of ``sf__Error`` before the first ':'), most first."""
         counts = self._error_counts()
-        converted: Any = counts if self.backend == "polars" else to_pandas_frame(counts)
-        return converted
+        return cast(FrameT, counts if self.backend == "polars" else to_pandas_frame(counts))
 
     def summary(self) -> dict[str, Any]:
         """Counts of rows per status, jobs per state, errors per code."""
@@ -280,10 +278,9 @@ class BulkResult(Generic[FrameT]):
         columns = [*self.input_columns, "sf__Id", "sf__Created", "sf__Error", "status", ROW]
         annotated = pl.concat(frames, how="diagonal_relaxed").sort(ROW).select(columns)
         converted: Any = self._convert(annotated)
-        dropped: FrameT = (
-            converted.drop(columns=[ROW]) if self.backend == "pandas" else converted.drop(ROW)
-        )
-        return dropped
+        if self.backend == "pandas":
+            return cast(FrameT, converted.drop(columns=[ROW]))
+        return cast(FrameT, converted.drop(ROW))
 
     def raise_for_failures(self) -> BulkResult[FrameT]:
         """Return self when :attr:`ok`; else raise JobFailedError with the counts and job ids."""

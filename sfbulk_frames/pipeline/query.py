@@ -312,4 +312,5 @@ def query(
         job.delete()
     if sink.out is not None:
         return sink.out
-    return sink.result()
+    result: pl.DataFrame | pd.DataFrame = sink.result()
+    return result
