@@ -9,15 +9,13 @@ field here and one keyword line per public signature.
 explicit keywords. They tell the type checker that a pandas frame gives
 ``BulkResult[pandas.DataFrame]`` and a polars ``DataFrame`` or ``LazyFrame`` gives
 ``BulkResult[polars.DataFrame]``, keep the function's signature for ``help()`` and IDEs, and turn
-a mistyped keyword into an :class:`~sfbulk_frames.InvalidArgumentError` listing the valid ones.
+a mistyped keyword into an :class:`~sfbulk_frames.InvalidArgumentError` listing the valid ones
+(:mod:`sfbulk_frames._signatures`).
 """
 
 from __future__ import annotations
 
-import difflib
-import functools
-import inspect
-from collections.abc import Callable, Coroutine, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, fields
 from typing import (
     TYPE_CHECKING,
@@ -26,12 +24,11 @@ from typing import (
     Generic,
     Literal,
     ParamSpec,
-    TypeVar,
     overload,
 )
 
 from sfbulk_frames._config import PollPolicy
-from sfbulk_frames._exceptions import InvalidArgumentError
+from sfbulk_frames._signatures import check_keywords, keywords_of
 from sfbulk_frames.frames.encode import DEFAULT_MAX_BYTES
 
 if TYPE_CHECKING:
@@ -46,12 +43,9 @@ __all__ = [
     "FrameFunction",
     "LoadOptions",
     "Nulls",
-    "check_keywords",
-    "keyword_checked",
 ]
 
 P = ParamSpec("P")
-R = TypeVar("R")
 
 NullMode = Literal["skip", "set_null"]
 Nulls = NullMode | Mapping[str, NullMode]
@@ -84,29 +78,6 @@ class LoadOptions:
         return cls(**{name: arguments[name] for name in cls.names() if name in arguments})
 
 
-def check_keywords(function: str, given: Iterable[str], valid: Iterable[str]) -> None:
-    """Raise InvalidArgumentError for a keyword not in ``valid``, with a did-you-mean."""
-    valid = list(valid)
-    unknown = [name for name in given if name not in valid]
-    if not unknown:
-        return
-    name = unknown[0]
-    close = difflib.get_close_matches(name, valid, n=1)
-    hint = f" Did you mean {close[0]}=?" if close else ""
-    raise InvalidArgumentError(
-        f"{function}() got an unexpected keyword argument {name!r}.{hint} "
-        f"Valid keywords: {', '.join(sorted(valid))}."
-    )
-
-
-def _keywords(fn: Callable[..., Any]) -> list[str]:
-    return [
-        p.name
-        for p in inspect.signature(fn).parameters.values()
-        if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)
-    ]
-
-
 class _Wrapper:
     __name__: str
     __qualname__: str
@@ -115,7 +86,7 @@ class _Wrapper:
         for name in ("__module__", "__name__", "__qualname__", "__doc__"):
             setattr(self, name, getattr(fn, name))
         self._fn = fn
-        self._valid = _keywords(fn)
+        self._valid = keywords_of(fn)
 
     def __repr__(self) -> str:
         return f"<function {self.__module__}.{self.__qualname__}>"
@@ -169,16 +140,3 @@ class AsyncFrameFunction(_Wrapper, Generic[P]):
     ) -> Coroutine[Any, Any, BulkResult[Any]]:
         self._check(kwargs)
         return self.__wrapped__(df, *args, **kwargs)
-
-
-def keyword_checked(fn: Callable[P, R]) -> Callable[P, R]:
-    """Decorator for functions without a frame argument (``query``): a mistyped keyword raises
-    InvalidArgumentError with a did-you-mean. The signature is kept (ParamSpec)."""
-    valid = _keywords(fn)
-
-    @functools.wraps(fn)
-    def checked(*args: P.args, **kwargs: P.kwargs) -> R:
-        check_keywords(f"sfbulk_frames.{fn.__name__}", kwargs, valid)
-        return fn(*args, **kwargs)
-
-    return checked

@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 from sfbulk_frames import _api
 from sfbulk_frames._config import PollPolicy
 from sfbulk_frames._context import current_client, resolve_client
-from sfbulk_frames._options import AsyncFrameFunction, LoadOptions, Nulls, keyword_checked
+from sfbulk_frames._options import AsyncFrameFunction, LoadOptions, Nulls
+from sfbulk_frames._signatures import keyword_checked
 from sfbulk_frames.client.clients import AsyncClient, Client
 from sfbulk_frames.frames.encode import DEFAULT_MAX_BYTES
 from sfbulk_frames.frames.result import BulkResult

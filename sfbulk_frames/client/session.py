@@ -21,11 +21,11 @@ from sfbulk_frames._models import LimitInfo
 
 __all__ = [
     "ApiCall",
-    "Grant",
-    "LoginFlow",
     "Flow",
     "Gather",
+    "Grant",
     "Instruction",
+    "LoginFlow",
     "RetryMode",
     "Send",
     "Session",

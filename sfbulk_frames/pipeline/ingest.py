@@ -423,7 +423,9 @@ def run_ingest(
     return result
 
 
-def assemble(parts: Parts, df: Any, object: str, operation: str, columns: list[str]) -> BulkResult[Any]:
+def assemble(
+    parts: Parts, df: Any, object: str, operation: str, columns: list[str]
+) -> BulkResult[Any]:
     """The BulkResult of a load (or a resume) from its per-chunk parts."""
 
     def cat(frames: list[pl.DataFrame]) -> pl.DataFrame | None:

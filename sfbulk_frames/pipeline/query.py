@@ -20,7 +20,7 @@ from sfbulk_frames._config import PollPolicy
 from sfbulk_frames._context import resolve_client
 from sfbulk_frames._exceptions import ConfigurationError, JobError, JobFailedError, SalesforceError
 from sfbulk_frames._models import COLUMN_DELIMITERS, JobState
-from sfbulk_frames._options import keyword_checked
+from sfbulk_frames._signatures import keyword_checked
 from sfbulk_frames.frames.decode import empty_query_frame, parse_query_page
 from sfbulk_frames.pipeline.progress import ProgressLike, make_reporter
 
