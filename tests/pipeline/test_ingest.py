@@ -8,8 +8,9 @@ import pytest
 
 import sfbulk_frames as sfb
 from sfbulk_frames.emulator import Emulator
+from sfbulk_frames.testing import assert_partition
 
-from .conftest import make_frame, parts_cover_input, to_pl
+from .conftest import make_frame, to_pl
 
 NASTY = [
     "plain",
@@ -36,7 +37,7 @@ def test_insert_returns_successful_rows_with_input_values(client, emulator: Emul
     assert all(i.startswith("003") and len(i) == 18 for i in ok["sf__Id"])
     stored = dict(emulator.sql('SELECT Id, LastName FROM "Contact"'))
     assert [stored[i] for i in ok["sf__Id"]] == NASTY
-    parts_cover_input(res, len(NASTY))
+    assert_partition(res, len(NASTY))
 
 
 def test_accessor_is_a_thin_wrapper_on_every_frame_kind(client, backend):
@@ -64,7 +65,7 @@ def test_row_failures_join_back_to_the_input(client, backend):
         failed.select("Email", "LastName", "sf__Error"), on=["Email"], how="inner"
     )
     assert joined.height == 2
-    parts_cover_input(res, 4)
+    assert_partition(res, 4)
 
 
 def test_upsert_inserts_then_updates_by_external_id(client, emulator, backend):
@@ -128,7 +129,7 @@ def test_many_small_jobs_lose_and_duplicate_nothing(client, emulator, backend):
     )
     assert len(res.jobs) == 11
     assert res.ok
-    parts_cover_input(res, n)
+    assert_partition(res, n)
     assert emulator.count("Contact") == n
 
 
@@ -314,4 +315,4 @@ def test_text_columns_join_back_by_the_fields_type(client, backend):
     assert res.ok, res.summary()
     ok = to_pl(res.successful).sort("sf__Row")
     assert ok["Score__c"].to_list() == ["912260031", "1"]
-    parts_cover_input(res, 2)
+    assert_partition(res, 2)

@@ -11,8 +11,9 @@ import pytest
 import sfbulk_frames as sfb
 from sfbulk_frames.frames.encode import Chunk
 from sfbulk_frames.pipeline import ingest as _ingest
+from sfbulk_frames.testing import assert_partition
 
-from .conftest import make_frame, parts_cover_input, to_pl
+from .conftest import make_frame, to_pl
 
 
 def test_each_result_row_carries_the_input_values_of_its_position(client, backend):
@@ -31,7 +32,7 @@ def test_each_result_row_carries_the_input_values_of_its_position(client, backen
         got = to_pl(part).select(expected.columns)
         assert got.height == n_rows
         assert got.equals(expected.join(got.select("sf__Row"), on="sf__Row").sort("sf__Row"))
-    parts_cover_input(res, n)
+    assert_partition(res, n)
 
 
 def test_chunk_bytes_are_released_once_uploaded(client, monkeypatch: pytest.MonkeyPatch):

@@ -13,8 +13,7 @@ import pytest
 import sfbulk_frames as sfb
 from sfbulk_frames import testing
 from sfbulk_frames.emulator import Emulator
-
-from .conftest import parts_cover_input
+from sfbulk_frames.testing import assert_partition
 
 
 @pytest.fixture
@@ -55,7 +54,7 @@ def test_timeout_raises_with_job_ids_and_resume_rebuilds_the_result(slow_emulato
         res = sfb.resume(df, ids, client=client, progress=False)
     assert res.summary()["successful"] == 32
     assert res.summary()["failed"] == 8
-    parts_cover_input(res, 40)
+    assert_partition(res, 40)
     assert res.annotate()["status"].to_list() == [
         "failed" if i % 5 == 0 else "success" for i in range(40)
     ]
