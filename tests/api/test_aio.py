@@ -90,7 +90,8 @@ def test_insert_update_delete_and_query_awaited_on_one_event_loop(emulator, back
             return updated, queried, len(removed.successful)
 
     updated, queried, deleted = asyncio.run(scenario())
-    assert updated.ok and len(updated.successful) == 25
+    assert updated.ok
+    assert len(updated.successful) == 25
     assert isinstance(queried, pd.DataFrame if backend == "pandas" else pl.DataFrame)
     assert sorted(set(queried["LastName"].to_list())) == ["Renamed"]
     assert deleted == 25
