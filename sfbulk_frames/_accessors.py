@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
 
 if TYPE_CHECKING:
     from sfbulk_frames import _api
+    from sfbulk_frames._api import Frame
     from sfbulk_frames._options import FrameFunction
     from sfbulk_frames.frames.result import BulkResult
 
@@ -66,7 +67,7 @@ class SfBulkAccessor(Generic[OutT]):
     (pandas frames for pandas; polars frames for a polars DataFrame or LazyFrame).
     """
 
-    def __init__(self, frame: Any) -> None:
+    def __init__(self, frame: Frame) -> None:
         self._frame = frame
 
     if TYPE_CHECKING:

@@ -37,10 +37,22 @@ if TYPE_CHECKING:
     from sfbulk_frames._models import JobInfo
     from sfbulk_frames.client.clients import Client
 
-__all__ = ["Frame", "delete", "insert", "load", "resume", "resume_jobs", "update", "upsert"]
+__all__ = [
+    "Frame",
+    "FrameResult",
+    "delete",
+    "insert",
+    "load",
+    "resume",
+    "resume_jobs",
+    "update",
+    "upsert",
+]
 
 #: What the frame functions accept.
 Frame: TypeAlias = "pd.DataFrame | pl.DataFrame | pl.LazyFrame"
+#: What they return (precisely, by input type, through FrameFunction's overloads).
+FrameResult: TypeAlias = "BulkResult[pd.DataFrame] | BulkResult[pl.DataFrame]"
 
 
 def _encode_options(
@@ -113,7 +125,7 @@ def insert(
     progress: ProgressLike = "auto",
     delete_jobs: bool = False,
     raise_on_failure: bool = False,
-) -> BulkResult[Any]:
+) -> FrameResult:
     """Insert every row of ``df`` into ``object``; the options are in the README's table.
 
     Raises FrameError before any request when the frame cannot be sent, JobTimeoutError (with
@@ -140,7 +152,7 @@ def update(
     progress: ProgressLike = "auto",
     delete_jobs: bool = False,
     raise_on_failure: bool = False,
-) -> BulkResult[Any]:
+) -> FrameResult:
     """Update the records named by the ``Id`` column of ``df`` (see :func:`insert`)."""
     return load(df, object, "update", client, LoadOptions.pick(locals()), function="update")
 
@@ -164,7 +176,7 @@ def upsert(
     progress: ProgressLike = "auto",
     delete_jobs: bool = False,
     raise_on_failure: bool = False,
-) -> BulkResult[Any]:
+) -> FrameResult:
     """Insert or update by ``external_id_field`` (an External ID field, or ``Id``)."""
     options = LoadOptions.pick(locals())
     return load(
@@ -192,7 +204,7 @@ def delete(
     progress: ProgressLike = "auto",
     delete_jobs: bool = False,
     raise_on_failure: bool = False,
-) -> BulkResult[Any]:
+) -> FrameResult:
     """Delete the records named by the ``Id`` column (``hard=True``: bypass the Recycle Bin)."""
     operation = "hardDelete" if hard else "delete"
     return load(df, object, operation, client, LoadOptions.pick(locals()), function="delete")
@@ -210,7 +222,7 @@ def resume(
     progress: ProgressLike = "auto",
     delete_jobs: bool = False,
     raise_on_failure: bool = False,
-) -> BulkResult[Any]:
+) -> FrameResult:
     """Re-attach to ``job_ids`` (after a timeout, Ctrl-C or a restart), wait for them and build
     the same :class:`BulkResult` as the original call, matched against ``df``.
 

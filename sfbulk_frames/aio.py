@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import polars as pl
 
-    from sfbulk_frames._api import Frame
+    from sfbulk_frames._api import Frame, FrameResult
 
 __all__ = ["delete", "insert", "query", "resume", "update", "upsert"]
 
@@ -85,7 +85,7 @@ async def insert(
     progress: ProgressLike = "auto",
     delete_jobs: bool = False,
     raise_on_failure: bool = False,
-) -> BulkResult[Any]:
+) -> FrameResult:
     """``await``able :func:`sfbulk_frames.insert`."""
     return await _load(df, object, "insert", client, LoadOptions.pick(locals()))
 
@@ -108,7 +108,7 @@ async def update(
     progress: ProgressLike = "auto",
     delete_jobs: bool = False,
     raise_on_failure: bool = False,
-) -> BulkResult[Any]:
+) -> FrameResult:
     """``await``able :func:`sfbulk_frames.update`."""
     return await _load(df, object, "update", client, LoadOptions.pick(locals()))
 
@@ -132,7 +132,7 @@ async def upsert(
     progress: ProgressLike = "auto",
     delete_jobs: bool = False,
     raise_on_failure: bool = False,
-) -> BulkResult[Any]:
+) -> FrameResult:
     """``await``able :func:`sfbulk_frames.upsert`."""
     options = LoadOptions.pick(locals())
     return await _load(df, object, "upsert", client, options, external_id_field)
@@ -157,7 +157,7 @@ async def delete(
     progress: ProgressLike = "auto",
     delete_jobs: bool = False,
     raise_on_failure: bool = False,
-) -> BulkResult[Any]:
+) -> FrameResult:
     """``await``able :func:`sfbulk_frames.delete`."""
     operation = "hardDelete" if hard else "delete"
     return await _load(df, object, operation, client, LoadOptions.pick(locals()))
@@ -175,7 +175,7 @@ async def resume(
     progress: ProgressLike = "auto",
     delete_jobs: bool = False,
     raise_on_failure: bool = False,
-) -> BulkResult[Any]:
+) -> FrameResult:
     """``await``able :func:`sfbulk_frames.resume`."""
     options = LoadOptions.pick(locals())
     return await _in_thread(
