@@ -292,11 +292,40 @@ def test_progress_callable_receives_events(client):
     assert sum(e.rows for e in events if e.kind == "chunk_uploaded") == 2
 
 
+def column_memory(series: pd.Series) -> list[int]:
+    """The addresses of the buffers that hold a pandas column's values (numpy or Arrow)."""
+    array = series.array
+    if hasattr(array, "__arrow_array__"):
+        chunks = array.__arrow_array__().chunks
+        return [buffer.address for chunk in chunks for buffer in chunk.buffers() if buffer]
+    return [series.to_numpy(copy=False).__array_interface__["data"][0]]
+
+
 def test_input_frame_is_never_mutated(client, backend):
-    df = make_frame(backend, {"LastName": ["a", None], "Score__c": [float("nan"), 1.5]})
-    before = to_pl(df).clone()
-    sfb.insert(df, "Contact", progress=False)
-    assert to_pl(df).equals(before)
+    data = {"LastName": ["a", None, "c"], "Score__c": [float("nan"), 1.5, None]}
+    df = make_frame(backend, data)
+    if backend == "pandas":
+        df.index = pd.Index([30, 10, 20], name="key")  # labels the pipeline must not reset
+        index, dtypes, columns = df.index.copy(), df.dtypes.copy(), list(df.columns)
+        values = {name: df[name].copy() for name in df.columns}
+        memory = {name: column_memory(df[name]) for name in df.columns}
+        attrs = dict(df.attrs)
+    else:
+        snapshot, schema = df.clone(), df.schema
+    res = sfb.insert(df, "Contact", progress=False)
+    assert_partition(res, 3)
+    if backend == "pandas":
+        assert df.index.equals(index)
+        assert df.index.name == "key"
+        assert list(df.columns) == columns
+        assert df.dtypes.equals(dtypes)
+        for name in df.columns:
+            pd.testing.assert_series_equal(df[name], values[name])
+            assert column_memory(df[name]) == memory[name]  # the same buffers, not replaced
+        assert df.attrs == attrs
+    else:
+        assert df.schema == schema
+        assert df.equals(snapshot)
 
 
 def test_text_columns_join_back_by_the_fields_type(client, backend):
