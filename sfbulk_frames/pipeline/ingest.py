@@ -341,11 +341,17 @@ def _submit_all(
 ) -> list[Future[Any]]:
     slots = threading.BoundedSemaphore(load.spec.max_concurrent_jobs)
     futures: list[Future[Any]] = []
+
+    def any_failed() -> bool:
+        return any(f.done() and f.exception() is not None for f in futures)
+
     for chunk in chunks:
         while not slots.acquire(timeout=0.05):
-            failed = next((f for f in futures if f.done() and f.exception() is not None), None)
-            if failed is not None:
+            if any_failed():
                 return futures  # stop sending; the error surfaces in _drain
+        if any_failed():  # the slot was freed by a chunk that failed: send nothing more
+            slots.release()
+            return futures
         fut = pool.submit(load.run_chunk, chunk)
         fut.add_done_callback(lambda _f: slots.release())
         futures.append(fut)
