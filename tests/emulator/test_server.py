@@ -13,10 +13,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sfbulk_frames.emulator.http.server import EmulatorServer, serve
-from sfbulk_frames.emulator.http.wire import Request, Response
+from sfbulk_frames.emulator.api import oauth
 from sfbulk_frames.emulator.models.auth import AuthService
 from sfbulk_frames.emulator.models.ids import to_18
+from sfbulk_frames.emulator.web.server import EmulatorServer, serve
+from sfbulk_frames.emulator.web.wire import Request, Response
 
 pytestmark = pytest.mark.server
 
@@ -233,7 +234,7 @@ def test_token_endpoint_over_https_returns_the_server_url_as_instance_url() -> N
 
     def handler(req: Request) -> Response:
         if req.path == "/services/oauth2/token":
-            return auth.handle_token(req)
+            return oauth.token(auth, req)
         ok = auth.check(req.headers.get("authorization"))
         return Response(200 if ok else 401, [], b"")
 

@@ -23,7 +23,7 @@ Text comparisons and ordering are case-insensitive for ASCII letters only (SQLit
 
 from __future__ import annotations
 
+from sfbulk_frames.emulator.soql.compiled import Column, CompiledQuery, SoqlError
 from sfbulk_frames.emulator.soql.compiler import compile_soql
-from sfbulk_frames.emulator.soql.types import Column, CompiledQuery, SoqlError
 
 __all__ = ["Column", "CompiledQuery", "SoqlError", "compile_soql"]

@@ -7,6 +7,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from sfbulk_frames.emulator.models.schema import COMPOUND_TYPES
+from sfbulk_frames.emulator.soql.compiled import (
+    INVALID_QUERY_FILTER_OPERATOR,
+    SoqlError,
+    caret_message,
+    malformed,
+)
 from sfbulk_frames.emulator.soql.dates import date_range
 from sfbulk_frames.emulator.soql.parser import (
     Comparison,
@@ -18,12 +24,6 @@ from sfbulk_frames.emulator.soql.parser import (
     Literal,
     Not,
     SemiJoin,
-)
-from sfbulk_frames.emulator.soql.types import (
-    INVALID_QUERY_FILTER_OPERATOR,
-    SoqlError,
-    caret_message,
-    malformed,
 )
 
 if TYPE_CHECKING:

@@ -13,7 +13,7 @@ import io
 import sqlite3
 from collections.abc import Sequence
 
-from sfbulk_frames.emulator.soql.types import Column, CompiledQuery
+from sfbulk_frames.emulator.soql.compiled import Column, CompiledQuery
 
 COLUMN_DELIMITERS = {
     "COMMA": ",", "TAB": "\t", "SEMICOLON": ";", "PIPE": "|", "CARET": "^", "BACKQUOTE": "`",
