@@ -20,7 +20,7 @@ from sfbulk_frames import ConfigurationError, JobError, LoadIncompleteError, Pol
 
 from ._credentials import SparkCredentials
 from ._driver import arrow_schema, resolve_work_dir, status_fields
-from ._ledger import read_run
+from ._ledger import read_attempts, read_run
 from ._partition import PARTITION, ROW, STATUS_COLUMNS, LoadPlan, preflight
 from ._summary import SparkLoadResult, SparkLoadSummary
 
@@ -137,7 +137,7 @@ def _run(
     counts = {row["status"]: row["count"] for row in result.groupBy("status").count().collect()}
     summary = SparkLoadSummary.build(
         object=object, operation=operation, run_id=run_id, counts=counts, partitions=wanted,
-        records=read_run(run_dir),
+        records=read_run(run_dir), attempts=read_attempts(run_dir),
     )
     if summary.rows != total:
         raise JobError(

@@ -4,6 +4,7 @@ Layout under a run directory (on a filesystem the driver and every executor see)
 
     part-00003/owner        the task attempt that owns partition 3 now (atomic replace)
     part-00003/jobs.jsonl   one line per job created: {"job", "slice", "attempt"} (fsynced)
+    part-00003/attempts     one line per task attempt that took the partition over
 
 A job is recorded right after Salesforce creates it, before any row is uploaded, so an attempt
 that dies at any point leaves every job it created in the ledger. A new attempt of the same
@@ -25,7 +26,14 @@ from pathlib import Path
 
 from sfbulk_frames import SfBulkError
 
-__all__ = ["AttemptSupersededError", "JobRecord", "PartitionLedger", "job_slot", "read_run"]
+__all__ = [
+    "AttemptSupersededError",
+    "JobRecord",
+    "PartitionLedger",
+    "job_slot",
+    "read_attempts",
+    "read_run",
+]
 
 
 class AttemptSupersededError(SfBulkError):
@@ -62,6 +70,7 @@ class PartitionLedger:
         self.dir.mkdir(parents=True, exist_ok=True)
         self._owner = self.dir / "owner"
         self._jobs = self.dir / "jobs.jsonl"
+        self._attempts = self.dir / "attempts"
 
     def owner(self) -> int | None:
         try:
@@ -81,6 +90,7 @@ class PartitionLedger:
                 f"{current} took over; it sends nothing"
             )
         _write_atomic(self._owner, str(self.attempt))
+        _append(self._attempts, f"{self.attempt}\n")
         return self.records()
 
     def still_owner(self) -> bool:
@@ -89,15 +99,19 @@ class PartitionLedger:
     def record(self, job_id: str, slice_index: int) -> None:
         """Append one job durably (a single small O_APPEND write, then fsync)."""
         line = json.dumps({"job": job_id, "slice": slice_index, "attempt": self.attempt}) + "\n"
-        fd = os.open(self._jobs, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        try:
-            os.write(fd, line.encode("utf-8"))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        _append(self._jobs, line)
 
     def records(self) -> list[JobRecord]:
         return _read_jobs(self._jobs, self.partition)
+
+
+def _append(path: Path, line: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(fd, line.encode("utf-8"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _read_jobs(path: Path, partition: int) -> list[JobRecord]:
@@ -123,6 +137,18 @@ def read_run(run_dir: str | os.PathLike[str]) -> list[JobRecord]:
     for part in sorted(root.glob("part-*")):
         records.extend(_read_jobs(part / "jobs.jsonl", int(part.name.split("-")[1])))
     return records
+
+
+def read_attempts(run_dir: str | os.PathLike[str]) -> dict[int, list[int]]:
+    """The task attempts that took over each partition of a run, in order."""
+    attempts: dict[int, list[int]] = {}
+    for part in sorted(Path(run_dir).glob("part-*")):
+        try:
+            lines = (part / "attempts").read_text(encoding="utf-8").split()
+        except FileNotFoundError:
+            continue
+        attempts[int(part.name.split("-")[1])] = [int(line) for line in lines]
+    return attempts
 
 
 @contextlib.contextmanager

@@ -53,15 +53,14 @@ class SparkLoadSummary:
         counts: Mapping[str, int],
         partitions: int,
         records: Sequence[JobRecord],
+        attempts: Mapping[int, Sequence[int]],
         state: str = "committed",
     ) -> SparkLoadSummary:
         by_partition: dict[int, list[str]] = {}
-        attempts: dict[int, set[int]] = {}
         for record in records:
             ids = by_partition.setdefault(record.partition, [])
             if record.job_id not in ids:
                 ids.append(record.job_id)
-            attempts.setdefault(record.partition, set()).add(record.attempt)
         successful = int(counts.get("success", 0))
         failed = int(counts.get("failed", 0))
         unprocessed = int(counts.get("unprocessed", 0))
@@ -76,7 +75,7 @@ class SparkLoadSummary:
             partitions=partitions,
             job_ids=tuple(job for p in sorted(by_partition) for job in by_partition[p]),
             jobs_by_partition={p: tuple(ids) for p, ids in sorted(by_partition.items())},
-            retried_partitions=tuple(sorted(p for p, a in attempts.items() if len(a) > 1)),
+            retried_partitions=tuple(sorted(p for p, a in attempts.items() if len(set(a)) > 1)),
             state=state,
         )
 
