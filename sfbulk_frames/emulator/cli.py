@@ -94,14 +94,24 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _log_requests_to(stream: TextIO) -> None:
-    """Show the request log of ``--verbose`` (``METHOD path status duration``) on ``stream``."""
+@contextmanager
+def _request_log(stream: TextIO, enabled: bool) -> Iterator[None]:
+    """Show the request log of ``--verbose`` (``METHOD path status duration``) on ``stream``
+    while the server runs."""
+    if not enabled:
+        yield
+        return
     log = logging.getLogger("sfbulk_frames.emulator")
-    if not log.handlers:
-        handler = logging.StreamHandler(stream)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
-        log.addHandler(handler)
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    previous = log.level
+    log.addHandler(handler)
     log.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(previous)
 
 
 def _banner(server: EmulatorServer, emulator: Emulator, args: argparse.Namespace,
@@ -150,8 +160,6 @@ def run(args: argparse.Namespace, *, out: TextIO | None = None,
               "Check the --db and --schema files.", file=sys.stderr)
         return 2
     try:
-        if args.verbose:
-            _log_requests_to(sys.stderr)
         server = emulator.serve(port=args.port, host=args.host, tls=args.tls,
                                 verbose=args.verbose)
     except OSError as exc:
@@ -160,7 +168,7 @@ def run(args: argparse.Namespace, *, out: TextIO | None = None,
         _close(emulator)
         return 2
     try:
-        with _sigterm_as_interrupt():
+        with _sigterm_as_interrupt(), _request_log(sys.stderr, args.verbose):
             _banner(server, emulator, args, out)
             if ready is not None:
                 ready.set()
