@@ -40,6 +40,7 @@ if int(pyspark.__version__.split(".")[0]) < 4:  # pragma: no cover
     )
 
 from ._credentials import SparkCredentials  # noqa: E402
+from ._datasource import register  # noqa: E402
 from ._functions import delete, insert, update, upsert  # noqa: E402
 from ._ledger import AttemptSupersededError  # noqa: E402
 from ._summary import SparkLoadResult, SparkLoadSummary, read_write_summary  # noqa: E402
@@ -53,6 +54,7 @@ __all__ = [
     "delete",
     "insert",
     "read_write_summary",
+    "register",
     "update",
     "upsert",
 ]

@@ -14,10 +14,10 @@ import pytest
 
 pytest.importorskip("pyspark", minversion="4.0")
 
-from pyspark.sql import SparkSession  # noqa: E402
+from pyspark.sql import SparkSession
 
-from sfbulk_frames.emulator import Emulator  # noqa: E402
-from sfbulk_frames.spark import SparkCredentials  # noqa: E402
+from sfbulk_frames.emulator import Emulator
+from sfbulk_frames.spark import SparkCredentials
 
 
 def pytest_configure(config: pytest.Config) -> None:
