@@ -47,8 +47,11 @@ class LedgerClient(Client):
                 f"attempt {ledger.owner()}; it creates no more jobs"
             )
         job = super().create_ingest_job(
-            object, operation, external_id_field=external_id_field,
-            column_delimiter=column_delimiter, line_ending=line_ending,
+            object,
+            operation,
+            external_id_field=external_id_field,
+            column_delimiter=column_delimiter,
+            line_ending=line_ending,
             assignment_rule_id=assignment_rule_id,
         )
         if ledger is not None:
