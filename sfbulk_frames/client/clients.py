@@ -40,6 +40,17 @@ __all__ = ["AsyncClient", "Client"]
 T = TypeVar("T")
 
 
+def _job_filters(
+    job_type: str | None, concurrency_mode: str | None, is_pk_chunking_enabled: bool | None
+) -> dict[str, str | bool | None]:
+    """The documented filters of a job listing (Bulk API 2.0 "Get All Jobs")."""
+    return {
+        "job_type": job_type,
+        "concurrency_mode": concurrency_mode,
+        "is_pk_chunking_enabled": is_pk_chunking_enabled,
+    }
+
+
 class _FlowDriver(Protocol):
     def run(self, flow: Flow[T]) -> T: ...
 
@@ -151,8 +162,17 @@ class Client(_BaseClient):
         """Handle to an existing query job (no request is made)."""
         return QueryJob(self, job_id)
 
-    def list_jobs(self, kind: JobKind = "ingest", **filters: Any) -> list[JobInfo]:
-        """All jobs of ``kind`` (every page), e.g. ``list_jobs("query", job_type="V2Query")``."""
+    def list_jobs(
+        self,
+        kind: JobKind = "ingest",
+        *,
+        job_type: str | None = None,
+        concurrency_mode: str | None = None,
+        is_pk_chunking_enabled: bool | None = None,
+    ) -> list[JobInfo]:
+        """All jobs of ``kind`` (every page), e.g. ``list_jobs("query", job_type="V2Query")``;
+        a filter left at None is not sent."""
+        filters = _job_filters(job_type, concurrency_mode, is_pk_chunking_enabled)
         return self._run(list_jobs_flow(self._session, kind, filters))
 
     def describe(self, object: str, *, refresh: bool = False) -> dict[str, Any]:
@@ -262,8 +282,16 @@ class AsyncClient(_BaseClient):
         """Handle to an existing query job (no request is made)."""
         return AsyncQueryJob(self, job_id)
 
-    async def list_jobs(self, kind: JobKind = "ingest", **filters: Any) -> list[JobInfo]:
-        """All jobs of ``kind`` (every page)."""
+    async def list_jobs(
+        self,
+        kind: JobKind = "ingest",
+        *,
+        job_type: str | None = None,
+        concurrency_mode: str | None = None,
+        is_pk_chunking_enabled: bool | None = None,
+    ) -> list[JobInfo]:
+        """All jobs of ``kind`` (every page); see :meth:`Client.list_jobs`."""
+        filters = _job_filters(job_type, concurrency_mode, is_pk_chunking_enabled)
         return await self._run(list_jobs_flow(self._session, kind, filters))
 
     async def describe(self, object: str, *, refresh: bool = False) -> dict[str, Any]:
