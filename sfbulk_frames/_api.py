@@ -94,7 +94,10 @@ def load(
         external_id_field=external_id_field,
         assignment_rule_id=options.assignment_rule_id,
         encode=_encode_options(
-            options.nulls, options.column_delimiter, options.line_ending, options.max_bytes,
+            options.nulls,
+            options.column_delimiter,
+            options.line_ending,
+            options.max_bytes,
             options.max_records,
         ),
         max_concurrent_jobs=options.max_concurrent_jobs,
@@ -180,7 +183,12 @@ def upsert(
     """Insert or update by ``external_id_field`` (an External ID field, or ``Id``)."""
     options = LoadOptions.pick(locals())
     return load(
-        df, object, "upsert", client, options, external_id_field=external_id_field,
+        df,
+        object,
+        "upsert",
+        client,
+        options,
+        external_id_field=external_id_field,
         function="upsert",
     )
 
@@ -268,8 +276,11 @@ def resume_jobs(
         reporter.close()
     first = jobs[0]
     encode = _encode_options(
-        options.nulls, first.column_delimiter or "COMMA", first.line_ending or "LF",
-        DEFAULT_MAX_BYTES, None,
+        options.nulls,
+        first.column_delimiter or "COMMA",
+        first.line_ending or "LF",
+        DEFAULT_MAX_BYTES,
+        None,
     )
     cells = encode_batch(frame, encode)
     key = (

@@ -61,8 +61,13 @@ async def _load(
         client,
         function,
         lambda sync: _api.load(
-            df, object, operation, sync, options,
-            external_id_field=external_id_field, function=function,
+            df,
+            object,
+            operation,
+            sync,
+            options,
+            external_id_field=external_id_field,
+            function=function,
         ),
     )
 
@@ -253,9 +258,17 @@ async def query(
 
     def run(sync: Client) -> pl.DataFrame | pd.DataFrame | Path:
         return _sync_query(
-            soql, client=sync, backend=backend, include_deleted=include_deleted,
-            max_records_per_page=max_records_per_page, parallel=parallel, out=out,
-            progress=progress, timeout=timeout, poll=poll, delete_job=delete_job,
+            soql,
+            client=sync,
+            backend=backend,
+            include_deleted=include_deleted,
+            max_records_per_page=max_records_per_page,
+            parallel=parallel,
+            out=out,
+            progress=progress,
+            timeout=timeout,
+            poll=poll,
+            delete_job=delete_job,
         )
 
     return await _in_thread(client, "query", run)
