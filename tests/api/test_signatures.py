@@ -86,8 +86,16 @@ def test_a_mistyped_query_option_says_what_query_takes():
 def test_a_mistyped_async_option_fails_before_anything_is_awaited():
     text = str(_typo_error(lambda: aio.insert(pl.DataFrame({"a": [1]}), "Contact", timout=3)))
     assert "Did you mean timeout=?" in text
+    assert "sfbulk_frames.aio.insert()" in text
     with pytest.raises(sfb.InvalidArgumentError):
         asyncio.run(aio.query("SELECT Id FROM Contact", deleted=True))
+
+
+def test_the_public_functions_are_plain_functions_for_help_and_inspect():
+    for function in (sfb.insert, sfb.upsert, sfb.resume, sfb.query, aio.upsert, aio.query):
+        assert inspect.isfunction(function)
+        assert function.__doc__
+        assert "df" in inspect.signature(function).parameters or function.__name__ == "query"
 
 
 def test_all_is_sorted_and_every_public_name_reports_the_package_as_its_module():
