@@ -81,9 +81,9 @@ def load(
     options: LoadOptions,
     *,
     external_id_field: str | None = None,
-    function: str = "insert",
 ) -> BulkResult[Any]:
-    """One load with validated options: the body of insert/update/upsert/delete."""
+    """One load with validated options: the body of insert/update/upsert/delete (sync and
+    async). ``client=None`` is resolved by the pipeline, after the frame is validated."""
     if options.max_concurrent_jobs < 1:
         raise ConfigurationError(
             f"max_concurrent_jobs={options.max_concurrent_jobs}: it must be at least 1"
@@ -106,7 +106,6 @@ def load(
         delete_jobs=options.delete_jobs,
         raise_on_failure=options.raise_on_failure,
     )
-    client = resolve_client(client, function=function)
     return run_ingest(df, spec, client=client, progress=options.progress)
 
 
@@ -134,7 +133,7 @@ def insert(
     Raises FrameError before any request when the frame cannot be sent, JobTimeoutError (with
     the job ids to resume) after ``timeout``, JobFailedError only with ``raise_on_failure``.
     """
-    return load(df, object, "insert", client, LoadOptions.pick(locals()), function="insert")
+    return load(df, object, "insert", client, LoadOptions.pick(locals()))
 
 
 @FrameFunction
@@ -157,7 +156,7 @@ def update(
     raise_on_failure: bool = False,
 ) -> FrameResult:
     """Update the records named by the ``Id`` column of ``df`` (see :func:`insert`)."""
-    return load(df, object, "update", client, LoadOptions.pick(locals()), function="update")
+    return load(df, object, "update", client, LoadOptions.pick(locals()))
 
 
 @FrameFunction
@@ -189,7 +188,6 @@ def upsert(
         client,
         options,
         external_id_field=external_id_field,
-        function="upsert",
     )
 
 
@@ -215,7 +213,7 @@ def delete(
 ) -> FrameResult:
     """Delete the records named by the ``Id`` column (``hard=True``: bypass the Recycle Bin)."""
     operation = "hardDelete" if hard else "delete"
-    return load(df, object, operation, client, LoadOptions.pick(locals()), function="delete")
+    return load(df, object, operation, client, LoadOptions.pick(locals()))
 
 
 @FrameFunction
@@ -237,17 +235,16 @@ def resume(
     Input rows that none of the jobs reported on land in ``unprocessed`` with an explanation.
     Raises JobTimeoutError if the jobs are still running when ``timeout`` passes.
     """
-    return resume_jobs(
-        df, job_ids, resolve_client(client, function="resume"), LoadOptions.pick(locals())
-    )
+    return resume_jobs(df, job_ids, client, LoadOptions.pick(locals()))
 
 
 def resume_jobs(
-    df: Frame, job_ids: Sequence[str], client: Client, options: LoadOptions
+    df: Frame, job_ids: Sequence[str], client: Client | None, options: LoadOptions
 ) -> BulkResult[Any]:
     """The body of :func:`resume` (and of ``aio.resume``)."""
     if not job_ids:
         raise ConfigurationError("resume() needs the job ids printed by the interrupted call")
+    client = resolve_client(client, function="resume")
     frame = to_polars(df)
     if isinstance(frame, pl.LazyFrame):
         frame = frame.collect()

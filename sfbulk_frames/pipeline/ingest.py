@@ -54,6 +54,7 @@ __all__ = [
 logger = logging.getLogger("sfbulk_frames")
 
 UPLOAD_ATTEMPTS = 3
+_PUBLIC_NAME = {"hardDelete": "delete"}  # the public function of an operation, for errors
 
 
 @dataclass(frozen=True)
@@ -381,7 +382,7 @@ def run_ingest(
     )
     if isinstance(frame, pl.DataFrame) and frame.height == 0:
         return BulkResult.empty(df, spec.object, spec.operation)
-    client = resolve_client(client)
+    client = resolve_client(client, function=_PUBLIC_NAME.get(spec.operation, spec.operation))
     reporter = make_reporter(progress, desc=f"{spec.operation} {spec.object}")
     total = frame.height if isinstance(frame, pl.DataFrame) else None
     load = _Load(client, spec, join_kinds(client, spec.object, dict(schema)), reporter)
