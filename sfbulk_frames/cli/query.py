@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import sys
 import time
@@ -20,7 +21,7 @@ from sfbulk_frames.cli.common import (
     plural,
 )
 from sfbulk_frames.cli.connect import make_client
-from sfbulk_frames.cli.output import add_output_flags, print_json, progress_for
+from sfbulk_frames.cli.output import add_output_flags, print_json, progress_for, silence_stdout
 
 __all__ = ["add_describe_command", "add_query_command"]
 
@@ -100,8 +101,13 @@ def run_query(args: argparse.Namespace, printer: Printer) -> int:
         frame.write_ndjson(out)
         return _wrote(args, printer, frame.height, out, started)
     if not printer.stdout_closed:
-        frame.write_csv(sys.stdout)  # a closed pipe (| head) ends quietly in main()
-        sys.stdout.flush()
+        try:
+            frame.write_csv(sys.stdout)
+            sys.stdout.flush()
+        except OSError as exc:  # polars reports a closed pipe (| head) as a plain OSError
+            if getattr(exc, "errno", None) != errno.EPIPE and "Broken pipe" not in str(exc):
+                raise
+            silence_stdout()
     return 0
 
 

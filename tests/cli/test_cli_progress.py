@@ -5,6 +5,7 @@ pipeline (stderr is a pipe), against a served emulator that holds every job for 
 from __future__ import annotations
 
 import fcntl
+import itertools
 import json
 import os
 import re
@@ -81,7 +82,8 @@ def test_the_terminal_bar_ticks_and_shows_job_states_while_jobs_wait(slow_org, c
     assert len(clocks) >= 2, f"elapsed time did not tick while the job waited: {frames}"
     assert any("1 job: 1 UploadComplete" in f for f in waiting), frames
     assert any("1 job: 1 JobComplete" in f for f in frames), frames
-    assert re.search(r"\d/3 rows uploaded", text) and "3/3 processed" in text
+    assert re.search(r"\d/3 rows uploaded", text)
+    assert "3/3 processed" in text
     assert not re.search(r"\d\.\d\d ?(row|/)", text)  # integers, never 0.00row or 6.00/6.00
     assert "ETA" in text  # the total is known (counted from the CSV)
 
@@ -99,9 +101,10 @@ def test_a_pipeline_gets_log_lines_and_no_carriage_returns(slow_org, contacts_cs
     phases = [line.split("upsert Contact: ", 1)[1].split(";")[0] for line in lines]
     assert [p for p in phases if not p.startswith("still")] == [
         "uploading", "processing", "downloading", "done"]
-    assert "1 UploadComplete" in lines[1] and "1 JobComplete" in lines[-1]
+    assert "1 UploadComplete" in lines[1]
+    assert "1 JobComplete" in lines[-1]
     beats = [_log_time(line) for line in lines if ": still " in line]
-    assert all((b - a).total_seconds() >= 30 for a, b in zip(beats, beats[1:], strict=False))
+    assert all((b - a).total_seconds() >= 30 for a, b in itertools.pairwise(beats))
     assert "upsert Contact from contacts.csv: 3 rows, 1 job" in done.stdout
 
 
@@ -109,7 +112,8 @@ def test_quiet_prints_nothing_and_still_writes_the_results(org, contacts_csv):
     done = sfbulk("upsert", "Contact", contacts_csv, "--external-id", "ExternalId__c",
                   "--quiet", org=org)
     assert done.returncode == 0
-    assert done.stdout == "" and done.stderr == ""
+    assert done.stdout == ""
+    assert done.stderr == ""
     assert pl.read_csv(contacts_csv.with_name("contacts.successful.csv")).height == 3
 
 
@@ -121,7 +125,8 @@ def test_json_summary_on_stdout(org, tmp_path):
     summary = json.loads(done.stdout)
     assert summary["exit_status"] == done.returncode == 1
     assert (summary["rows"], summary["successful"], summary["failed"]) == (2, 1, 1)
-    assert summary["jobs"][0]["id"].startswith("750") and summary["jobs"][0]["records_failed"] == 1
+    assert summary["jobs"][0]["id"].startswith("750")
+    assert summary["jobs"][0]["records_failed"] == 1
     assert Path(summary["files"]["failed"]).is_file()
 
 
@@ -129,7 +134,8 @@ def test_json_error_summary_when_the_load_cannot_start(org, tmp_path):
     done = sfbulk("insert", "Contact", tmp_path / "missing.csv", "--json", org=org)
     assert done.returncode == 2
     summary = json.loads(done.stdout)
-    assert summary["exit_status"] == 2 and "missing.csv" in summary["error"]
+    assert summary["exit_status"] == 2
+    assert "missing.csv" in summary["error"]
 
 
 def _with_closed_stdout(args: list[str], org: Org) -> subprocess.CompletedProcess:
@@ -155,4 +161,5 @@ def test_describe_save_into_a_closed_pipe_writes_the_file_and_exits_0(org, tmp_p
 def test_query_into_a_closed_pipe_exits_0(org):
     done = _with_closed_stdout(["query", "SELECT Id, Name FROM Account"], org)
     assert done.returncode == 0, done.stderr
-    assert "Traceback" not in done.stderr and "Broken pipe" not in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "Broken pipe" not in done.stderr

@@ -3,6 +3,7 @@ log lines (and the notebook widget) must move during the wait, not only at the e
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import warnings
@@ -65,20 +66,22 @@ def test_log_lines_advance_while_jobs_wait(slow_client, caplog):
     assert "3 jobs: 3 JobComplete" in messages[-1]
     assert "failed 2" in messages[-1]
     # at most one heartbeat per interval: each is at least HEARTBEAT after the line before it
-    for before, beat in zip(records, records[1:], strict=False):
+    for before, beat in itertools.pairwise(records):
         if beat in heartbeats:
             assert beat.created - before.created >= HEARTBEAT - 0.01
     for message in messages:  # integer counts only (elapsed time is the one decimal)
         counts = re.sub(r"elapsed \S+$", "", message)
         assert not re.search(r"\d\.\d", counts), message
-    assert "30/30" in messages[-1] and "30,000" not in messages[-1]
+    assert "30/30" in messages[-1]
+    assert "30,000" not in messages[-1]
 
 
 def test_auto_on_a_pipe_logs_lines_and_draws_no_bar(slow_client, caplog, capfd):
     caplog.set_level(logging.INFO, logger="sfbulk_frames")
     _contacts(5).sfbulk.upsert("Contact", "ExternalId__c", client=slow_client, poll=POLL)
     err = capfd.readouterr().err
-    assert "\r" not in err and "|" not in err  # no tqdm frames on a non-terminal stderr
+    assert "\r" not in err
+    assert "|" not in err
     messages = [r.getMessage() for r in _progress_records(caplog)]
     assert messages[0].startswith("upsert Contact: uploading; rows uploaded 0/5")
     assert messages[-1].startswith("upsert Contact: done; processed 5/5")
@@ -136,13 +139,15 @@ def test_notebook_without_ipywidgets_gets_a_text_bar_and_no_warning(monkeypatch)
         warnings.simplefilter("error")
         reporter = make_reporter("auto")
     renderer = reporter._renderer
-    assert isinstance(renderer, progress_views.Bar) and not renderer.notebook
+    assert isinstance(renderer, progress_views.Bar)
+    assert not renderer.notebook
 
 
 def test_the_redraw_thread_stops_on_close(slow_client):
     reporter = make_reporter(Progress("log", heartbeat=HEARTBEAT, redraw=0.05))
     reporter.emit("start", "insert", object="Account", total_rows=1)
     ticker = reporter._ticker
-    assert ticker is not None and ticker.is_alive()
+    assert ticker is not None
+    assert ticker.is_alive()
     reporter.close()
     assert not ticker.is_alive()
