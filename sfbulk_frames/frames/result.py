@@ -35,6 +35,25 @@ _SF_COLUMNS: dict[str, dict[str, pl.DataType]] = {
 _HTML_FAILED_ROWS = 5
 
 
+PREVIEW_CELL_CHARS = 50
+
+
+def _short_cell(value: Any) -> Any:
+    if isinstance(value, str) and len(value) > PREVIEW_CELL_CHARS:
+        return value[: PREVIEW_CELL_CHARS - 1] + "…"
+    return value
+
+
+def shortened(frame: Any) -> Any:
+    """A copy of a (small) pandas preview with text cells cut to PREVIEW_CELL_CHARS and '…',
+    so one long Title does not push sf__Error off the screen (polars' repr does the same)."""
+    preview = frame.copy()
+    for column in preview.columns:
+        if preview[column].dtype == object or str(preview[column].dtype).startswith("string"):
+            preview[column] = preview[column].map(_short_cell)
+    return preview
+
+
 def _state(job: Any) -> str:
     state = getattr(job, "state", None)
     return str(getattr(state, "value", state))
@@ -318,13 +337,15 @@ class BulkResult:
         sample = ""
         if failed.height:
             head = self._convert(failed.head(_HTML_FAILED_ROWS))
-            table = head.to_html(max_rows=_HTML_FAILED_ROWS) if self.backend == "pandas" else (
-                head._repr_html_()
+            table = (
+                shortened(head).to_html(max_rows=_HTML_FAILED_ROWS)
+                if self.backend == "pandas"
+                else head._repr_html_()
             )
             sample = f"<p>First failed rows:</p>{table}"
         return (
             f"<div><p><b>BulkResult</b> {esc(self.object)} {esc(self.operation)} — "
-            f"{len(self.jobs)} job(s), ok={self.ok}</p>"
+            f"{len(self.jobs):,} job{'' if len(self.jobs) == 1 else 's'}, ok={self.ok}</p>"
             f"<table><tr><th>status</th><th>rows</th></tr>{status_rows}</table>"
             + (f"<table><tr><th>error code</th><th>rows</th></tr>{codes}</table>" if codes else "")
             + sample
