@@ -47,9 +47,12 @@ def _short_cell(value: Any) -> Any:
 def shortened(frame: Any) -> Any:
     """A copy of a (small) pandas preview with text cells cut to PREVIEW_CELL_CHARS and '…',
     so one long Title does not push sf__Error off the screen (polars' repr does the same)."""
+    from pandas.api.types import is_object_dtype, is_string_dtype
+
     preview = frame.copy()
     for column in preview.columns:
-        if preview[column].dtype == object or str(preview[column].dtype).startswith("string"):
+        dtype = preview[column].dtype
+        if is_object_dtype(dtype) or is_string_dtype(dtype):
             preview[column] = preview[column].map(_short_cell)
     return preview
 
