@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sfbulk_frames.pipeline.progress import Progress, ProgressEvent, RunProgress
 
-__all__ = ["in_notebook", "log_line", "renderer_for", "status_text"]
+__all__ = ["in_notebook", "log_line", "renderer_for", "status_text", "widget_style"]
 
 logger = logging.getLogger("sfbulk_frames")
 
@@ -175,6 +175,18 @@ class LogLines:
             self._line(run, heartbeat=False)
 
 
+def widget_style(run: RunProgress, total: int | None) -> str:
+    """The notebook bar's colour: red when a job failed or the run stopped, orange when
+    records failed, green only when a finished run had no failure."""
+    if run.jobs_failed or run.stopped:
+        return "danger"
+    if run.records_failed:
+        return "warning"
+    if run.finished:
+        return "success"
+    return "info" if total is None else ""
+
+
 def _escape(text: str) -> str:
     return text.replace("{", "{{").replace("}", "}}")
 
@@ -250,14 +262,7 @@ class Bar:
         widget.max = total if total is not None else 1
         if total is None:
             widget.value = 1
-        style = "info" if total is None else ""
-        if run.jobs_failed or run.stopped:
-            style = "danger"
-        elif run.records_failed:
-            style = "warning"
-        elif run.finished:
-            style = "success"
-        widget.bar_style = style
+        widget.bar_style = widget_style(run, total)
 
     def update(self, run: RunProgress, event: ProgressEvent) -> None:
         if event.kind == "start" and self._bar is None:

@@ -118,11 +118,25 @@ def _events(reporter: Reporter, *, failed: int, job_state: str) -> None:
     reporter.emit("finish", "insert")
 
 
-@pytest.mark.parametrize(
-    ("failed", "job_state", "style"),
-    [(0, "JobComplete", "success"), (3, "JobComplete", "warning"), (0, "Failed", "danger")],
-)
-def test_notebook_widget_colour_follows_failures(failed, job_state, style):
+COLOURS = [(0, "JobComplete", "success"), (3, "JobComplete", "warning"), (0, "Failed", "danger")]
+
+
+@pytest.mark.parametrize(("failed", "job_state", "style"), COLOURS)
+def test_widget_colour_follows_failures(failed, job_state, style):
+    reporter = Reporter()
+    _events(reporter, failed=failed, job_state=job_state)
+    assert progress_views.widget_style(reporter.run, 10) == style
+
+
+def test_a_stopped_run_is_red():
+    reporter = Reporter()
+    reporter.emit("start", "insert", object="Account", total_rows=10)
+    reporter.emit("finish", "insert", message="stopped")
+    assert progress_views.widget_style(reporter.run, 10) == "danger"
+
+
+@pytest.mark.parametrize(("failed", "job_state", "style"), COLOURS)
+def test_notebook_widget_is_painted_after_tqdm_closes_it(failed, job_state, style):
     pytest.importorskip("ipywidgets")
     reporter = Reporter(progress_views.Bar(notebook=True))
     _events(reporter, failed=failed, job_state=job_state)
