@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 import sys
 import time
 from typing import TYPE_CHECKING, Any
@@ -200,6 +201,7 @@ class Bar:
 
     ticking = True
     MIN_EVENT_REDRAW = 0.1
+    MIN_BAR = 10
 
     def __init__(self, *, notebook: bool) -> None:
         self.notebook = notebook
@@ -225,21 +227,37 @@ class Bar:
         )
 
     def _texts(self, run: RunProgress) -> tuple[str, str, int, int | None]:
+        """The text left and right of the bar; the right part's pieces, most important first,
+        are dropped from the end when the terminal is too narrow to keep a bar."""
         n, total, what = run.measure()
         total = total or None
         now = time.monotonic()
         eta = self._eta(run.phase, n, total, now)
         left = f"{run.title} · {run.phase} {clock(run.elapsed(now))} "
-        counted = f"{n:,}/{total:,} {what}" if total is not None else f"{n:,} {what}"
-        right = [counted]
+        pieces = [f"{n:,}/{total:,}" if total is not None else f"{n:,} {what}"]
+        jobs = run.state_counts()
+        if jobs:
+            pieces.append("jobs " + _states(run))
         if total is not None and not run.finished:
-            right.append(f"ETA {clock(eta)}" if eta is not None else "ETA --:--")
-        status = status_text(run)
-        if status:
-            right.append(status)
+            pieces.append(f"ETA {clock(eta)}" if eta is not None else "ETA --:--")
+        if run.kind == "ingest" and run.processed:
+            pieces.append(f"failed {run.records_failed:,}")
+        if run.kind == "ingest" and run.results:
+            pieces.append(f"results {len(run.results):,}/{sum(jobs.values()):,}")
         if run.kind == "ingest" and run.phase == "uploading" and run.rows_encoded > n:
-            right.append(f"encoded {run.rows_encoded:,}")
-        return left, " " + " · ".join(right), n, total
+            pieces.append(f"encoded {run.rows_encoded:,}")
+        room = self._width() - len(left) - (self.MIN_BAR + 2 if total is not None else 3)
+        while len(pieces) > 1 and len(" · ".join(pieces)) + 1 > room:
+            pieces.pop()
+        return left, " " + " · ".join(pieces), n, total
+
+    def _width(self) -> int:
+        if self.notebook:
+            return 10_000
+        try:
+            return os.get_terminal_size(sys.stderr.fileno()).columns or 100
+        except (OSError, ValueError, AttributeError):
+            return 100
 
     def draw(self, run: RunProgress) -> None:
         left, right, n, total = self._texts(run)
