@@ -37,6 +37,7 @@ contacts = pd.DataFrame({
     "Title": ["Head of " + "very " * 40 + "long titles" if i % 400 == 3 else "Engineer"
               for i in range(n)],
 })'''
+LOAD = 'res = contacts.sfbulk.upsert("Contact", "ExternalId__c", max_records=5_000)'
 CDN = {
     "https://unpkg.com/@jupyter-widgets/html-manager@*/dist/embed-amd.js": "dist/embed-amd.js",
     "https://cdnjs.cloudflare.com/ajax/libs/require.js/2.1.10/require.min.js": "require.js",
@@ -46,7 +47,7 @@ CDN = {
 def main(html_manager: Path, requirejs: Path) -> None:
     nb = new_notebook(cells=[
         new_code_cell(SETUP),
-        new_code_cell('res = contacts.sfbulk.upsert("Contact", "ExternalId__c", max_records=5_000)'),
+        new_code_cell(LOAD),
         new_code_cell("res"),
     ])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
