@@ -36,11 +36,12 @@ _HTML_FAILED_ROWS = 5
 
 
 PREVIEW_CELL_CHARS = 50
+PREVIEW_ERROR_CHARS = 100  # sf__Error keeps more: it is what the preview is for
 
 
-def _short_cell(value: Any) -> Any:
-    if isinstance(value, str) and len(value) > PREVIEW_CELL_CHARS:
-        return value[: PREVIEW_CELL_CHARS - 1] + "…"
+def _cut(value: Any, limit: int) -> Any:
+    if isinstance(value, str) and len(value) > limit:
+        return value[: limit - 1] + "…"
     return value
 
 
@@ -53,7 +54,9 @@ def shortened(frame: Any) -> Any:
     for column in preview.columns:
         dtype = preview[column].dtype
         if is_object_dtype(dtype) or is_string_dtype(dtype):
-            preview[column] = preview[column].map(_short_cell)
+            limit = PREVIEW_ERROR_CHARS if column == "sf__Error" else PREVIEW_CELL_CHARS
+            cut = preview[column].map(lambda v, n=limit: _cut(v, n), na_action="ignore")
+            preview[column] = cut.astype(dtype)
     return preview
 
 
