@@ -53,7 +53,9 @@ def progress_for(args: argparse.Namespace, total_rows: int | None = None) -> Pro
 def configure_logging(args: argparse.Namespace) -> None:
     """Send the library's INFO lines (progress phases, heartbeats, retries) to stderr when
     stderr is not a terminal and progress is wanted; a terminal gets the bar instead."""
-    if getattr(args, "quiet", False) or getattr(args, "no_progress", False):
+    if not hasattr(args, "quiet"):  # only the commands with progress (loads, query, resume)
+        return
+    if args.quiet or getattr(args, "no_progress", False):
         return
     try:
         if sys.stderr.isatty():
