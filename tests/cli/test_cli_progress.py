@@ -21,6 +21,8 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from sfbulk_frames.cli.output import count_input_rows
+
 from .harness import Org, _env, serve_org, sfbulk
 
 DELAY = 2.5  # seconds each job waits in the emulator before it is processed
@@ -163,3 +165,16 @@ def test_query_into_a_closed_pipe_exits_0(org):
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     assert "Broken pipe" not in done.stderr
+
+
+def test_input_rows_are_counted_quote_aware_and_from_parquet_metadata(tmp_path):
+    csv = tmp_path / "quoted.csv"
+    csv.write_text('Id,Description\n1,"two\nlines"\n2,plain\n', encoding="utf-8")
+    assert count_input_rows(csv, "csv") == 2
+    parquet = tmp_path / "rows.parquet"
+    pl.DataFrame({"a": range(7)}).write_parquet(parquet)
+    assert count_input_rows(parquet, "parquet") == 7
+    ndjson = tmp_path / "rows.ndjson"
+    ndjson.write_text('{"a": 1}\n{"a": 2}\n\n', encoding="utf-8")
+    assert count_input_rows(ndjson, "ndjson") == 2
+    assert count_input_rows(tmp_path / "missing.csv", "csv") is None

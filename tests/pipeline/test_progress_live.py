@@ -10,6 +10,7 @@ import warnings
 from collections.abc import Iterator
 
 import pandas as pd
+import polars as pl
 import pytest
 
 import sfbulk_frames as sfb
@@ -165,3 +166,25 @@ def test_the_redraw_thread_stops_on_close(slow_client):
     assert ticker.is_alive()
     reporter.close()
     assert not ticker.is_alive()
+
+
+def _first_line(caplog: pytest.LogCaptureFixture) -> str:
+    return _progress_records(caplog)[0].getMessage()
+
+
+def test_a_parquet_scan_has_a_total_from_its_metadata(tmp_path, caplog):
+    path = tmp_path / "contacts.parquet"
+    pl.from_pandas(_contacts(5)).write_parquet(path)
+    caplog.set_level(logging.INFO, logger="sfbulk_frames")
+    with Emulator() as emu:
+        pl.scan_parquet(path).sfbulk.upsert("Contact", "ExternalId__c", client=emu.client(),
+                                            progress="log")
+        assert _first_line(caplog).startswith("upsert Contact: uploading; rows uploaded 0/5;")
+        caplog.clear()
+        filtered = pl.scan_parquet(path).filter(pl.col("ExternalId__c") != "p-0")
+        filtered.sfbulk.upsert("Contact", "ExternalId__c", client=emu.client(), progress="log")
+        assert _first_line(caplog).startswith("upsert Contact: uploading; rows uploaded 0;")
+        caplog.clear()
+        filtered.sfbulk.upsert("Contact", "ExternalId__c", client=emu.client(),
+                               progress=Progress("log", total_rows=4))
+        assert _first_line(caplog).startswith("upsert Contact: uploading; rows uploaded 0/4;")
