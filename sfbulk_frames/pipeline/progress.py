@@ -176,6 +176,10 @@ class RunProgress:
     def _jobs(self) -> dict[str, str]:
         return {j: s for j, s in self.states.items() if j not in self.superseded}
 
+    def job_ids(self) -> list[str]:
+        """The run's jobs in the order they were created (superseded uploads left out)."""
+        return list(self._jobs())
+
     def state_counts(self) -> dict[str, int]:
         counts: dict[str, int] = {}
         for state in self._jobs().values():

@@ -137,6 +137,9 @@ def log_line(run: RunProgress, *, heartbeat: bool = False) -> str:
     if status:
         pieces.append(status)
     pieces.append(f"elapsed {_seconds(run.elapsed())}")
+    if run.phase == "processing" and not heartbeat and run.kind == "ingest":
+        # once, when every chunk is uploaded: what sfbulk_frames.resume() needs after a crash
+        pieces.append("job ids " + ", ".join(run.job_ids()))
     phase = f"still {run.phase}" if heartbeat else run.phase
     return f"{run.title}: {phase}; " + "; ".join(pieces)
 

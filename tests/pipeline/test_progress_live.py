@@ -42,7 +42,7 @@ def _progress_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecor
 
 
 def _elapsed(message: str) -> str:
-    match = re.search(r"elapsed (\S+)$", message)
+    match = re.search(r"elapsed (\S+?);?( job ids .*)?$", message)
     assert match is not None, message
     return match.group(1)
 
@@ -64,6 +64,8 @@ def test_log_lines_advance_while_jobs_wait(slow_client, caplog):
     assert len(heartbeats) >= 2, messages
     assert len({_elapsed(r.getMessage()) for r in heartbeats}) >= 2, "elapsed did not advance"
     assert any("3 UploadComplete" in m for m in messages)
+    processing = next(m for m in messages if ": processing;" in m)
+    assert processing.endswith("; job ids " + ", ".join(job.id for job in res.jobs))
     assert "3 jobs: 3 JobComplete" in messages[-1]
     assert "failed 2" in messages[-1]
     # at most one heartbeat per interval: each is at least HEARTBEAT after the line before it
@@ -71,7 +73,7 @@ def test_log_lines_advance_while_jobs_wait(slow_client, caplog):
         if beat in heartbeats:
             assert beat.created - before.created >= HEARTBEAT - 0.01
     for message in messages:  # integer counts only (elapsed time is the one decimal)
-        counts = re.sub(r"elapsed \S+$", "", message)
+        counts = re.sub(r"elapsed \S+", "", message)
         assert not re.search(r"\d\.\d", counts), message
     assert "30/30" in messages[-1]
     assert "30,000" not in messages[-1]
