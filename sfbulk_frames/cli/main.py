@@ -21,6 +21,7 @@ from sfbulk_frames._exceptions import (
     FrameError,
     JobInterruptedError,
     JobTimeoutError,
+    NotSalesforceError,
     SalesforceError,
     SfBulkError,
     TransportError,
@@ -126,6 +127,9 @@ def _handle(args: argparse.Namespace, printer: Printer) -> int:
     except AuthenticationError as exc:
         printer.err(f"authentication failed: {exc}")
         printer.err("check the credentials (or the SF_* environment variables) and try again")
+        return EXIT_SALESFORCE
+    except NotSalesforceError as exc:  # the URL is not Salesforce: no "Salesforce error"
+        printer.err(f"error: {exc}")
         return EXIT_SALESFORCE
     except SalesforceError as exc:
         printer.err(f"Salesforce error: {exc}")
