@@ -31,9 +31,24 @@ OUT = Path(__file__).with_name("terminal-bar.png")
 def capture(url: str, token: str, csv: Path) -> str:
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, COLUMNS, 0, 0))
-    command = [sys.executable, "-m", "sfbulk_frames", "upsert", "Contact", str(csv),
-               "--external-id", "ExternalId__c", "--max-records", "10000", "--concurrency", "2",
-               "--instance-url", url, "--access-token", token]
+    command = [
+        sys.executable,
+        "-m",
+        "sfbulk_frames",
+        "upsert",
+        "Contact",
+        str(csv),
+        "--external-id",
+        "ExternalId__c",
+        "--max-records",
+        "10000",
+        "--concurrency",
+        "2",
+        "--instance-url",
+        url,
+        "--access-token",
+        token,
+    ]
     process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=slave, stderr=slave)
     os.close(slave)
     chunks = []
@@ -70,20 +85,29 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         csv = Path(tmp) / "contacts.csv"
         n = 40_000
-        pl.DataFrame({
-            "ExternalId__c": [f"C-{i}" for i in range(n)],
-            "LastName": [None if i % 97 == 0 else f"Name {i}" for i in range(n)],
-        }).write_csv(csv)
+        pl.DataFrame(
+            {
+                "ExternalId__c": [f"C-{i}" for i in range(n)],
+                "LastName": [None if i % 97 == 0 else f"Name {i}" for i in range(n)],
+            }
+        ).write_csv(csv)
         emulator = Emulator(processing="background", processing_delay=4.0)
         with emulator.serve(port=0) as server:
             text = capture(str(server.url), server.token, csv)
         emulator.close()
     frames = [f for f in re.split(r"[\r\n]+", text) if f.startswith("upsert Contact · ")]
-    mixed = [f for f in frames if " processing " in f and "JobComplete" in f
-             and ("UploadComplete" in f or "InProgress" in f)]
+    mixed = [
+        f
+        for f in frames
+        if " processing " in f
+        and "JobComplete" in f
+        and ("UploadComplete" in f or "InProgress" in f)
+    ]
     frame = (mixed or [f for f in frames if " processing " in f])[-1].rstrip()
-    command = "$ sfbulk upsert Contact contacts.csv --external-id ExternalId__c " \
-              "--max-records 10000 --concurrency 2"
+    command = (
+        "$ sfbulk upsert Contact contacts.csv --external-id ExternalId__c "
+        "--max-records 10000 --concurrency 2"
+    )
     render([command, frame])
     print(frame)
 

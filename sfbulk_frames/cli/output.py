@@ -36,11 +36,18 @@ _LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 def add_output_flags(group: Any) -> None:
     """``--no-progress``, ``--quiet`` and ``--json`` on an argument group."""
     group.add_argument("--no-progress", action="store_true", help="no progress bar or lines")
-    group.add_argument("-q", "--quiet", action="store_true",
-                       help="no progress and no summary: only errors, and the exit status")
-    group.add_argument("--json", action="store_true",
-                       help="print a machine-readable summary (counts, job ids, files, exit "
-                            "status) on stdout instead of the human one")
+    group.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress and no summary: only errors, and the exit status",
+    )
+    group.add_argument(
+        "--json",
+        action="store_true",
+        help="print a machine-readable summary (counts, job ids, files, exit "
+        "status) on stdout instead of the human one",
+    )
 
 
 def progress_for(args: argparse.Namespace, total_rows: int | None = None) -> Progress | bool:

@@ -36,10 +36,12 @@ def slow_org() -> Iterator[Org]:
 @pytest.fixture
 def contacts_csv(tmp_path: Path) -> Path:
     path = tmp_path / "contacts.csv"
-    pl.DataFrame({
-        "ExternalId__c": ["C-1", "C-2", "C-3"],
-        "LastName": ["Lovelace", "Zola", "Hopper"],
-    }).write_csv(path)
+    pl.DataFrame(
+        {
+            "ExternalId__c": ["C-1", "C-2", "C-3"],
+            "LastName": ["Lovelace", "Zola", "Hopper"],
+        }
+    ).write_csv(path)
     return path
 
 
@@ -49,8 +51,9 @@ def _run_on_a_terminal(args: list[str], org: Org) -> tuple[int, str]:
     master, slave = os.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 120, 0, 0))
     command = [sys.executable, "-m", "sfbulk_frames", *args, *org.connection()]
-    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                               stderr=slave, env=_env())
+    process = subprocess.Popen(
+        command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave, env=_env()
+    )
     os.close(slave)
     chunks = []
     while True:
@@ -95,14 +98,17 @@ def _log_time(line: str) -> datetime:
 
 
 def test_a_pipeline_gets_log_lines_and_no_carriage_returns(slow_org, contacts_csv):
-    done = sfbulk("upsert", "Contact", contacts_csv, "--external-id", "ExternalId__c",
-                  org=slow_org)
+    done = sfbulk("upsert", "Contact", contacts_csv, "--external-id", "ExternalId__c", org=slow_org)
     assert done.returncode == 0, done.stderr
     assert "\r" not in done.stderr
     lines = [line for line in done.stderr.splitlines() if "sfbulk_frames: upsert Contact:" in line]
     phases = [line.split("upsert Contact: ", 1)[1].split(";")[0] for line in lines]
     assert [p for p in phases if not p.startswith("still")] == [
-        "uploading", "processing", "downloading", "done"]
+        "uploading",
+        "processing",
+        "downloading",
+        "done",
+    ]
     assert "1 UploadComplete" in lines[1]
     assert "1 JobComplete" in lines[-1]
     beats = [_log_time(line) for line in lines if ": still " in line]
@@ -111,8 +117,9 @@ def test_a_pipeline_gets_log_lines_and_no_carriage_returns(slow_org, contacts_cs
 
 
 def test_quiet_prints_nothing_and_still_writes_the_results(org, contacts_csv):
-    done = sfbulk("upsert", "Contact", contacts_csv, "--external-id", "ExternalId__c",
-                  "--quiet", org=org)
+    done = sfbulk(
+        "upsert", "Contact", contacts_csv, "--external-id", "ExternalId__c", "--quiet", org=org
+    )
     assert done.returncode == 0
     assert done.stdout == ""
     assert done.stderr == ""
@@ -122,8 +129,16 @@ def test_quiet_prints_nothing_and_still_writes_the_results(org, contacts_csv):
 def test_json_summary_on_stdout(org, tmp_path):
     path = tmp_path / "contacts.csv"
     pl.DataFrame({"ExternalId__c": ["C-1", "C-2"], "LastName": ["Lee", None]}).write_csv(path)
-    done = sfbulk("upsert", "Contact", path, "--external-id", "ExternalId__c", "--json",
-                  "--no-progress", org=org)
+    done = sfbulk(
+        "upsert",
+        "Contact",
+        path,
+        "--external-id",
+        "ExternalId__c",
+        "--json",
+        "--no-progress",
+        org=org,
+    )
     summary = json.loads(done.stdout)
     assert summary["exit_status"] == done.returncode == 1
     assert (summary["rows"], summary["successful"], summary["failed"]) == (2, 1, 1)
@@ -145,9 +160,15 @@ def _with_closed_stdout(args: list[str], org: Org) -> subprocess.CompletedProces
     read_end, write_end = os.pipe()
     os.close(read_end)
     try:
-        return subprocess.run([sys.executable, "-m", "sfbulk_frames", *args, *org.connection()],
-                              stdout=write_end, stderr=subprocess.PIPE, text=True, env=_env(),
-                              timeout=120, check=False)
+        return subprocess.run(
+            [sys.executable, "-m", "sfbulk_frames", *args, *org.connection()],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_env(),
+            timeout=120,
+            check=False,
+        )
     finally:
         os.close(write_end)
 

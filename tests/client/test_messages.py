@@ -30,8 +30,10 @@ from sfbulk_frames.client.clients import Client
 
 from .conftest import FAST_RETRY, Org
 
-PAGE = b"<!DOCTYPE html><html><head><title>Welcome</title></head><body>" + b"x" * 5000 + (
-    b"</body></html>"
+PAGE = (
+    b"<!DOCTYPE html><html><head><title>Welcome</title></head><body>"
+    + b"x" * 5000
+    + (b"</body></html>")
 )
 
 
@@ -91,12 +93,11 @@ def test_a_url_that_is_not_salesforce_is_named_in_one_line(website, call):
 
 def test_an_instance_url_with_a_path_is_normalized_with_a_warning(local: Org, caplog):
     caplog.set_level(logging.WARNING, logger="sfbulk_frames")
-    client = Client(
-        local.url + "/services/data/v62.0/", local.emu.token, **local.options()
-    )
+    client = Client(local.url + "/services/data/v62.0/", local.emu.token, **local.options())
     assert client.instance_url == local.url
-    assert any("has a path" in r.getMessage() and local.url in r.getMessage()
-               for r in caplog.records)
+    assert any(
+        "has a path" in r.getMessage() and local.url in r.getMessage() for r in caplog.records
+    )
     assert client.describe("Contact")["name"] == "Contact"  # and it works
 
 
@@ -200,9 +201,16 @@ def test_one_row_and_one_job_are_singular(local_client: Client):
     assert "job(s)" not in res._repr_html_()
     out = io.StringIO()
     print_load_summary(
-        Printer(out=out), title="insert Contact", jobs=res.jobs, paths={}, elapsed=1.0,
-        frames={"successful": pl.DataFrame({"a": [1]}), "failed": pl.DataFrame(),
-                "unprocessed": pl.DataFrame()},
+        Printer(out=out),
+        title="insert Contact",
+        jobs=res.jobs,
+        paths={},
+        elapsed=1.0,
+        frames={
+            "successful": pl.DataFrame({"a": [1]}),
+            "failed": pl.DataFrame(),
+            "unprocessed": pl.DataFrame(),
+        },
     )
     assert out.getvalue().startswith("insert Contact: 1 row, 1 job, 1.0 s")
 

@@ -31,10 +31,12 @@ def slow_client() -> Iterator[object]:
 
 
 def _contacts(n: int, bad: int = 0) -> pd.DataFrame:
-    return pd.DataFrame({
-        "ExternalId__c": [f"p-{i}" for i in range(n)],
-        "LastName": ["Lee"] * (n - bad) + [None] * bad,
-    })
+    return pd.DataFrame(
+        {
+            "ExternalId__c": [f"p-{i}" for i in range(n)],
+            "LastName": ["Lee"] * (n - bad) + [None] * bad,
+        }
+    )
 
 
 def _progress_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
@@ -50,7 +52,11 @@ def _elapsed(message: str) -> str:
 def test_log_lines_advance_while_jobs_wait(slow_client, caplog):
     caplog.set_level(logging.INFO, logger="sfbulk_frames")
     res = _contacts(30, bad=2).sfbulk.upsert(
-        "Contact", "ExternalId__c", client=slow_client, poll=POLL, max_records=10,
+        "Contact",
+        "ExternalId__c",
+        client=slow_client,
+        poll=POLL,
+        max_records=10,
         progress=Progress("log", heartbeat=HEARTBEAT, redraw=0.05),
     )
     assert len(res.failed) == 2
@@ -100,11 +106,16 @@ def test_progress_false_is_silent(slow_client, caplog, capfd):
 
 
 def test_query_shows_its_job_running_before_the_pages(slow_client, caplog):
-    _contacts(4).sfbulk.upsert("Contact", "ExternalId__c", client=slow_client, poll=POLL,
-                               progress=False)
+    _contacts(4).sfbulk.upsert(
+        "Contact", "ExternalId__c", client=slow_client, poll=POLL, progress=False
+    )
     caplog.set_level(logging.INFO, logger="sfbulk_frames")
-    frame = sfb.query("SELECT Id FROM Contact", client=slow_client, poll=POLL,
-                      progress=Progress("log", heartbeat=HEARTBEAT, redraw=0.05))
+    frame = sfb.query(
+        "SELECT Id FROM Contact",
+        client=slow_client,
+        poll=POLL,
+        progress=Progress("log", heartbeat=HEARTBEAT, redraw=0.05),
+    )
     assert frame.height == 4
     messages = [r.getMessage() for r in caplog.records if r.getMessage().startswith("query")]
     assert any("still processing" in m and "1 UploadComplete" in m for m in messages), messages
@@ -115,8 +126,7 @@ def _events(reporter: Reporter, *, failed: int, job_state: str) -> None:
     reporter.emit("start", "insert", object="Account", total_rows=10)
     reporter.emit("chunk_uploaded", "insert", job_id="750A", rows=10, state="UploadComplete")
     reporter.emit("uploads_done", "insert")
-    reporter.emit("job_done", "insert", job_id="750A", state=job_state, processed=10,
-                  failed=failed)
+    reporter.emit("job_done", "insert", job_id="750A", state=job_state, processed=10, failed=failed)
     reporter.emit("results_downloaded", "insert", job_id="750A", rows=10)
     reporter.emit("finish", "insert")
 
@@ -179,14 +189,16 @@ def test_a_parquet_scan_has_a_total_from_its_metadata(tmp_path, caplog):
     pl.from_pandas(_contacts(5)).write_parquet(path)
     caplog.set_level(logging.INFO, logger="sfbulk_frames")
     with Emulator() as emu:
-        pl.scan_parquet(path).sfbulk.upsert("Contact", "ExternalId__c", client=emu.client(),
-                                            progress="log")
+        pl.scan_parquet(path).sfbulk.upsert(
+            "Contact", "ExternalId__c", client=emu.client(), progress="log"
+        )
         assert _first_line(caplog).startswith("upsert Contact: uploading; rows uploaded 0/5;")
         caplog.clear()
         filtered = pl.scan_parquet(path).filter(pl.col("ExternalId__c") != "p-0")
         filtered.sfbulk.upsert("Contact", "ExternalId__c", client=emu.client(), progress="log")
         assert _first_line(caplog).startswith("upsert Contact: uploading; rows uploaded 0;")
         caplog.clear()
-        filtered.sfbulk.upsert("Contact", "ExternalId__c", client=emu.client(),
-                               progress=Progress("log", total_rows=4))
+        filtered.sfbulk.upsert(
+            "Contact", "ExternalId__c", client=emu.client(), progress=Progress("log", total_rows=4)
+        )
         assert _first_line(caplog).startswith("upsert Contact: uploading; rows uploaded 0/4;")
