@@ -156,7 +156,7 @@ def _load_contacts(tour: _Tour, data: DemoData, progress: Any) -> None:
                                  progress=progress, poll=DEMO_POLL)
     _describe_result(tour, res, time.monotonic() - started)
     _show_top_errors(tour, res.failed)
-    tour.say(f"(the generator made {data.bad.contacts:,} rows bad on purpose)")
+    tour.say(f"(the generator made {plural(data.bad.contacts, 'row')} bad on purpose)")
 
     tour.step("Fixing the failed Contacts: join res.failed back to the input, correct, retry")
     if res.failed.height == 0:
@@ -186,7 +186,7 @@ def _query_back(tour: _Tour, data: DemoData, progress: Any) -> None:
     tour.say(f'df = sfbulk_frames.query("{QUERY_SOQL[:60]}…")')
     started = time.monotonic()
     frame = query(QUERY_SOQL, progress=progress, poll=DEMO_POLL)
-    tour.say(f"{frame.height:,} rows x {frame.width} columns in "
+    tour.say(f"{plural(frame.height, 'row')} x {plural(frame.width, 'column')} in "
              f"{time.monotonic() - started:.1f} s; types come from describe, not guessing:")
     for name, dtype in frame.schema.items():
         tour.say(f"  {name:<22} {dtype}")

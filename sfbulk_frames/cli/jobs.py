@@ -155,7 +155,8 @@ def run_results(args: argparse.Namespace, printer: Printer) -> int:
         path = args.output_dir / f"{args.job_id}.{name}.csv"
         data = fetch()
         path.write_bytes(data)
-        printer.out(f"{name:<12} {human_int(_count_rows(data)):>8} rows  {path}")
+        rows = _count_rows(data)
+        printer.out(f"{name:<12} {human_int(rows):>8} {'row ' if rows == 1 else 'rows'}  {path}")
     printer.out(f"job {info.id}: {info.operation} {info.object}, {info.state}")
     return 0
 

@@ -153,7 +153,7 @@ def _flags(field: dict[str, Any]) -> str:
 def _print_describe(printer: Printer, describe: dict[str, Any]) -> None:
     fields = describe.get("fields") or []
     printer.out(f"{describe.get('name')} (key prefix {describe.get('keyPrefix') or '-'}): "
-                f"{len(fields)} fields")
+                f"{plural(len(fields), 'field')}")
     width = max((len(str(f.get("name", ""))) for f in fields), default=4)
     for field in fields:
         kind = str(field.get("type", ""))

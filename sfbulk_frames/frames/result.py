@@ -307,7 +307,8 @@ class BulkResult:
         errors = ", ".join(f"{code} x{n}" for code, n in list(summary["errors"].items())[:5])
         raise JobFailedError(
             f"{self.object} {self.operation}: {summary['failed']} failed, "
-            f"{summary['unprocessed']} unprocessed of {summary['rows']} rows"
+            f"{summary['unprocessed']} unprocessed of {summary['rows']} "
+            f"{'row' if summary['rows'] == 1 else 'rows'}"
             + (f"; errors: {errors}" if errors else "")
             + (f"; jobs: {'; '.join(bad_jobs)}" if bad_jobs else "")
             + (f"; {summary['unmatched']} result rows matched no input row"
