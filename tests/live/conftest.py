@@ -92,7 +92,11 @@ def org(request: pytest.FixtureRequest) -> Iterator[Org]:
     run_id = f"sfbf-{uuid.uuid4().hex[:10]}"
     if request.param == "emulator":
         with Emulator() as emu:
-            yield Org(emu.client(), "emulator", run_id)
+            local = Org(emu.client(), "emulator", run_id)
+            yield local
+            _cleanup(local)  # the same cleanup as on a real org, checked here
+            for obj, field in TAGGED:
+                assert not local.tagged_ids(obj, field, include_deleted=True), obj
         return
     client = _live_client()
     found = Org(client, "live", run_id)
