@@ -136,7 +136,8 @@ def parse_body(body: bytes) -> dict[str, Any]:
     try:
         data = json.loads(body or b"{}")
     except ValueError as exc:
-        raise ApiError(400, "JSON_PARSER_ERROR", f"Unexpected character in the body: {exc}") from exc
+        message = f"Unexpected character in the body: {exc}"
+        raise ApiError(400, "JSON_PARSER_ERROR", message) from exc
     if not isinstance(data, dict):
         raise ApiError(400, "JSON_PARSER_ERROR", "The body must be a JSON object of field values")
     data.pop("attributes", None)

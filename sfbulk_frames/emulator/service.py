@@ -21,8 +21,8 @@ from sfbulk_frames.emulator.models.faults import FaultPlan
 from sfbulk_frames.emulator.models.jobs import Job, JobStore
 from sfbulk_frames.emulator.models.org import Org
 from sfbulk_frames.emulator.models.standard import StandardObjects
-from sfbulk_frames.emulator.soql.cursors import QueryCursors
 from sfbulk_frames.emulator.runner import JobRunner
+from sfbulk_frames.emulator.soql.cursors import QueryCursors
 from sfbulk_frames.emulator.web.dispatch import Dispatcher
 from sfbulk_frames.emulator.web.transport import EmulatorTransport
 from sfbulk_frames.emulator.web.wire import Request, Response

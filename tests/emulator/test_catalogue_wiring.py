@@ -33,7 +33,8 @@ def test_describe_of_a_catalogue_object_loads_it(http: httpx.Client, emu: Emulat
     describe = response.json()
     catalogue = load_describe("PricebookEntry")
     assert (describe["keyPrefix"], describe["labelPlural"]) == (
-        catalogue["keyPrefix"], catalogue["labelPlural"],
+        catalogue["keyPrefix"],
+        catalogue["labelPlural"],
     )
     fields = {f["name"]: f for f in describe["fields"]}
     assert fields["Product2Id"]["referenceTo"] == ["Product2"]
@@ -55,8 +56,19 @@ def test_picklist_defaults_and_auto_numbers(http: httpx.Client) -> None:
 def test_sobjects_lists_catalogue_objects(http: httpx.Client) -> None:
     names = {s["name"] for s in http.get(f"{V}/sobjects").json()["sobjects"]}
     assert names >= BUILT_IN | {
-        "Asset", "Campaign", "CampaignMember", "Product2", "Pricebook2", "PricebookEntry",
-        "Order", "OrderItem", "Contract", "Event", "Note", "Attachment", "ContentVersion",
+        "Asset",
+        "Campaign",
+        "CampaignMember",
+        "Product2",
+        "Pricebook2",
+        "PricebookEntry",
+        "Order",
+        "OrderItem",
+        "Contract",
+        "Event",
+        "Note",
+        "Attachment",
+        "ContentVersion",
         "Organization",
     }
 
@@ -79,27 +91,36 @@ def test_pricebook_entry_chain_and_an_order_through_bulk(api: Any, emu: Emulator
     product_id = product.successful[0]["sf__Id"]
     pricebook_id = pricebook.successful[0]["sf__Id"]
     assert (product_id[:3], pricebook_id[:3]) == ("01t", "01s")
-    _ingest(api, "PricebookEntry",
-            f"Pricebook2Id,Product2Id,UnitPrice\n{pricebook_id},{product_id},9.5\n")
+    _ingest(
+        api,
+        "PricebookEntry",
+        f"Pricebook2Id,Product2Id,UnitPrice\n{pricebook_id},{product_id},9.5\n",
+    )
     account = _ingest(api, "Account", "Name\nAcme\n").successful[0]["sf__Id"]
-    order = _ingest(api, "Order",
-                    f"AccountId,Pricebook2Id,EffectiveDate,Status\n{account},{pricebook_id},"
-                    "2024-05-01,Draft\n")
+    order = _ingest(
+        api,
+        "Order",
+        f"AccountId,Pricebook2Id,EffectiveDate,Status\n{account},{pricebook_id},2024-05-01,Draft\n",
+    )
     assert order.successful[0]["sf__Id"][:3] == "801"
     missing = api.ingest("Order", "insert", f"AccountId\n{account}\n")
     assert missing.failed[0]["sf__Error"].startswith("REQUIRED_FIELD_MISSING:")
 
-    job_id = api.query("SELECT UnitPrice, Product2.Name, Pricebook2.Name, IsActive "
-                       "FROM PricebookEntry")
+    job_id = api.query(
+        "SELECT UnitPrice, Product2.Name, Pricebook2.Name, IsActive FROM PricebookEntry"
+    )
     assert api.http.get(f"{V}/jobs/query/{job_id}").json()["state"] == "JobComplete"
     page = api.http.get(f"{V}/jobs/query/{job_id}/results").text
     assert page == (
         '"UnitPrice","Product2.Name","Pricebook2.Name","IsActive"\n'
         '"9.5","Widget","Standard","false"\n'
     )
-    numbers = api.http.get(f"{V}/query", params={
-        "q": "SELECT OrderNumber, Status, LastModifiedById, Account.Name FROM Order",
-    }).json()["records"]
+    numbers = api.http.get(
+        f"{V}/query",
+        params={
+            "q": "SELECT OrderNumber, Status, LastModifiedById, Account.Name FROM Order",
+        },
+    ).json()["records"]
     assert numbers[0]["OrderNumber"] == "00000001"
     assert numbers[0]["LastModifiedById"] == emu.org.user_id
     assert numbers[0]["Account"]["Name"] == "Acme"
@@ -110,14 +131,17 @@ def test_organization_holds_the_org_record(http: httpx.Client, emu: Emulator) ->
     record = http.get(url, params={"fields": "Name,OrganizationType,IsSandbox"}).json()
     assert record == {
         "attributes": {"type": "Organization", "url": url},
-        "Name": "sfbulk_frames Emulator", "OrganizationType": "Developer Edition",
+        "Name": "sfbulk_frames Emulator",
+        "OrganizationType": "Developer Edition",
         "IsSandbox": False,
     }
 
 
 def test_own_schema_still_adds_objects_on_top(tmp_path: Path) -> None:
     describe = {
-        "name": "Invoice__c", "keyPrefix": "a0I", "label": "Invoice",
+        "name": "Invoice__c",
+        "keyPrefix": "a0I",
+        "label": "Invoice",
         "fields": [
             {"name": "Id", "type": "id", "nillable": False, "createable": False},
             {"name": "Name", "type": "string", "length": 80, "nillable": False},
@@ -127,10 +151,14 @@ def test_own_schema_still_adds_objects_on_top(tmp_path: Path) -> None:
     path = tmp_path / "invoice.json"
     path.write_text(json.dumps(describe), encoding="utf-8")
     with Emulator(schema_files=[path]) as emu:
-        with httpx.Client(transport=emu.transport(), base_url=emu.instance_url,
-                          headers={"Authorization": f"Bearer {emu.token}"}) as http:
-            created = http.post(f"{V}/sobjects/Invoice__c",
-                                json={"Name": "INV-1", "Channel__c": "anything typed"})
+        with httpx.Client(
+            transport=emu.transport(),
+            base_url=emu.instance_url,
+            headers={"Authorization": f"Bearer {emu.token}"},
+        ) as http:
+            created = http.post(
+                f"{V}/sobjects/Invoice__c", json={"Name": "INV-1", "Channel__c": "anything typed"}
+            )
             assert created.status_code == 201, created.text
             names = {s["name"] for s in http.get(f"{V}/sobjects").json()["sobjects"]}
         assert {"Invoice__c", "Order", "Account"} <= names

@@ -33,9 +33,7 @@ def test_unprocessed_records_keep_the_job_line_ending_and_quote_text(api: Any) -
     data = 'LastName,Title\r\nLee,CEO\r\nWong,"Head, ""R&D"""\r\n7,3.5\r\n'
     outcome = api.ingest("Contact", "insert", data, lineEnding="CRLF")
     assert outcome.info["state"] == "Failed"
-    assert outcome.unprocessed_text == (
-        '"LastName","Title"\r\n"Wong","Head, ""R&D"""\r\n7,3.5'
-    )
+    assert outcome.unprocessed_text == ('"LastName","Title"\r\n"Wong","Head, ""R&D"""\r\n7,3.5')
 
 
 def test_v62_query_job_info_has_the_recorded_keys(api: Any) -> None:
@@ -46,8 +44,7 @@ def test_v62_query_job_info_has_the_recorded_keys(api: Any) -> None:
 
 
 def test_v53_query_job_info_has_no_pk_chunking_flag(api: Any) -> None:
-    response = api.http.post(
-        "/services/data/v53.0/jobs/query", json={"operation": "query", "query": "SELECT Id FROM Account"}
-    )
+    spec = {"operation": "query", "query": "SELECT Id FROM Account"}
+    response = api.http.post("/services/data/v53.0/jobs/query", json=spec)
     info = api.http.get(f"/services/data/v53.0/jobs/query/{response.json()['id']}").json()
     assert "isPkChunkingSupported" not in info  # as in the recorded v53 capture

@@ -31,20 +31,36 @@ def _create(http: httpx.Client, obj: str, **values: Any) -> str:
 
 def test_json_values_follow_the_field_types(http: httpx.Client) -> None:
     _create(
-        http, "Contact", LastName="Lee", HasOptedOutOfEmail=True, NumberOfChildren__c=2,
-        Score__c=9.5, AnnualSpend__c=1200, Discount__c=12.5, Birthdate="1990-04-01",
-        LastContacted__c="2024-03-15T17:02:31Z", PreferredCallTime__c="09:30:00.000Z",
+        http,
+        "Contact",
+        LastName="Lee",
+        HasOptedOutOfEmail=True,
+        NumberOfChildren__c=2,
+        Score__c=9.5,
+        AnnualSpend__c=1200,
+        Discount__c=12.5,
+        Birthdate="1990-04-01",
+        LastContacted__c="2024-03-15T17:02:31Z",
+        PreferredCallTime__c="09:30:00.000Z",
         Languages__c="English;French",
     )
-    fields = ("HasOptedOutOfEmail, NumberOfChildren__c, Score__c, AnnualSpend__c, Discount__c, "
-              "Birthdate, LastContacted__c, PreferredCallTime__c, Languages__c, Email")
+    fields = (
+        "HasOptedOutOfEmail, NumberOfChildren__c, Score__c, AnnualSpend__c, Discount__c, "
+        "Birthdate, LastContacted__c, PreferredCallTime__c, Languages__c, Email"
+    )
     record = _query(http, f"SELECT {fields} FROM Contact")["records"][0]
     del record["attributes"]
     assert record == {
-        "HasOptedOutOfEmail": True, "NumberOfChildren__c": 2, "Score__c": 9.5,
-        "AnnualSpend__c": 1200.0, "Discount__c": 12.5, "Birthdate": "1990-04-01",
-        "LastContacted__c": "2024-03-15T17:02:31.000+0000", "PreferredCallTime__c": "09:30:00.000Z",
-        "Languages__c": "English;French", "Email": None,
+        "HasOptedOutOfEmail": True,
+        "NumberOfChildren__c": 2,
+        "Score__c": 9.5,
+        "AnnualSpend__c": 1200.0,
+        "Discount__c": 12.5,
+        "Birthdate": "1990-04-01",
+        "LastContacted__c": "2024-03-15T17:02:31.000+0000",
+        "PreferredCallTime__c": "09:30:00.000Z",
+        "Languages__c": "English;French",
+        "Email": None,
     }
     assert isinstance(record["NumberOfChildren__c"], int)
 
@@ -53,11 +69,13 @@ def test_parents_nest_and_a_missing_parent_is_null(http: httpx.Client) -> None:
     account = _create(http, "Account", Name="Acme", NumberOfEmployees=12)
     _create(http, "Contact", LastName="Lee", AccountId=account)
     _create(http, "Contact", LastName="Orphan")
-    body = _query(http, "SELECT LastName, Account.Name, Account.Owner.Username FROM Contact "
-                        "ORDER BY LastName")
+    body = _query(
+        http, "SELECT LastName, Account.Name, Account.Owner.Username FROM Contact ORDER BY LastName"
+    )
     lee, orphan = body["records"]
     assert lee["Account"]["attributes"] == {
-        "type": "Account", "url": f"{V}/sobjects/Account/{account}",
+        "type": "Account",
+        "url": f"{V}/sobjects/Account/{account}",
     }
     assert lee["Account"]["Name"] == "Acme"
     assert lee["Account"]["Owner"]["attributes"]["type"] == "User"
@@ -80,7 +98,8 @@ def test_query_all_shows_deleted_records(http: httpx.Client) -> None:
     assert _query(http, "SELECT Name FROM Account")["totalSize"] == 1
     every = _query(http, "SELECT Name, IsDeleted FROM Account ORDER BY Name", "queryAll")
     assert [(r["Name"], r["IsDeleted"]) for r in every["records"]] == [
-        ("Gone", True), ("Kept", False),
+        ("Gone", True),
+        ("Kept", False),
     ]
 
 
@@ -102,7 +121,8 @@ def test_bad_queries_get_rest_errors(http: httpx.Client, soql: str, code: str) -
 def test_unknown_cursor_is_an_invalid_locator(http: httpx.Client) -> None:
     response = http.get(f"{V}/query/01gR00000000001AAA-2000")
     assert (response.status_code, response.json()[0]["errorCode"]) == (
-        400, "INVALID_QUERY_LOCATOR",
+        400,
+        "INVALID_QUERY_LOCATOR",
     )
 
 
@@ -110,12 +130,14 @@ def test_unknown_cursor_is_an_invalid_locator(http: httpx.Client) -> None:
     ("values", "code", "fields"),
     [
         ({"FirstName": "Ann"}, "REQUIRED_FIELD_MISSING", ["LastName"]),
-        ({"LastName": "Lee", "Level__c": "Boss"}, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
-         ["Level__c"]),
+        (
+            {"LastName": "Lee", "Level__c": "Boss"},
+            "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+            ["Level__c"],
+        ),
         ({"LastName": "Lee", "Birthdate": "1990-13-01"}, "INVALID_FIELD", ["Birthdate"]),
         ({"LastName": "Lee", "Nope__c": 1}, "INVALID_FIELD", ["Nope__c"]),
-        ({"LastName": "Lee", "Id": "003R0000000001AAA"}, "INVALID_FIELD_FOR_INSERT_UPDATE",
-         ["Id"]),
+        ({"LastName": "Lee", "Id": "003R0000000001AAA"}, "INVALID_FIELD_FOR_INSERT_UPDATE", ["Id"]),
     ],
 )
 def test_record_errors_name_code_message_and_fields(
@@ -136,14 +158,16 @@ def test_record_reads_check_object_id_and_fields(http: httpx.Client) -> None:
     bad_field = http.get(f"{V}/sobjects/Account/{account}", params={"fields": "Name,Nope"})
     assert (bad_field.status_code, bad_field.json()[0]["errorCode"]) == (400, "INVALID_FIELD")
     whole = http.get(f"{V}/sobjects/Account/{account[:15]}").json()  # 15-char Id accepted
-    assert whole["Id"] == account and whole["Name"] == "Acme"
+    assert whole["Id"] == account
+    assert whole["Name"] == "Acme"
     assert whole["OwnerId"] == whole["CreatedById"]
 
 
 def test_patch_applies_the_bulk_rules(http: httpx.Client, emu: Emulator) -> None:
     account = _create(http, "Account", Name="Acme")
     bad = http.patch(f"{V}/sobjects/Account/{account}", json={"NumberOfEmployees": "many"})
-    assert bad.status_code == 400 and bad.json()[0]["fields"] == ["NumberOfEmployees"]
+    assert bad.status_code == 400
+    assert bad.json()[0]["fields"] == ["NumberOfEmployees"]
     cleared = http.patch(f"{V}/sobjects/Account/{account}", json={"Name": None})
     assert cleared.json()[0]["errorCode"] == "REQUIRED_FIELD_MISSING"
     assert emu.sql('SELECT Name FROM "Account"') == [("Acme",)]
@@ -161,11 +185,13 @@ def test_userinfo_and_identity_of_another_configured_user(
         assert who["preferred_username"] == "ann.lee@example.com"
         assert who["name"] == "Ann Lee"
         user = http.get(f"{V}/sobjects/User/{who['user_id']}", headers=headers)
-        assert user.status_code == 200 and user.json()["Username"] == "ann.lee@example.com"
+        assert user.status_code == 200
+        assert user.json()["Username"] == "ann.lee@example.com"
         identity = http.get(f"/id/{emu.org.org_id}/{who['user_id']}", headers=headers)
         assert identity.json()["display_name"] == "Ann Lee"
-        assert http.get(f"/id/00D000000000001AAA/{who['user_id']}", headers=headers).status_code \
-            == 404
+        assert (
+            http.get(f"/id/00D000000000001AAA/{who['user_id']}", headers=headers).status_code == 404
+        )
         bad = http.get("/services/oauth2/userinfo", headers={"Authorization": "Bearer nope"})
         assert (bad.status_code, bad.text) == (403, "Bad_OAuth_Token")
 

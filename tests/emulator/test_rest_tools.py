@@ -48,10 +48,13 @@ def test_default_token_is_shaped_like_a_real_one(served: tuple[Emulator, Emulato
 
 
 def test_fixed_token_still_accepts_any_value() -> None:
-    with Emulator(token="anything-goes") as emu, emu.serve(port=0) as server:
-        with _client(server, "anything-goes") as http:
-            assert http.get(f"{V}/limits").status_code == 200
-            assert http.get("/services/oauth2/userinfo").status_code == 200
+    with (
+        Emulator(token="anything-goes") as emu,
+        emu.serve(port=0) as server,
+        _client(server, "anything-goes") as http,
+    ):
+        assert http.get(f"{V}/limits").status_code == 200
+        assert http.get("/services/oauth2/userinfo").status_code == 200
 
 
 def test_sf_cli_access_token_login_then_bulk_import_and_export(
@@ -69,24 +72,33 @@ def test_sf_cli_access_token_login_then_bulk_import_and_export(
         assert user.status_code == 200
         assert user.json()["Username"] == "admin@example.com"
         assert user.json()["attributes"] == {
-            "type": "User", "url": f"{V}/sobjects/User/{user_id}",
+            "type": "User",
+            "url": f"{V}/sobjects/User/{user_id}",
         }
         # every command: the Organization over REST query
         org = http.get(
             f"{V}/query",
-            params={"q": "SELECT Name, InstanceName, IsSandbox, TrialExpirationDate, "
-                    "NamespacePrefix FROM Organization"},
+            params={
+                "q": "SELECT Name, InstanceName, IsSandbox, TrialExpirationDate, "
+                "NamespacePrefix FROM Organization"
+            },
         )
         assert org.status_code == 200
         body = org.json()
         assert (body["totalSize"], body["done"]) == (1, True)
         record = body["records"][0]
         assert record["attributes"]["url"].endswith(f"/Organization/{emu.org.org_id}")
-        assert record["IsSandbox"] is False and record["NamespacePrefix"] is None
+        assert record["IsSandbox"] is False
+        assert record["NamespacePrefix"] is None
         # `sf data import bulk`
-        job = http.post(f"{V}/jobs/ingest", json={
-            "object": "Account", "operation": "insert", "lineEnding": "LF",
-        }).json()
+        job = http.post(
+            f"{V}/jobs/ingest",
+            json={
+                "object": "Account",
+                "operation": "insert",
+                "lineEnding": "LF",
+            },
+        ).json()
         put = http.put(
             f"{V}/jobs/ingest/{job['id']}/batches",
             content=b"Name,NumberOfEmployees\nAcme,12\nGlobex,1138\n",
@@ -97,9 +109,13 @@ def test_sf_cli_access_token_login_then_bulk_import_and_export(
         info = _wait(http, f"{V}/jobs/ingest/{job['id']}")
         assert (info["state"], info["numberRecordsFailed"]) == ("JobComplete", 0)
         # `sf data export bulk`
-        query = http.post(f"{V}/jobs/query", json={
-            "operation": "query", "query": "SELECT Name FROM Account ORDER BY Name",
-        }).json()
+        query = http.post(
+            f"{V}/jobs/query",
+            json={
+                "operation": "query",
+                "query": "SELECT Name FROM Account ORDER BY Name",
+            },
+        ).json()
         assert _wait(http, f"{V}/jobs/query/{query['id']}")["state"] == "JobComplete"
         page = http.get(f"{V}/jobs/query/{query['id']}/results")
         assert page.text == '"Name"\n"Acme"\n"Globex"\n'
@@ -145,13 +161,16 @@ def test_rest_query_pages_until_done(served: tuple[Emulator, EmulatorServer]) ->
     with _client(server, emu.token) as http:
         job = http.post(f"{V}/jobs/ingest", json={"object": "Contact", "operation": "insert"})
         job_id = job.json()["id"]
-        http.put(f"{V}/jobs/ingest/{job_id}/batches", content=("LastName\n" + rows).encode(),
-                 headers={"Content-Type": "text/csv"})
+        http.put(
+            f"{V}/jobs/ingest/{job_id}/batches",
+            content=("LastName\n" + rows).encode(),
+            headers={"Content-Type": "text/csv"},
+        )
         http.patch(f"{V}/jobs/ingest/{job_id}", json={"state": "UploadComplete"})
         assert _wait(http, f"{V}/jobs/ingest/{job_id}")["numberRecordsProcessed"] == 450
         options = {"Sforce-Query-Options": "batchSize=200"}
-        page = http.get(f"{V}/query", params={"q": "SELECT LastName FROM Contact ORDER BY LastName"},
-                        headers=options).json()
+        soql = "SELECT LastName FROM Contact ORDER BY LastName"
+        page = http.get(f"{V}/query", params={"q": soql}, headers=options).json()
         names: list[str] = []
         sizes: list[int] = []
         while True:
@@ -161,8 +180,9 @@ def test_rest_query_pages_until_done(served: tuple[Emulator, EmulatorServer]) ->
             if page["done"]:
                 assert "nextRecordsUrl" not in page
                 break
-            assert re.fullmatch(rf"{V}/query/01g[0-9A-Za-z]{{15}}-{len(names)}",
-                                page["nextRecordsUrl"])
+            assert re.fullmatch(
+                rf"{V}/query/01g[0-9A-Za-z]{{15}}-{len(names)}", page["nextRecordsUrl"]
+            )
             page = http.get(page["nextRecordsUrl"], headers=options).json()
     assert sizes == [200, 200, 50]
     assert names == [f"Contact {i:04d}" for i in range(450)]
@@ -181,7 +201,9 @@ def test_sobject_round_trip(served: tuple[Emulator, EmulatorServer]) -> None:
         got = http.get(url, params={"fields": "Name,NumberOfEmployees,AnnualRevenue"})
         assert got.json() == {
             "attributes": {"type": "Account", "url": url},
-            "Name": "Acme Inc", "NumberOfEmployees": 40, "AnnualRevenue": 5000000.0,
+            "Name": "Acme Inc",
+            "NumberOfEmployees": 40,
+            "AnnualRevenue": 5000000.0,
         }
         assert http.delete(url).status_code == 204
         assert http.get(url).status_code == 404
@@ -190,7 +212,8 @@ def test_sobject_round_trip(served: tuple[Emulator, EmulatorServer]) -> None:
         assert gone.json() == [
             {"message": "entity is deleted", "errorCode": "ENTITY_IS_DELETED", "fields": []}
         ]
-    assert emu.count("Account") == 0 and emu.count("Account", include_deleted=True) == 1
+    assert emu.count("Account") == 0
+    assert emu.count("Account", include_deleted=True) == 1
 
 
 def test_rest_calls_count_against_the_daily_limit(
@@ -200,5 +223,7 @@ def test_rest_calls_count_against_the_daily_limit(
     with _client(server, emu.token) as http:
         first = http.get(f"{V}/query", params={"q": "SELECT Id FROM Account"})
         second = http.get(f"{V}/sobjects/Account")
-    used = [int(r.headers["Sforce-Limit-Info"].split("=")[1].split("/")[0]) for r in (first, second)]
+    used = [
+        int(r.headers["Sforce-Limit-Info"].split("=")[1].split("/")[0]) for r in (first, second)
+    ]
     assert used[1] == used[0] + 1

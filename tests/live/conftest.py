@@ -53,9 +53,7 @@ class Org:
 
     def tagged_ids(self, obj: str, field: str, *, include_deleted: bool = False) -> list[str]:
         soql = f"SELECT Id FROM {obj} WHERE {field} LIKE '{self.run_id}%'"
-        frame = sfb.query(
-            soql, client=self.client, include_deleted=include_deleted, progress=False
-        )
+        frame = sfb.query(soql, client=self.client, include_deleted=include_deleted, progress=False)
         return [str(v) for v in frame["Id"].to_list()] if frame.height else []
 
 

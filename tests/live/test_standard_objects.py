@@ -59,7 +59,9 @@ def test_update_and_upsert_by_id(org: Org) -> None:
         progress=False,
     )
     assert found["LastName"].to_list() == [
-        org.tag("Lee-Renamed"), org.tag("New"), org.tag("Wong"),
+        org.tag("Lee-Renamed"),
+        org.tag("New"),
+        org.tag("Wong"),
     ]
     assert found["Account.NumberOfEmployees"].to_list() == [100, None, 200]
 
@@ -74,8 +76,9 @@ def test_a_row_missing_a_required_field_fails_alone(org: Org) -> None:
 
 def test_delete_moves_records_to_the_recycle_bin(org: Org) -> None:
     ids = _accounts(org, 2).successful["sf__Id"].to_list()
-    deleted = sfb.delete(pl.DataFrame({"Id": ids[:1]}), "Account", client=org.client,
-                         progress=False)
+    deleted = sfb.delete(
+        pl.DataFrame({"Id": ids[:1]}), "Account", client=org.client, progress=False
+    )
     assert deleted.ok, deleted.summary()
     assert org.tagged_ids("Account", "Name") == ids[1:]
     everything = sfb.query(
@@ -85,5 +88,6 @@ def test_delete_moves_records_to_the_recycle_bin(org: Org) -> None:
         progress=False,
     )
     assert dict(zip(everything["Id"], everything["IsDeleted"], strict=True)) == {
-        ids[0]: True, ids[1]: False,
+        ids[0]: True,
+        ids[1]: False,
     }

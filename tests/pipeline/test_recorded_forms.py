@@ -25,10 +25,14 @@ def test_unprocessed_records_parse_the_same_in_every_form(body: bytes) -> None:
 @pytest.mark.parametrize(
     ("message", "shown"),
     [
-        ("InvalidBatch : InvalidBatch : Field name not found : Employees",
-         "InvalidBatch : Field name not found : Employees"),
-        ("InvalidBatch : Field name not found : ContactId__c",
-         "InvalidBatch : Field name not found : ContactId__c"),
+        (
+            "InvalidBatch : InvalidBatch : Field name not found : Employees",
+            "InvalidBatch : Field name not found : Employees",
+        ),
+        (
+            "InvalidBatch : Field name not found : ContactId__c",
+            "InvalidBatch : Field name not found : ContactId__c",
+        ),
         ("ExceededQuota : ExceededQuota : ExceededQuota : x", "ExceededQuota : x"),
         ("InvalidBatch : No content found for job", "InvalidBatch : No content found for job"),
         ("no separator", "no separator"),

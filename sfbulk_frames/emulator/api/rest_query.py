@@ -55,9 +55,7 @@ def _batch_size(call: Call) -> int:
 
 def _page(org: ApiBackend, call: Call, cursor: Cursor, offset: int) -> Response:
     size = _batch_size(call)
-    records = org.cursors.page(
-        org.org.conn, org.org.schema, cursor, offset, size, call.version
-    )
+    records = org.cursors.page(org.org.conn, org.org.schema, cursor, offset, size, call.version)
     end = offset + len(records)
     done = end >= cursor.total
     body: dict[str, object] = {"totalSize": cursor.total, "done": done}

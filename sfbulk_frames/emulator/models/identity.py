@@ -24,7 +24,7 @@ def identity_url(base_url: str, org_id: str, user_id: str) -> str:
 
 def _user_row(org: Org, user_id: str) -> dict[str, Any] | None:
     row = org.conn.execute(
-        'SELECT Username, FirstName, LastName, Name, Email, IsActive, LastModifiedDate '
+        "SELECT Username, FirstName, LastName, Name, Email, IsActive, LastModifiedDate "
         'FROM "User" WHERE Id = ? AND IsDeleted = 0',
         (user_id,),
     ).fetchone()

@@ -59,7 +59,8 @@ def _walk(schema: Schema, root: ObjectDef, relationships: list[str]) -> list[tup
     obj = root
     for name in relationships:
         reference = obj.relationship(name)
-        assert reference is not None and reference.relationship_name is not None
+        assert reference is not None
+        assert reference.relationship_name is not None
         targets = [t for t in map(schema.get, reference.reference_to) if t is not None]
         obj = targets[0]
         hops.append((reference.relationship_name, obj))
@@ -90,8 +91,10 @@ class QueryCursors:
         selected: set[tuple[str, ...]] = set()
         for ref in query.fields:
             segments = list(ref.path)
-            if len(segments) > 1 and segments[0].lower() in prefixes and (
-                root.relationship(segments[0]) is None
+            if (
+                len(segments) > 1
+                and segments[0].lower() in prefixes
+                and (root.relationship(segments[0]) is None)
             ):
                 segments = segments[1:]
             hops = _walk(schema, root, segments[:-1])
@@ -171,11 +174,17 @@ def _record(schema: Schema, cursor: Cursor, row: tuple[Any, ...], version: str) 
             name = shown.path[depth - 1]
             if name not in container:
                 parent_id = row[cursor.id_index[shown.path[:depth]]]
-                container[name] = None if parent_id is None else {
-                    "attributes": attributes(
-                        version, _type_of(schema, cursor, shown.path[:depth], parent_id), parent_id
-                    )
-                }
+                container[name] = (
+                    None
+                    if parent_id is None
+                    else {
+                        "attributes": attributes(
+                            version,
+                            _type_of(schema, cursor, shown.path[:depth], parent_id),
+                            parent_id,
+                        )
+                    }
+                )
             container = container[name]
             if container is None:
                 break
