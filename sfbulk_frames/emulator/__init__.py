@@ -16,12 +16,16 @@ ids, jobs, auth, faults, values: every Salesforce rule, raising typed errors), `
 pages). Importing this package loads neither pandas, polars nor the sfbulk_frames client.
 """
 
+from typing import TYPE_CHECKING, Any
+
 from sfbulk_frames.emulator.models.faults import FaultPlan
 from sfbulk_frames.emulator.models.ids import IdGenerator, checksum_suffix, normalize_id, to_18
 from sfbulk_frames.emulator.models.org import ReadOnlySqlError
 from sfbulk_frames.emulator.models.schema import FieldDef, ObjectDef, Schema
 from sfbulk_frames.emulator.service import DEFAULT_INSTANCE_URL, Emulator, PutRecord
-from sfbulk_frames.emulator.web.server import EmulatorServer
+
+if TYPE_CHECKING:
+    from sfbulk_frames.emulator.web.server import EmulatorServer
 from sfbulk_frames.emulator.web.transport import EmulatorTransport
 from sfbulk_frames.emulator.web.wire import Request, Response
 
@@ -43,3 +47,12 @@ __all__ = [
     "normalize_id",
     "to_18",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # the loopback server (uvicorn) loads on first use only
+    if name == "EmulatorServer":
+        from sfbulk_frames.emulator.web.server import EmulatorServer
+
+        return EmulatorServer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -15,6 +15,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from sfbulk_frames.emulator.connect import client_for
 from sfbulk_frames.emulator.models.auth import AuthService
 from sfbulk_frames.emulator.models.builtin import builtin_schema
 from sfbulk_frames.emulator.models.faults import FaultPlan
@@ -28,7 +29,7 @@ from sfbulk_frames.emulator.web.transport import EmulatorTransport
 from sfbulk_frames.emulator.web.wire import Request, Response
 
 if TYPE_CHECKING:
-    from sfbulk_frames import Client
+    from sfbulk_frames import Client, PollPolicy, RetryPolicy
     from sfbulk_frames.emulator.web.server import EmulatorServer
 
 DEFAULT_INSTANCE_URL = "https://emulator.sfbulk.local"
@@ -141,12 +142,25 @@ class Emulator:
             self.handle, host=host, port=port, tls=tls, token=self.token, verbose=verbose
         )
 
-    def client(self, **kwargs: Any) -> Client:
-        """A ``sfbulk_frames.Client`` wired to this emulator in-process (``kwargs`` go to
-        ``Client``)."""
-        from sfbulk_frames import Client  # the one import of the client by the emulator
-
-        return Client(self.instance_url, self.token, transport=self.transport(), **kwargs)
+    def client(
+        self,
+        *,
+        api_version: str | None = None,
+        retry: RetryPolicy | None = None,
+        poll: PollPolicy | None = None,
+        timeout: float | None = None,
+    ) -> Client:
+        """A ``sfbulk_frames.Client`` wired to this emulator in-process (a setting left ``None``
+        keeps the ``Client`` default)."""
+        return client_for(
+            self.instance_url,
+            self.token,
+            transport=self.transport(),
+            api_version=api_version,
+            retry=retry,
+            poll=poll,
+            timeout=timeout,
+        )
 
     def expire_tokens(self) -> None:
         """Expire every access token: the next API call answers 401 INVALID_SESSION_ID."""

@@ -1,6 +1,6 @@
 """Processing of one ingest batch (up to 10,000 rows) against the org: checks by field type,
 required and unique fields, upsert matching, relationship resolution, then the writes (inserts
-in :mod:`.ingest_insert`). Produces fully quoted result lines in a seeded shuffled order."""
+in :mod:`.inserts`). Produces fully quoted result lines in a seeded shuffled order."""
 
 from __future__ import annotations
 

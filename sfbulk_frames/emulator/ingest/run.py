@@ -53,7 +53,7 @@ class IngestRun:
         The upload is streamed from storage: one cheap byte scan, a full CSV pass only when the
         data has quotes (to find unparseable CSV before any row is written, as Salesforce does)
         or duplicate upsert keys must be found, then the rows batch by batch in :meth:`step`
-        (quote-free data parsed by polars into columns, see :mod:`.ingest_batches`).
+        (quote-free data parsed by polars into columns, see :mod:`.batches`).
         """
         size = self.store.data_size(self.job)
         if size is None:

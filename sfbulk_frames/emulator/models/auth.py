@@ -21,6 +21,7 @@ from typing import Any
 
 import jwt
 
+from sfbulk_frames.emulator.models.builtin import DEFAULT_USERNAME
 from sfbulk_frames.emulator.models.ids import BASE62, to_18
 
 __all__ = [
@@ -34,7 +35,6 @@ __all__ = [
     "UserAccount",
 ]
 
-DEFAULT_USERNAME = "admin@example.com"
 DEFAULT_PASSWORD = "password"  # the emulator's documented default login
 JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 JWT_LOGIN_AUDIENCES = ("https://login.salesforce.com", "https://test.salesforce.com")

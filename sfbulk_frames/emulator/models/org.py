@@ -21,6 +21,7 @@ from sfbulk_frames.emulator.models.schema import FieldDef, ObjectDef, Schema, st
 _READ_ACTIONS = frozenset(
     {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
 )
+# pragmas that only read, whatever their argument (a table or index name) ...
 _READ_ONLY_PRAGMAS = frozenset(
     {
         "table_info",
@@ -31,7 +32,6 @@ _READ_ONLY_PRAGMAS = frozenset(
         "index_xinfo",
         "foreign_key_list",
         "page_count",
-        "page_size",
         "freelist_count",
         "database_list",
         "compile_options",
@@ -39,6 +39,8 @@ _READ_ONLY_PRAGMAS = frozenset(
         "quick_check",
     }
 )
+# ... and settings that read without a value but write with one
+_SETTING_PRAGMAS = frozenset({"page_size", "user_version", "journal_mode", "encoding"})
 
 
 class ReadOnlySqlError(ValueError):
@@ -55,11 +57,14 @@ class ReadOnlySqlError(ValueError):
 def _read_only_authorizer(
     action: int, arg1: str | None, arg2: str | None, db: str | None, trigger: str | None
 ) -> int:
-    """SQLite authorizer of :meth:`Org.sql`: reads only."""
+    """SQLite authorizer of :meth:`Org.sql`: reads only (``PRAGMA user_version`` reads,
+    ``PRAGMA user_version = 7`` is refused)."""
     if action in _READ_ACTIONS:
         return sqlite3.SQLITE_OK
     pragma = (arg1 or "").lower()
-    if action == sqlite3.SQLITE_PRAGMA and arg2 is None and pragma in _READ_ONLY_PRAGMAS:
+    if action == sqlite3.SQLITE_PRAGMA and (
+        pragma in _READ_ONLY_PRAGMAS or (pragma in _SETTING_PRAGMAS and arg2 is None)
+    ):
         return sqlite3.SQLITE_OK
     return sqlite3.SQLITE_DENY
 

@@ -2,7 +2,7 @@
 
 ``compile_soql(soql, schema, include_deleted=...)`` returns a :class:`CompiledQuery` (SQL text,
 bound parameters, result columns) or raises :class:`SoqlError` carrying Salesforce's status,
-error code and message. Rows are never evaluated in Python: see :mod:`.query_results` for
+error code and message. Rows are never evaluated in Python: see :mod:`.results` for
 running the query into a result table and formatting CSV pages.
 
 Supported: SELECT lists with fields and child-to-parent paths (up to 5 levels), FROM with an
