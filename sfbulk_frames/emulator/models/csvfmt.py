@@ -81,7 +81,7 @@ def reserialized_unprocessed(text: str, delimiter: str, line_ending: str) -> str
     line ending with none after the last (``"Name","Employees"\n"Foo",12\n"Bar",1138``).
     Data the ``csv`` module cannot read (a job that failed for unparseable CSV) stays as is."""
     try:
-        rows = [row for row in read_rows(text, delimiter) if row]
+        rows = [row for row in csv_rows(io.StringIO(text, newline=""), delimiter) if row]
     except csv.Error:
         return text
     lines = [delimiter.join('"' + v.replace('"', '""') + '"' for v in rows[0])] if rows else []
