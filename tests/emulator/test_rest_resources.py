@@ -103,6 +103,13 @@ def test_query_all_shows_deleted_records(http: httpx.Client) -> None:
     ]
 
 
+def test_count_query_answers_total_size_only(http: httpx.Client) -> None:
+    for name in ("A", "B", "C"):
+        _create(http, "Account", Name=name)
+    body = _query(http, "SELECT COUNT() FROM Account WHERE Name != 'B'")
+    assert body == {"totalSize": 2, "done": True, "records": []}
+
+
 @pytest.mark.parametrize(
     ("soql", "code"),
     [

@@ -57,7 +57,7 @@ def _page(org: ApiBackend, call: Call, cursor: Cursor, offset: int) -> Response:
     size = _batch_size(call)
     records = org.cursors.page(org.org.conn, org.org.schema, cursor, offset, size, call.version)
     end = offset + len(records)
-    done = end >= cursor.total
+    done = end >= cursor.total or cursor.count_only
     body: dict[str, object] = {"totalSize": cursor.total, "done": done}
     if not done:
         body["nextRecordsUrl"] = f"/services/data/v{call.version}/query/{cursor.id}-{end}"

@@ -6,11 +6,13 @@ for relationship paths (``{"Account": {"attributes": …, "Name": …}}``, a nul
 
 So that every record and parent carries its ``url``, the query is compiled with the Id of the
 FROM object and of every parent it names added in front of its SELECT list (unless selected);
-those columns are not shown.
+those columns are not shown. ``SELECT COUNT() FROM …`` (REST only) answers ``totalSize`` with
+no records.
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -30,6 +32,7 @@ CURSOR_PREFIX = "01g"
 DEFAULT_BATCH_SIZE = 2000
 MIN_BATCH_SIZE = 200
 MAX_OPEN_CURSORS = 50  # the oldest cursor is closed beyond this (Salesforce caps them too)
+_COUNT = re.compile(r"^\s*SELECT\s+COUNT\(\s*\)\s+(FROM\s.*)$", re.IGNORECASE | re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,7 @@ class Cursor:
     shown: list[_Shown] = field(default_factory=list)
     id_index: dict[tuple[str, ...], int] = field(default_factory=dict)  # path -> Id column
     parent_type: dict[tuple[str, ...], str] = field(default_factory=dict)  # path -> object
+    count_only: bool = False  # SELECT COUNT(): totalSize, no records
 
 
 def _walk(schema: Schema, root: ObjectDef, relationships: list[str]) -> list[tuple[str, ObjectDef]]:
@@ -81,6 +85,9 @@ class QueryCursors:
         self, conn: sqlite3.Connection, schema: Schema, soql: str, *, include_deleted: bool
     ) -> Cursor:
         """Run ``soql`` into a new cursor; raises SoqlError like a query job's create."""
+        counted = _COUNT.match(soql)
+        if counted is not None:
+            soql = "SELECT Id " + counted.group(1)
         compile_soql(soql, schema, include_deleted=include_deleted)  # errors as written
         query = parse(soql)
         root = schema.get(query.object_name)
@@ -111,7 +118,7 @@ class QueryCursors:
             soql[:start] + extra + soql[start:], schema, include_deleted=include_deleted
         )
         cursor_id = self._ids.new(CURSOR_PREFIX)
-        cursor = Cursor(cursor_id, f"__rq_{cursor_id}", root.name, 0)
+        cursor = Cursor(cursor_id, f"__rq_{cursor_id}", root.name, 0, count_only=bool(counted))
         for index, p in enumerate(hidden):
             cursor.id_index[p] = index
         for offset, ((path, name, obj), column) in enumerate(
@@ -155,6 +162,8 @@ class QueryCursors:
         version: str,
     ) -> list[dict[str, Any]]:
         """Records ``[offset, offset + size)`` of ``cursor`` as REST JSON records."""
+        if cursor.count_only:
+            return []
         width = max([s.index for s in cursor.shown] + list(cursor.id_index.values())) + 1
         names = ", ".join(f"c{i}" for i in range(width))
         rows = conn.execute(
