@@ -153,6 +153,9 @@ def test_jsforce_identity_through_the_resource_map(
         assert body["urls"]["query"].endswith("/query/")
         with _client(server, "00Dnotavalidtoken!x") as stranger:
             assert stranger.get(identity_url).status_code == 403
+        # jsforce also passes the token as a query parameter
+        by_param = httpx.get(identity_url, params={"format": "json", "oauth_token": emu.token})
+        assert by_param.json()["user_id"] == emu.org.user_id
 
 
 def test_rest_query_pages_until_done(served: tuple[Emulator, EmulatorServer]) -> None:
