@@ -14,7 +14,8 @@ Layout (moto-style): ``web/`` (route table, dispatch, server, transport, TLS, wi
 ids, jobs, auth, faults, values: every Salesforce rule, raising typed errors), ``ingest/``
 (processing of uploads, one class per concern), ``soql/`` (lexer, parser, compiler, result
 pages, REST query cursors), ``records.py`` (single records of the REST ``sobjects`` resource, on
-the ingest rules) and ``catalogue/`` (standard objects loaded on first use). Importing this package loads neither pandas, polars nor the sfbulk_frames client.
+the ingest rules) and ``catalogue/`` (standard objects loaded on first use). Importing this
+package loads neither pandas, polars nor the sfbulk_frames client.
 """
 
 from typing import TYPE_CHECKING, Any
