@@ -6,7 +6,6 @@ added, 1% removed, and look-alike values that Salesforce stores the same (anothe
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 
 import polars as pl
