@@ -16,6 +16,7 @@ from .conftest import as_backend, ingest_jobs, new_jobs, processed, to_pl
 from .scenario import CHANGED_FIELDS, KEY, WHERE, Scenario, scenario
 
 N = 10_000
+LIVE_KEYS = 'SELECT ExternalId__c FROM "Contact" WHERE IsDeleted = 0'
 
 
 @pytest.fixture(scope="module")
@@ -55,15 +56,16 @@ def test_dry_run_names_the_one_changed_field_of_each_row_with_old_and_new(
     plan = sfb.sync(as_backend(loaded.nightly, backend), "Contact", KEY, where=WHERE,
                     dry_run=True, progress=False)
     update = to_pl(plan.update)
-    got = {k.upper(): list(fields) for k, fields in zip(update[KEY], update["sf__Changed"].to_list(),
-                                                  strict=True)}
+    changed = update["sf__Changed"].to_list()
+    got = {k.upper(): list(fields) for k, fields in zip(update[KEY], changed, strict=True)}
     assert got == {k: [field] for k, field in loaded.changed.items()}
-    assert plan.changed_fields() == {field: 50 for field in CHANGED_FIELDS}
+    assert plan.changed_fields() == dict.fromkeys(CHANGED_FIELDS, 50)
     changes = to_pl(plan.changes)
     renamed = changes.filter(pl.col("field") == "LastName").row(0, named=True)
     assert renamed["new"] == renamed["old"] + "-renamed"
     moved = changes.filter(pl.col("field") == "LastContacted__c").row(0, named=True)
-    assert moved["new"][-6:] == "01.000" and moved["old"][-6:] == "00.000"
+    assert moved["new"][-6:] == "01.000"
+    assert moved["old"][-6:] == "00.000"
 
 
 def test_sync_sends_exactly_the_changed_and_new_rows(
@@ -76,7 +78,8 @@ def test_sync_sends_exactly_the_changed_and_new_rows(
     jobs = new_jobs(client, before)
     assert len(jobs) == 2  # one upsert of the creates, one of the updates
     assert processed(jobs) == 700
-    assert res.ok and res.counts()["successful"] == 700
+    assert res.ok
+    assert res.counts()["successful"] == 700
     assert emulator.count("Contact") == N + 200  # nothing deleted without delete_missing
     renamed = emulator.sql('SELECT COUNT(*) FROM "Contact" WHERE LastName LIKE \'%-renamed\'')
     assert renamed[0][0] == 50
@@ -93,7 +96,7 @@ def test_delete_missing_deletes_exactly_the_removed_records(
     assert processed(jobs) == 800
     assert res.counts()["deleted"] == 100
     assert emulator.count("Contact") == N + 200 - 100
-    left = {row[0] for row in emulator.sql('SELECT ExternalId__c FROM "Contact" WHERE IsDeleted = 0')}
+    left = {row[0] for row in emulator.sql(LIVE_KEYS)}
     assert not left & set(loaded.removed)
 
 
@@ -137,7 +140,8 @@ def test_send_changed_columns_groups_updates_by_their_changed_fields(
     assert processed(jobs) == 700
     after = sfb.sync(as_backend(loaded.nightly, backend), "Contact", KEY, where=WHERE,
                      dry_run=True, progress=False)
-    assert after.counts()["update"] == 0 and after.counts()["create"] == 0
+    assert after.counts()["update"] == 0
+    assert after.counts()["create"] == 0
 
 
 def test_a_lazyframe_is_collected_and_planned_like_a_frame(loaded: Scenario) -> None:
@@ -172,5 +176,5 @@ def test_where_limits_the_records_the_source_owns(client: Client, emulator: Emul
     res = sfb.sync(mine.head(1), "Contact", KEY, where="ExternalId__c LIKE 'M-%'",
                    delete_missing=True, progress=False)
     assert res.plan.counts()["missing"] == 1
-    left = sorted(row[0] for row in emulator.sql('SELECT ExternalId__c FROM "Contact" WHERE IsDeleted = 0'))
+    left = sorted(row[0] for row in emulator.sql(LIVE_KEYS))
     assert left == ["M-1", "T-1"]

@@ -1,0 +1,122 @@
+"""sync() against the emulator: look-alike values, conflicts, the Id key, errors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+import sfbulk_frames as sfb
+from sfbulk_frames import Client, ConfigurationError, FrameError, testing
+from sfbulk_frames.emulator import Emulator, FieldDef, ObjectDef
+
+from .conftest import as_backend, ingest_jobs, new_jobs, processed, to_pl
+
+KOLKATA = dt.timezone(dt.timedelta(hours=5, minutes=30))
+
+
+def test_values_that_only_look_different_are_unchanged(client: Client, backend: str) -> None:
+    stored = pl.DataFrame({
+        "ExternalId__c": ["L-1", "L-2"],
+        "LastName": ["Lee", "Kim"],
+        "Title": [None, "CTO"],
+        "NumberOfChildren__c": [1, 2],
+        "Score__c": [1.5, 2.0],
+        "LastContacted__c": [dt.datetime(2024, 3, 1, 8, 0, 0, 250000, tzinfo=dt.UTC)] * 2,
+    })
+    sfb.upsert(stored, "Contact", "ExternalId__c", progress=False)
+    look_alike = pl.DataFrame({
+        "ExternalId__c": ["l-1", "L-2"],                    # the external ID ignores case
+        "LastName": ["Lee  ", " Kim"],                      # Salesforce trims text
+        "Title": ["", "CTO"],                               # "" is stored as null
+        "NumberOfChildren__c": [1.0, 2.0],                  # 1.0 for 1
+        "Score__c": [1.5, 2],
+        "LastContacted__c": [dt.datetime(2024, 3, 1, 13, 30, 0, 250000, tzinfo=KOLKATA)] * 2,
+    })
+    before = ingest_jobs(client)
+    res = sfb.sync(as_backend(look_alike, backend), "Contact", "ExternalId__c",
+                   where="ExternalId__c LIKE 'L-%'", progress=False)
+    assert res.plan.counts()["unchanged"] == 2
+    assert res.writes == {}
+    assert new_jobs(client, before) == []
+
+
+def test_sync_by_id_inserts_rows_without_an_id_and_updates_the_changed_ones(
+    client: Client, emulator: Emulator, backend: str
+) -> None:
+    first = sfb.insert(pl.DataFrame({"Name": ["Acme", "Globex"]}), "Account", progress=False)
+    ids = to_pl(first.successful)["sf__Id"].to_list()
+    source = pl.DataFrame({"Id": [*ids, None], "Name": ["Acme", "Globex Corp", "Initech"]})
+    before = ingest_jobs(client)
+    res = sfb.sync(as_backend(source, backend), "Account", "Id", progress=False)
+    jobs = new_jobs(client, before)
+    assert sorted(str(job.operation) for job in jobs) == ["insert", "update"]
+    assert processed(jobs) == 2
+    assert res.plan.counts()["unchanged"] == 1
+    names = sorted(row[0] for row in emulator.sql('SELECT Name FROM "Account"'))
+    assert names == ["Acme", "Globex Corp", "Initech"]
+
+
+@pytest.fixture
+def legacy_org(tmp_path: Path) -> Iterator[Emulator]:
+    """An org whose Legacy__c.Code__c is an External ID that is *not* unique."""
+    legacy = ObjectDef(name="Legacy__c", key_prefix="a0L", custom=True, fields={
+        f.name.lower(): f for f in (
+            FieldDef("Id", "id", nillable=False, createable=False, updateable=False),
+            FieldDef("Name", "string", length=80),
+            FieldDef("Code__c", "string", length=20, external_id=True),
+        )
+    })
+    schema = tmp_path / "legacy.json"
+    schema.write_text(json.dumps(legacy.describe()), encoding="utf-8")
+    with Emulator(schema_files=[schema], seed=3) as emu, testing.fast_polling():
+        yield emu
+
+
+def test_conflicts_are_reported_and_never_sent(legacy_org: Emulator, backend: str) -> None:
+    client = legacy_org.client()
+    seed = pl.DataFrame({"Code__c": ["A", "a", "B", None], "Name": ["x", "y", "b", "orphan"]})
+    assert sfb.insert(seed, "Legacy__c", client=client, progress=False).ok
+    source = pl.DataFrame({
+        "Code__c": ["A", "B", "B", None, "C"],
+        "Name": ["new", "b1", "b2", "nokey", "c"],
+    })
+    before = ingest_jobs(client)
+    res = sfb.sync(as_backend(source, backend), "Legacy__c", "Code__c", client=client,
+                   where="Name != null", delete_missing=True, progress=False)
+    conflicts = to_pl(res.plan.conflicts)
+    by_row = dict(conflicts.filter(pl.col("sf__Row").is_not_null())
+                  .select("sf__Row", "reason").iter_rows())
+    assert by_row == {0: "duplicate_org_key", 1: "duplicate_source_key",
+                      2: "duplicate_source_key", 3: "missing_key"}
+    org_side = conflicts.filter(pl.col("sf__Row").is_null())["reason"].to_list()
+    assert sorted(org_side) == ["duplicate_org_key", "duplicate_org_key",
+                                "org_record_without_key"]
+    jobs = new_jobs(client, before)
+    assert processed(jobs) == 1  # only "C" is created; nothing is deleted
+    assert res.plan.counts()["missing"] == 0
+    statuses = to_pl(res.annotate())["status"].to_list()
+    assert statuses == ["conflict", "conflict", "conflict", "conflict", "success"]
+    assert not res.ok
+
+
+def test_an_unknown_compare_column_is_a_configuration_error(client: Client) -> None:
+    frame = pl.DataFrame({"ExternalId__c": ["a"], "Nope__c": ["x"]})
+    with pytest.raises(ConfigurationError, match="Nope__c"):
+        sfb.sync(frame, "Contact", "ExternalId__c", dry_run=True, progress=False)
+
+
+def test_a_key_that_is_no_external_id_is_refused(client: Client) -> None:
+    frame = pl.DataFrame({"LastName": ["a"], "Title": ["x"]})
+    with pytest.raises(ConfigurationError, match="not an External ID"):
+        sfb.sync(frame, "Contact", "LastName", dry_run=True, progress=False)
+
+
+def test_a_key_missing_from_the_frame_is_a_frame_error(client: Client) -> None:
+    with pytest.raises(FrameError, match="ExternalId__c"):
+        sfb.sync(pl.DataFrame({"LastName": ["a"]}), "Contact", "ExternalId__c", dry_run=True,
+                 progress=False)
