@@ -9,7 +9,12 @@ from typing import Any
 
 import polars as pl
 
-from sfbulk_frames._exceptions import ConfigurationError, JobInterruptedError, JobTimeoutError
+from sfbulk_frames._exceptions import (
+    ConfigurationError,
+    JobInterruptedError,
+    JobTimeoutError,
+    SyncScopeError,
+)
 from sfbulk_frames.cli.common import Printer, add_subcommand, human_int
 from sfbulk_frames.cli.connect import make_client
 from sfbulk_frames.cli.files import FileFormat, write_frame
@@ -102,6 +107,12 @@ def run_sync(args: argparse.Namespace, printer: Printer) -> int:
 
     if args.concurrency < 1:
         raise ConfigurationError("--concurrency must be at least 1")
+    if args.delete_missing and not args.where and not args.confirm_delete_all:
+        raise SyncScopeError(
+            f"--delete-missing without --where would delete every {args.object} record that "
+            f"{args.file.name} does not hold; pass --where SOQL (the records this file owns) or "
+            "--confirm-delete-all"
+        )
     started = time.monotonic()
     frame, fmt = open_input(args)
     out_format: FileFormat = args.output_format or fmt
