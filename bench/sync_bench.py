@@ -1,0 +1,137 @@
+"""A nightly refresh with 1% of the rows changed: ``sync`` against a full upsert, on the default
+emulator (in-process, ``processing="instant"``).
+
+    python -m bench.sync_bench --rows 1000000          # prints a markdown section
+
+Each variant gets a fresh emulator holding the same ``--rows`` Contacts (bench/data.py, loaded
+by one untimed upsert); then the nightly extract — the same rows with ``--changed`` of them
+changed, one field each, cycling through every non-key column — is sent:
+
+* ``full upsert``: ``sfb.upsert(extract, "Contact", "ExternalId__c")``, what ETL jobs do today;
+* ``sync (all columns)``: ``sfb.sync(extract, ..., send_columns="all")`` (the default);
+* ``sync (changed columns)``: ``send_columns="changed"``, one job per set of changed fields.
+
+For each: wall time (the sync's own query and comparison included), the time of the plan alone
+(``dry_run=True``: query + compare), records sent (sum of ``numberRecordsProcessed`` of the
+ingest jobs), ingest jobs, Bulk API batches counted by the org (``DailyBulkApiBatches``, the
+daily 15,000 limit) and bytes uploaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from typing import Any
+
+import polars as pl
+
+import sfbulk_frames as sfb
+from bench.data import EXTERNAL_ID, OBJECT, generate
+from sfbulk_frames import Client, testing
+from sfbulk_frames.emulator import Emulator
+
+__all__ = ["main", "nightly_extract", "run"]
+
+_CHANGES: dict[str, Callable[[pl.Expr], pl.Expr]] = {
+    "LastName": lambda c: c + " (moved)",
+    "Description": lambda c: pl.coalesce(c, pl.lit("")) + " — updated",
+    "NumberOfChildren__c": lambda c: c + 1,
+    "Score__c": lambda c: c + 0.5,
+    "HasOptedOutOfEmail": lambda c: ~c,
+    "Birthdate": lambda c: c.dt.offset_by("1d"),
+    "LastContacted__c": lambda c: c.dt.offset_by("1h"),
+}
+
+
+def nightly_extract(base: pl.DataFrame, changed: float) -> tuple[pl.DataFrame, int]:
+    """``base`` with every ``1/changed``-th row changed in one field (the fields in turn)."""
+    step = max(1, round(1 / changed))
+    i = pl.int_range(pl.len())
+    at = i % step == 0
+    which = (i // step) % len(_CHANGES)
+    frame = base.with_columns(
+        pl.when(at & (which == k)).then(change(pl.col(name))).otherwise(pl.col(name)).alias(name)
+        for k, (name, change) in enumerate(_CHANGES.items())
+    )
+    return frame, (base.height + step - 1) // step
+
+
+def _batches(client: Client) -> int:
+    return int(client.limits()["DailyBulkApiBatches"]["Remaining"])
+
+
+def _measure(emulator: Emulator, client: Client, send: Callable[[], Any]) -> dict[str, Any]:
+    jobs_before = {job.id for job in client.list_jobs("ingest")}
+    batches_before = _batches(client)
+    bytes_before = sum(put.size for put in emulator.puts if put.status == 201)
+    started = time.perf_counter()
+    send()
+    wall = time.perf_counter() - started
+    jobs = [client.ingest_job(job.id).info() for job in client.list_jobs("ingest")
+            if job.id not in jobs_before]
+    return {
+        "wall_s": wall,
+        "records_sent": sum(job.number_records_processed or 0 for job in jobs),
+        "jobs": len(jobs),
+        "batches": batches_before - _batches(client),
+        "bytes_uploaded": sum(put.size for put in emulator.puts if put.status == 201)
+        - bytes_before,
+    }
+
+
+def run(rows: int, changed: float = 0.01) -> list[dict[str, Any]]:
+    """The three variants on ``rows`` rows; one dict of figures per variant."""
+    base = generate(rows)
+    extract, n_changed = nightly_extract(base, changed)
+    variants: dict[str, Callable[[Client], Any]] = {
+        "full upsert": lambda c: sfb.upsert(extract, OBJECT, EXTERNAL_ID, client=c,
+                                            progress=False),
+        "sync (all columns)": lambda c: sfb.sync(extract, OBJECT, EXTERNAL_ID, client=c,
+                                                 send_columns="all", progress=False),
+        "sync (changed columns)": lambda c: sfb.sync(extract, OBJECT, EXTERNAL_ID, client=c,
+                                                     send_columns="changed", progress=False),
+    }
+    figures = []
+    for name, send in variants.items():
+        with Emulator(seed=5) as emulator, testing.fast_polling(), emulator.client() as client:
+            assert sfb.upsert(base, OBJECT, EXTERNAL_ID, client=client, progress=False).ok
+            plan_s = None
+            if name.startswith("sync"):
+                started = time.perf_counter()
+                plan = sfb.sync(extract, OBJECT, EXTERNAL_ID, client=client, dry_run=True,
+                                progress=False)
+                plan_s = time.perf_counter() - started
+                assert plan.counts()["update"] == n_changed, plan
+            row = {"variant": name, "rows": rows, "changed": n_changed, "plan_s": plan_s,
+                   **_measure(emulator, client, lambda c=client, s=send: s(c))}
+            figures.append(row)
+            print(row, flush=True)
+    return figures
+
+
+def markdown(figures: list[dict[str, Any]]) -> str:
+    """The figures as the RESULTS.md section's table."""
+    lines = ["| variant | wall time | of which plan (query + compare) | records sent | "
+             "ingest jobs | Bulk API batches | bytes uploaded |",
+             "|---|---|---|---|---|---|---|"]
+    for f in figures:
+        plan = "—" if f["plan_s"] is None else f"{f['plan_s']:.1f} s"
+        lines.append(f"| {f['variant']} | {f['wall_s']:.1f} s | {plan} | {f['records_sent']:,} | "
+                     f"{f['jobs']} | {f['batches']} | {f['bytes_uploaded'] / 1e6:.1f} MB |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.sync_bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--changed", type=float, default=0.01, help="share of rows changed")
+    args = parser.parse_args(argv)
+    figures = run(args.rows, args.changed)
+    print(markdown(figures))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
