@@ -4,8 +4,10 @@ emulator (in-process, ``processing="instant"``).
     python -m bench.sync_bench --rows 1000000          # prints a markdown section
 
 Each variant gets a fresh emulator holding the same ``--rows`` Contacts (bench/data.py, loaded
-by one untimed upsert); then the nightly extract — the same rows with ``--changed`` of them
-changed, one field each, cycling through every non-key column — is sent:
+once by an untimed upsert into an org file, ``Emulator(db=...)``, copied for each variant — the
+default emulator otherwise: processing ``instant``, in-process); then the nightly extract —
+the same rows with ``--changed`` of them changed, one field each, cycling through every non-key
+column — is sent:
 
 * ``full upsert``: ``sfb.upsert(extract, "Contact", "ExternalId__c")``, what ETL jobs do today;
 * ``sync (all columns)``: ``sfb.sync(extract, ..., send_columns="all")`` (the default);
@@ -20,8 +22,11 @@ daily 15,000 limit) and bytes uploaded.
 from __future__ import annotations
 
 import argparse
+import shutil
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -80,6 +85,15 @@ def _measure(emulator: Emulator, client: Client, send: Callable[[], Any]) -> dic
     }
 
 
+def _seed_org(base: pl.DataFrame, directory: Path) -> Path:
+    """An org file holding ``base`` (loaded once; every variant starts from a copy)."""
+    path = directory / "org.sqlite"
+    with Emulator(seed=5, db=str(path)) as emulator, testing.fast_polling(), \
+            emulator.client() as client:
+        assert sfb.upsert(base, OBJECT, EXTERNAL_ID, client=client, progress=False).ok
+    return path
+
+
 def run(rows: int, changed: float = 0.01) -> list[dict[str, Any]]:
     """The three variants on ``rows`` rows; one dict of figures per variant."""
     base = generate(rows)
@@ -93,18 +107,22 @@ def run(rows: int, changed: float = 0.01) -> list[dict[str, Any]]:
                                                      send_columns="changed", progress=False),
     }
     figures = []
-    for name, send in variants.items():
-        with Emulator(seed=5) as emulator, testing.fast_polling(), emulator.client() as client:
-            assert sfb.upsert(base, OBJECT, EXTERNAL_ID, client=client, progress=False).ok
-            plan_s = None
-            if name.startswith("sync"):
-                started = time.perf_counter()
-                plan = sfb.sync(extract, OBJECT, EXTERNAL_ID, client=client, dry_run=True,
-                                progress=False)
-                plan_s = time.perf_counter() - started
-                assert plan.counts()["update"] == n_changed, plan
-            row = {"variant": name, "rows": rows, "changed": n_changed, "plan_s": plan_s,
-                   **_measure(emulator, client, lambda c=client, s=send: s(c))}
+    with tempfile.TemporaryDirectory(prefix="sfbulk-sync-bench-") as tmp:
+        seeded = _seed_org(base, Path(tmp))
+        for name, send in variants.items():
+            org = Path(tmp) / f"{len(figures)}.sqlite"
+            shutil.copyfile(seeded, org)
+            with Emulator(seed=5, db=str(org)) as emulator, testing.fast_polling(), \
+                    emulator.client() as client:
+                plan_s = None
+                if name.startswith("sync"):
+                    started = time.perf_counter()
+                    plan = sfb.sync(extract, OBJECT, EXTERNAL_ID, client=client, dry_run=True,
+                                    progress=False)
+                    plan_s = time.perf_counter() - started
+                    assert plan.counts()["update"] == n_changed, plan
+                row = {"variant": name, "rows": rows, "changed": n_changed, "plan_s": plan_s,
+                       **_measure(emulator, client, lambda c=client, s=send: s(c))}
             figures.append(row)
             print(row, flush=True)
     return figures

@@ -231,11 +231,12 @@ def classify(
     conflicts: list[pl.DataFrame] = []
     no_key = src.filter(pl.col(_KEY).is_null())
     keyed = src.filter(pl.col(_KEY).is_not_null())
-    dup_src = keyed.filter(pl.col(_KEY).is_duplicated())
+    repeated = keyed.get_column(_KEY).is_duplicated()
     if not by_id:
         conflicts.append(_conflict(no_key, "missing_key", row=True, org_id=None))
-    conflicts.append(_conflict(dup_src, "duplicate_source_key", row=True, org_id=None))
-    keyed = keyed.filter(~pl.col(_KEY).is_duplicated())
+    conflicts.append(_conflict(keyed.filter(repeated), "duplicate_source_key", row=True,
+                               org_id=None))
+    keyed = keyed.filter(~repeated)
     org_keyed = org_n.filter(pl.col(_KEY).is_not_null())
     conflicts.append(_conflict(org_n.filter(pl.col(_KEY).is_null()), "org_record_without_key",
                                row=False, org_id="Id"))
@@ -256,22 +257,25 @@ def classify(
         create = no_key.select(ROW)
     else:
         create = unmatched.select(ROW)
+    flags = [f"__changed:{c}" for c in compare]
     matched = joined.filter(found).with_columns(
-        (~pl.col(_NORM + c).eq_missing(pl.col(f"{_NORM}{c}_org"))).alias(f"__changed:{c}")
-        for c in compare
+        (~pl.col(_NORM + c).eq_missing(pl.col(f"{_NORM}{c}_org"))).alias(flag)
+        for c, flag in zip(compare, flags, strict=True)
     )
-    changed = pl.concat_list(
-        pl.when(pl.col(f"__changed:{c}")).then(pl.lit(c)) for c in compare
-    ).list.drop_nulls() if compare else pl.lit([], dtype=pl.List(pl.String))
-    matched = matched.with_columns(changed.alias(CHANGED))
-    is_update = pl.col(CHANGED).list.len() > 0
+    is_update = pl.any_horizontal(flags) if compare else pl.lit(False)
+    # the list of changed fields is built for the changed rows only (a few percent, usually)
+    updates = matched.filter(is_update).with_columns(
+        pl.concat_list(pl.when(pl.col(flag)).then(pl.lit(c)) for c, flag in
+                       zip(compare, flags, strict=True)).list.drop_nulls().alias(CHANGED)
+        if compare else pl.lit([], dtype=pl.List(pl.String)).alias(CHANGED)
+    )
     missing = org_unique.join(src.filter(pl.col(_KEY).is_not_null()).select(_KEY).unique(),
                               on=_KEY, how="anti").select("Id")
     return Classified(
         create=create.sort(ROW),
-        update=matched.filter(is_update).select(ROW, ID, CHANGED).sort(ROW),
+        update=updates.select(ROW, ID, CHANGED).sort(ROW),
         unchanged=matched.filter(~is_update).select(ROW, ID).sort(ROW),
         missing=org.join(missing, on="Id", how="semi", maintain_order="left"),
         conflicts=pl.concat(conflicts).sort(ROW, ID, nulls_last=True),
-        changes=_changes(matched.filter(is_update), compare),
+        changes=_changes(updates, compare),
     )

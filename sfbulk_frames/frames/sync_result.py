@@ -71,7 +71,7 @@ class SyncPlan:
 
     # --- frames ---------------------------------------------------------------------------
 
-    def source_rows(self, part: pl.DataFrame) -> Any:
+    def _source_rows(self, part: pl.DataFrame) -> Any:
         """The input rows at ``part``'s sf__Row positions plus ``part``'s other columns."""
         rows = self._source[part.get_column(ROW)].hstack(part.drop(ROW)).with_columns(
             part.get_column(ROW))
@@ -83,17 +83,17 @@ class SyncPlan:
     @cached_property
     def create(self) -> Any:
         """Source rows with no org record: sent as creates."""
-        return self.source_rows(self._parts.create)
+        return self._source_rows(self._parts.create)
 
     @cached_property
     def update(self) -> Any:
         """Source rows whose org record differs: + ``sf__Id``, ``sf__Changed``."""
-        return self.source_rows(self._parts.update)
+        return self._source_rows(self._parts.update)
 
     @cached_property
     def unchanged(self) -> Any:
         """Source rows equal to their org record (never sent): + ``sf__Id``."""
-        return self.source_rows(self._parts.unchanged)
+        return self._source_rows(self._parts.unchanged)
 
     @cached_property
     def changes(self) -> Any:
@@ -211,24 +211,16 @@ class SyncResult:
             pl.lit(None, dtype=pl.Boolean).alias("sf__Created"),
             pl.col("reason").alias("sf__Error"), pl.lit("conflict").alias("status"),
             pl.lit("conflict").alias("sf__Action"))
-        outcomes = pl.concat([self._write_outcomes(), unchanged.cast(
-            {"sf__Id": pl.String}), conflicts], how="diagonal_relaxed")
-        unsent = self._unsent(outcomes)
-        outcomes = pl.concat([outcomes, unsent], how="diagonal_relaxed").sort(ROW)
+        # each write's BulkResult covers every row it was given: with the unchanged rows and the
+        # conflicts, every source row is here exactly once
+        outcomes = pl.concat([self._write_outcomes(), unchanged, conflicts],
+                             how="diagonal_relaxed").sort(ROW)
         extra = outcomes.select("sf__Id", "sf__Created", "sf__Error", "sf__Action", "status")
         # ROW is consecutive 0..n-1 here: every source row is in exactly one class
         rows = self.plan.source_frame.hstack(extra).with_columns(outcomes.get_column(ROW))
         converted = from_polars(rows, self.plan.backend, pandas_source=self.plan._pandas_source)
         return converted.drop(columns=[ROW]) if self.plan.backend == "pandas" else (
             converted.drop(ROW))
-
-    def _unsent(self, outcomes: pl.DataFrame) -> pl.DataFrame:
-        """Planned creates/updates that no write reported on (a write stopped early)."""
-        parts = self.plan.parts
-        planned = pl.concat([parts.create.select(ROW, pl.lit("create").alias("sf__Action")),
-                             parts.update.select(ROW, pl.lit("update").alias("sf__Action"))])
-        return planned.join(outcomes.select(ROW), on=ROW, how="anti").with_columns(
-            pl.lit("unprocessed").alias("status"))
 
     def __repr__(self) -> str:
         counts = self.counts()
