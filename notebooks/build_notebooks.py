@@ -907,10 +907,15 @@ messy_plan = messy.sfbulk.sync("Contact", "ExternalId__c", where="ExternalId__c 
 messy_plan.conflicts.filter(pl.col("sf__Row").is_not_null())
 """),
     ("md", r"""
-From the shell, the same run is
-`sfbulk sync Contact tonight.parquet --key ExternalId__c --where "ExternalId__c LIKE 'N-%'" --dry-run`
-(then again with `--delete-missing` instead of `--dry-run`); it writes the plan and the results
-next to the file.
+From the shell, the same run reads the extract from a file and writes the plan (and then the
+results) next to it:
+
+```bash
+sfbulk sync Contact tonight.parquet --key ExternalId__c --where "ExternalId__c LIKE 'N-%'" \
+    --dry-run
+sfbulk sync Contact tonight.parquet --key ExternalId__c --where "ExternalId__c LIKE 'N-%'" \
+    --delete-missing
+```
 """),
 ]
 

@@ -28,7 +28,8 @@ different are unchanged (:func:`comparable`):
   when they are sent); times to the millisecond.
 
 Keys are compared the same way, and case-insensitively when the key field is (describe
-``caseSensitive`` false: the default for external IDs).
+``caseSensitive`` false: the default for external IDs); so are relationship columns such as
+``Account.ExternalId__c``, which name the parent record by such a key.
 """
 
 from __future__ import annotations
@@ -164,7 +165,7 @@ class Classified:
     ``create``/``update``/``unchanged`` hold source row positions (``sf__Row``) and, for
     update/unchanged, the org record's ``sf__Id``; ``update`` also ``sf__Changed`` (the changed
     fields, a list). ``changes`` has one row per changed field of each updated row (sf__Row,
-    sf__Id, key, field, old, new: the compared forms). ``missing`` holds the org records no
+    sf__Id, key, field, and old and new as text). ``missing`` holds the org records no
     source row claims; ``conflicts`` the rows and records that are never sent (sf__Row, sf__Id,
     key, reason).
     """
@@ -177,12 +178,19 @@ class Classified:
     changes: pl.DataFrame
 
 
+def _column_comparable(name: str, dtype: pl.DataType, field: Mapping[str, Any]) -> pl.Expr:
+    """A relationship column (``Account.ExternalId__c``) names its parent by that field, which
+    matches like a key; other columns compare as values."""
+    compare = key_comparable if "." in name else comparable
+    return compare(pl.col(name), dtype, field)
+
+
 def _normalized(frame: pl.DataFrame, key: str, columns: Sequence[str],
                 fields: Mapping[str, Mapping[str, Any]]) -> pl.DataFrame:
     return frame.with_columns(
         key_comparable(pl.col(key), frame.schema[key], fields[key]).alias(_KEY),
         pl.col(key).cast(pl.String).alias(_KEY_TEXT),
-        *(comparable(pl.col(c), frame.schema[c], fields[c]).alias(_NORM + c) for c in columns),
+        *(_column_comparable(c, frame.schema[c], fields[c]).alias(_NORM + c) for c in columns),
     )
 
 
@@ -195,11 +203,30 @@ def _conflict(rows: pl.DataFrame, reason: str, *, row: bool, org_id: str | None)
     )
 
 
-def _changes(matched: pl.DataFrame, columns: Sequence[str]) -> pl.DataFrame:
+def _shown(column: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """A value as text for ``changes``: datetimes in UTC ISO form, lists as ``a;b``."""
+    if isinstance(dtype, pl.List):
+        return column.list.join(";")
+    if isinstance(dtype, pl.Datetime):
+        utc = (column.dt.replace_time_zone("UTC") if dtype.time_zone is None
+               else column.dt.convert_time_zone("UTC"))
+        return utc.dt.strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
+    return column.cast(pl.String)
+
+
+def _changes(updates: pl.DataFrame, columns: Sequence[str], source: pl.DataFrame,
+             org: pl.DataFrame) -> pl.DataFrame:
+    """One row per changed field of ``updates``, with the org's and the source's own values."""
+    new = source[updates.get_column(ROW)].select(
+        _shown(pl.col(c), source.schema[c]).alias(f"new:{c}") for c in columns)
+    old = updates.select(pl.col(ID).alias("Id")).join(
+        org.select("Id", *(_shown(pl.col(c), org.schema[c]).alias(f"old:{c}") for c in columns)),
+        on="Id", how="left", maintain_order="left").drop("Id")
+    wide = updates.hstack(new).hstack(old)
     parts = [
-        matched.filter(pl.col(f"__changed:{c}")).select(
+        wide.filter(pl.col(f"__changed:{c}")).select(
             pl.col(ROW), pl.col(ID), pl.col(_KEY_TEXT).alias("key"), pl.lit(c).alias("field"),
-            pl.col(f"{_NORM}{c}_org").alias("old"), pl.col(_NORM + c).alias("new"),
+            pl.col(f"old:{c}").alias("old"), pl.col(f"new:{c}").alias("new"),
         )
         for c in columns
     ]
@@ -277,5 +304,5 @@ def classify(
         unchanged=matched.filter(~is_update).select(ROW, ID).sort(ROW),
         missing=org.join(missing, on="Id", how="semi", maintain_order="left"),
         conflicts=pl.concat(conflicts).sort(ROW, ID, nulls_last=True),
-        changes=_changes(updates, compare),
+        changes=_changes(updates, compare, source, org),
     )

@@ -27,8 +27,8 @@ class SyncPlan:
     ``create``, ``update`` and ``unchanged`` are the source rows (the input's own values, dtypes
     and, for pandas, index labels) with ``sf__Row`` (position in the input); ``update`` and
     ``unchanged`` add ``sf__Id`` (the org record) and ``update`` ``sf__Changed`` (the changed
-    fields). ``changes`` has one row per changed field (sf__Row, sf__Id, key, field, old, new;
-    old and new in the compared form, see :mod:`sfbulk_frames.frames.diff`). ``missing`` holds
+    fields). ``changes`` has one row per changed field (sf__Row, sf__Id, key, field, and old
+    and new as text: the org's value and the source's; datetimes in UTC). ``missing`` holds
     the org records in scope that no source row has; ``conflicts`` the source rows and org
     records that are never sent (a missing or repeated key, a key shared by several records).
     """

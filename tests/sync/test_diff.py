@@ -134,8 +134,14 @@ def test_by_id_rows_without_an_id_are_creates_and_unknown_ids_conflicts() -> Non
     assert parts.conflicts.select("sf__Row", "reason").rows() == [(2, "unknown_id")]
 
 
-def test_changes_list_old_and_new_in_the_compared_form() -> None:
-    source = pl.DataFrame({"Ext": ["a"], "Name": ["  New  "]})
-    changes = classify(source, _org([("1", "a", "Old")]), key="Ext", compare=["Name"],
-                       fields=FIELDS).changes
-    assert changes.select("key", "field", "old", "new").rows() == [("a", "Name", "Old", "New")]
+def test_changes_list_the_org_value_and_the_source_value() -> None:
+    source = pl.DataFrame({"Ext": ["a"], "Name": ["New"],
+                           "When": [dt.datetime(2024, 1, 1, 12, tzinfo=PARIS)]})
+    org = _org([("1", "a", "Old")]).with_columns(
+        pl.lit(dt.datetime(2024, 1, 1, 9, tzinfo=UTC)).alias("When"))
+    fields = {**FIELDS, "When": {"type": "datetime"}}
+    changes = classify(source, org, key="Ext", compare=["Name", "When"], fields=fields).changes
+    assert changes.select("key", "field", "old", "new").rows() == [
+        ("a", "Name", "Old", "New"),
+        ("a", "When", "2024-01-01T09:00:00.000Z", "2024-01-01T10:00:00.000Z"),
+    ]

@@ -120,3 +120,22 @@ def test_a_key_missing_from_the_frame_is_a_frame_error(client: Client) -> None:
     with pytest.raises(FrameError, match="ExternalId__c"):
         sfb.sync(pl.DataFrame({"LastName": ["a"]}), "Contact", "ExternalId__c", dry_run=True,
                  progress=False)
+
+
+def test_a_parent_external_id_column_is_compared_through_the_relationship(
+    client: Client, emulator: Emulator, backend: str
+) -> None:
+    accounts = pl.DataFrame({"ExternalId__c": ["A-1", "A-2"], "Name": ["One", "Two"]})
+    assert sfb.upsert(accounts, "Account", "ExternalId__c", progress=False).ok
+    people = pl.DataFrame({"ExternalId__c": ["P-1", "P-2"], "LastName": ["Lee", "Kim"],
+                           "Account.ExternalId__c": ["A-1", "A-1"]})
+    assert sfb.upsert(people, "Contact", "ExternalId__c", progress=False).ok
+    moved = people.with_columns(pl.Series("Account.ExternalId__c", ["a-1", "A-2"]))
+    res = sfb.sync(as_backend(moved, backend), "Contact", "ExternalId__c",
+                   where="ExternalId__c LIKE 'P-%'", progress=False)
+    changes = to_pl(res.plan.changes)
+    assert changes.select("key", "field", "old", "new").rows() == [
+        ("P-2", "Account.ExternalId__c", "A-1", "A-2")]
+    parents = emulator.sql('SELECT c.ExternalId__c, a.ExternalId__c FROM "Contact" c '
+                           'JOIN "Account" a ON a.Id = c.AccountId ORDER BY 1')
+    assert parents == [("P-1", "A-1"), ("P-2", "A-2")]
