@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 import polars as pl
@@ -136,12 +137,35 @@ def _rows(plan: SyncPlan, df: Any, positions: pl.Series, columns: Sequence[str])
     return plan.source_frame[positions].select(columns)
 
 
+@dataclass(frozen=True)
+class _LoadOptions:
+    """The load options of one sync call, shared by its writes."""
+
+    max_bytes: int
+    max_records: int | None
+    max_concurrent_jobs: int
+    timeout: float | None
+    poll: PollPolicy | None
+    delete_jobs: bool
+
+    def spec(self, object: str, operation: str, *, external_id_field: str | None = None,
+             nulls: Literal["skip", "set_null"] = "skip") -> IngestSpec:
+        return IngestSpec(
+            object=object, operation=operation, external_id_field=external_id_field,
+            encode=EncodeOptions(nulls=nulls, max_bytes=self.max_bytes,
+                                 max_records=self.max_records),
+            max_concurrent_jobs=self.max_concurrent_jobs, timeout=self.timeout, poll=self.poll,
+            delete_jobs=self.delete_jobs,
+        )
+
+
 class _Writer:
     """Sends the plan's writes with the load options of one sync call."""
 
-    def __init__(self, plan: SyncPlan, df: Any, client: Client, spec: dict[str, Any],
+    def __init__(self, plan: SyncPlan, df: Any, client: Client, options: _LoadOptions,
                  progress: ProgressLike) -> None:
-        self.plan, self.df, self.client, self.spec, self.progress = plan, df, client, spec, progress
+        self.plan, self.df, self.client = plan, df, client
+        self.options, self.progress = options, progress
         self.writes: dict[str, BulkResult] = {}
         self.positions: dict[str, pl.Series] = {}
 
@@ -149,14 +173,8 @@ class _Writer:
              nulls: Literal["skip", "set_null"]) -> None:
         if positions.len() == 0:
             return
-        spec = IngestSpec(
-            object=self.plan.object, operation=operation,
-            external_id_field=self.plan.key if operation == "upsert" else None,
-            encode=EncodeOptions(nulls=nulls, max_bytes=self.spec["max_bytes"],
-                                 max_records=self.spec["max_records"]),
-            max_concurrent_jobs=self.spec["max_concurrent_jobs"], timeout=self.spec["timeout"],
-            poll=self.spec["poll"], delete_jobs=self.spec["delete_jobs"],
-        )
+        key = self.plan.key if operation == "upsert" else None
+        spec = self.options.spec(self.plan.object, operation, external_id_field=key, nulls=nulls)
         rows = _rows(self.plan, self.df, positions, columns)
         self.writes[label] = run_ingest(rows, spec, client=self.client, progress=self.progress)
         self.positions[label] = positions
@@ -164,12 +182,7 @@ class _Writer:
     def delete(self, ids: pl.Series) -> None:
         if ids.len() == 0:
             return
-        spec = IngestSpec(object=self.plan.object, operation="delete",
-                          encode=EncodeOptions(max_bytes=self.spec["max_bytes"],
-                                               max_records=self.spec["max_records"]),
-                          max_concurrent_jobs=self.spec["max_concurrent_jobs"],
-                          timeout=self.spec["timeout"], poll=self.spec["poll"],
-                          delete_jobs=self.spec["delete_jobs"])
+        spec = self.options.spec(self.plan.object, "delete")
         self.writes["delete"] = run_ingest(pl.DataFrame({"Id": ids}), spec, client=self.client,
                                            progress=self.progress)
 
@@ -258,6 +271,9 @@ def sync(
     (``send_columns="changed"``) — and with ``delete_missing=True`` the missing records are
     deleted. Unchanged rows and conflicts are never sent.
 
+    The load options are the loads' own; ``timeout`` bounds each wait (the query, then each
+    write) and raises JobTimeoutError with the job ids.
+
     Raises SyncScopeError when ``delete_missing`` is set without ``where`` (the scope would
     be the whole object) unless ``confirm_delete_all=True``; FrameError / ConfigurationError
     as :func:`plan_sync`; JobFailedError at the end with ``raise_on_failure``.
@@ -275,12 +291,12 @@ def sync(
     client = resolve_client(client)
     plan = plan_sync(df, object, key, where=where, compare=compare, client=client,
                      progress=progress, timeout=timeout, poll=poll)
+    logger.info("sync %s by %s: %s", object, key, plan.counts())
     if dry_run:
         return plan
-    spec = {"max_bytes": max_bytes, "max_records": max_records,
-            "max_concurrent_jobs": max_concurrent_jobs, "timeout": timeout, "poll": poll,
-            "delete_jobs": delete_jobs}
-    writer = _Writer(plan, df, client, spec, progress)
+    options = _LoadOptions(max_bytes, max_records, max_concurrent_jobs, timeout, poll,
+                           delete_jobs)
+    writer = _Writer(plan, df, client, options, progress)
     _send(writer, send_columns)
     if delete_missing:
         writer.delete(plan.parts.missing.get_column("Id"))
