@@ -108,7 +108,10 @@ def run(rows: int, changed: float = 0.01) -> list[dict[str, Any]]:
     }
     figures = []
     with tempfile.TemporaryDirectory(prefix="sfbulk-sync-bench-") as tmp:
+        started = time.perf_counter()
         seeded = _seed_org(base, Path(tmp))
+        print(f"seeded the org with {rows:,} rows in {time.perf_counter() - started:.1f} s",
+              flush=True)
         for name, send in variants.items():
             org = Path(tmp) / f"{len(figures)}.sqlite"
             shutil.copyfile(seeded, org)
@@ -130,7 +133,7 @@ def run(rows: int, changed: float = 0.01) -> list[dict[str, Any]]:
 
 def markdown(figures: list[dict[str, Any]]) -> str:
     """The figures as the RESULTS.md section's table."""
-    lines = ["| variant | wall time | of which plan (query + compare) | records sent | "
+    lines = ["| variant | wall time | plan alone (dry run: query + compare) | records sent | "
              "ingest jobs | Bulk API batches | bytes uploaded |",
              "|---|---|---|---|---|---|---|"]
     for f in figures:
