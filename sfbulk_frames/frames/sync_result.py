@@ -13,9 +13,8 @@ from sfbulk_frames.frames.backend import Backend, from_polars, to_pandas_frame
 from sfbulk_frames.frames.diff import ID, ROW, Classified
 from sfbulk_frames.frames.result import BulkResult
 
-__all__ = ["SYNC_CLASSES", "SyncPlan", "SyncResult"]
+__all__ = ["SyncPlan", "SyncResult"]
 
-SYNC_CLASSES = ("create", "update", "unchanged", "missing")
 _ANNOTATION = {"sf__Id": pl.String, "sf__Created": pl.Boolean, "sf__Error": pl.String,
                "status": pl.String}
 
@@ -215,10 +214,8 @@ class SyncResult:
         # conflicts, every source row is here exactly once
         outcomes = pl.concat([self._write_outcomes(), unchanged, conflicts],
                              how="diagonal_relaxed").sort(ROW)
-        extra = outcomes.select("sf__Id", "sf__Created", "sf__Error", "sf__Action", "status")
         # ROW is consecutive 0..n-1 here: every source row is in exactly one class
-        rows = self.plan.source_frame.hstack(extra).with_columns(outcomes.get_column(ROW))
-        converted = from_polars(rows, self.plan.backend, pandas_source=self.plan._pandas_source)
+        converted = self.plan._source_rows(outcomes)
         return converted.drop(columns=[ROW]) if self.plan.backend == "pandas" else (
             converted.drop(ROW))
 
