@@ -16,13 +16,17 @@ different are unchanged (:func:`comparable`):
   trailing whitespace. These conventions are necessary for database storage." The Bulk API 2.0
   CSV parser itself does not trim ("Field values aren't trimmed. A space before or after a
   delimiter is included in the field value", Bulk API 2.0 Developer Guide, "Prepare CSV
-  Files"): the value is trimmed when the record is saved. So both sides are compared with
-  leading/trailing whitespace (characters up to U+0020, as Java's ``String.trim``) removed and
-  empty text as null; a non-breaking space (U+00A0) is not whitespace there and is kept.
+  Files", developer.salesforce.com/docs/atlas.en-us.api_asynch.meta/api_asynch/
+  datafiles_prepare_csv.htm): the value is trimmed when the record is saved. So both sides
+  are compared with leading/trailing whitespace (characters up to U+0020, as Java's
+  ``String.trim``) removed and empty text as null — also the org's side, so a store that kept
+  the spaces (the emulator does) compares the same; a non-breaking space (U+00A0) is not
+  whitespace there and is kept.
 * multi-select picklists: the set of values (``b;a`` equals ``a;b``);
 * id and reference: the 15-character case-sensitive Id (an 18-character Id extends it);
-* numbers: as decimals rounded to the field's ``scale`` (``1`` equals ``1.0``; a currency
-  with scale 2 stores ``1.234`` as ``1.23``);
+* numbers: rounded to the field's ``scale``, half away from zero (``1`` equals ``1.0``; a
+  currency with scale 2 stores ``1.234`` as ``1.23``), as 64-bit floats (exact to 15
+  significant digits);
 * booleans: ``true``/``false``; a checkbox is never null in Salesforce, so null is false;
 * dates as ``yyyy-MM-dd``; datetimes in UTC to the millisecond (naive datetimes are UTC, as
   when they are sent); times to the millisecond.
