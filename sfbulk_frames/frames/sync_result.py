@@ -34,7 +34,7 @@ class SyncPlan:
 
     def __init__(self, *, classified: Classified, source: pl.DataFrame, backend: Backend,
                  pandas_source: Any, object: str, key: str, where: str | None,
-                 compare: list[str]) -> None:
+                 compare: list[str], field_types: Mapping[str, str] | None = None) -> None:
         self._parts = classified
         self._source = source
         self.backend: Backend = backend
@@ -43,6 +43,8 @@ class SyncPlan:
         self.key = key
         self.where = where
         self.compare = list(compare)
+        self.field_types = dict(field_types or {})
+        """The describe type of the key and of each compared column."""
 
     # --- counts ---------------------------------------------------------------------------
 

@@ -127,7 +127,8 @@ def plan_sync(
     classified = classify(source, org, key=key, compare=chosen, fields=fields)
     return SyncPlan(classified=classified, source=source, backend=backend,
                     pandas_source=df if backend == "pandas" else None, object=object, key=key,
-                    where=where, compare=chosen)
+                    where=where, compare=chosen,
+                    field_types={c: str(f.get("type")) for c, f in fields.items()})
 
 
 def _rows(plan: SyncPlan, df: Any, positions: pl.Series, columns: Sequence[str]) -> Any:
@@ -149,14 +150,33 @@ class _LoadOptions:
     delete_jobs: bool
 
     def spec(self, object: str, operation: str, *, external_id_field: str | None = None,
-             nulls: Literal["skip", "set_null"] = "skip") -> IngestSpec:
+             clear: Sequence[str] = ()) -> IngestSpec:
+        """The load of one write; nulls in ``clear`` are sent as ``#N/A``, other nulls skipped."""
         return IngestSpec(
             object=object, operation=operation, external_id_field=external_id_field,
-            encode=EncodeOptions(nulls=nulls, max_bytes=self.max_bytes,
-                                 max_records=self.max_records),
+            encode=EncodeOptions(nulls="skip", nulls_by_column=dict.fromkeys(clear, "set_null"),
+                                 max_bytes=self.max_bytes, max_records=self.max_records),
             max_concurrent_jobs=self.max_concurrent_jobs, timeout=self.timeout, poll=self.poll,
             delete_jobs=self.delete_jobs,
         )
+
+
+def _checkboxes_false(rows: Any, columns: Sequence[str]) -> Any:
+    """``rows`` (a copy) with nulls in the checkbox ``columns`` as false: Salesforce stores an
+    unset checkbox as false (the comparison does too), and a checkbox takes no ``#N/A``."""
+    if not columns:
+        return rows
+    if isinstance(rows, pl.DataFrame):
+        return rows.with_columns(
+            pl.col(c).fill_null("false" if rows.schema[c] == pl.String else False)
+            for c in columns)
+    import pandas as pd
+
+    rows = rows.copy()
+    for c in columns:
+        false: Any = "false" if pd.api.types.is_string_dtype(rows[c]) else False
+        rows[c] = rows[c].where(rows[c].notna(), false)
+    return rows
 
 
 class _Writer:
@@ -170,12 +190,17 @@ class _Writer:
         self.positions: dict[str, pl.Series] = {}
 
     def send(self, label: str, operation: str, positions: pl.Series, columns: Sequence[str],
-             nulls: Literal["skip", "set_null"]) -> None:
+             *, clear: bool) -> None:
+        """Send the rows at ``positions`` with ``columns``; with ``clear``, a null in a compared
+        column clears the field (the org's value differs: the source removed it)."""
         if positions.len() == 0:
             return
         key = self.plan.key if operation == "upsert" else None
-        spec = self.options.spec(self.plan.object, operation, external_id_field=key, nulls=nulls)
-        rows = _rows(self.plan, self.df, positions, columns)
+        compared = [c for c in columns if c in self.plan.compare] if clear else []
+        spec = self.options.spec(self.plan.object, operation, external_id_field=key,
+                                 clear=compared)
+        checkboxes = [c for c in columns if self.plan.field_types.get(c) == "boolean"]
+        rows = _checkboxes_false(_rows(self.plan, self.df, positions, columns), checkboxes)
         self.writes[label] = run_ingest(rows, spec, client=self.client, progress=self.progress)
         self.positions[label] = positions
 
@@ -194,18 +219,18 @@ def _send(writer: _Writer, send_columns: SendColumns) -> None:
     by_id = plan.key == "Id"
     creates = parts.create.get_column(ROW)
     if by_id:
-        writer.send("create", "insert", creates, [c for c in columns if c != "Id"], "skip")
+        writer.send("create", "insert", creates, [c for c in columns if c != "Id"], clear=False)
     else:
-        writer.send("create", "upsert", creates, columns, "skip")
+        writer.send("create", "upsert", creates, columns, clear=False)
     operation = "update" if by_id else "upsert"
     if send_columns == "all":
-        writer.send("update", operation, parts.update.get_column(ROW), columns, "set_null")
+        writer.send("update", operation, parts.update.get_column(ROW), columns, clear=True)
         return
     groups = parts.update.group_by(pl.col(CHANGED).list.join(",").alias("fields"),
                                    maintain_order=True).agg(pl.col(ROW))
     for fields, rows in groups.sort("fields").iter_rows():
         writer.send(f"update[{fields}]", operation, pl.Series(ROW, rows, dtype=pl.Int64),
-                    [plan.key, *fields.split(",")], "set_null")
+                    [plan.key, *fields.split(",")], clear=True)
 
 
 @overload
@@ -265,10 +290,11 @@ def sync(
     create / update / unchanged / conflict and every record in scope that the source lacks is
     ``missing``. ``dry_run=True`` returns that :class:`SyncPlan`; nothing is written.
     Otherwise creates are upserted by ``key`` (inserted when the key is ``Id``) with nulls
-    skipped, updates upserted (updated by Id) with nulls sent as ``#N/A`` so that a value
-    removed from the source is cleared — every column of the frame (``send_columns="all"``) or
-    only each row's changed fields, one job group per set of changed fields
-    (``send_columns="changed"``) — and with ``delete_missing=True`` the missing records are
+    skipped, updates upserted (updated by Id) with nulls in compared columns sent as ``#N/A``
+    so that a value removed from the source is cleared (a null checkbox is sent as false;
+    nulls in columns that are not compared are skipped) — every column of the frame
+    (``send_columns="all"``) or only each row's changed fields, one job per set of changed
+    fields (``send_columns="changed"``) — and with ``delete_missing=True`` the missing records are
     deleted. Unchanged rows and conflicts are never sent.
 
     The load options are the loads' own; ``timeout`` bounds each wait (the query, then each

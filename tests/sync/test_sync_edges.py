@@ -139,3 +139,22 @@ def test_a_parent_external_id_column_is_compared_through_the_relationship(
     parents = emulator.sql('SELECT c.ExternalId__c, a.ExternalId__c FROM "Contact" c '
                            'JOIN "Account" a ON a.Id = c.AccountId ORDER BY 1')
     assert parents == [("P-1", "A-1"), ("P-2", "A-2")]
+
+
+def test_a_null_clears_a_changed_field_and_a_null_checkbox_is_sent_as_false(
+    client: Client, emulator: Emulator, backend: str
+) -> None:
+    stored = pl.DataFrame({"ExternalId__c": ["B-1", "B-2"], "LastName": ["Lee", "Kim"],
+                           "Title": ["CTO", "CFO"], "HasOptedOutOfEmail": [True, True]})
+    assert sfb.upsert(stored, "Contact", "ExternalId__c", progress=False).ok
+    source = stored.with_columns(pl.Series("Title", [None, "CFO"], dtype=pl.String),
+                                 pl.Series("HasOptedOutOfEmail", [True, None], dtype=pl.Boolean))
+    res = sfb.sync(as_backend(source, backend), "Contact", "ExternalId__c",
+                   where="ExternalId__c LIKE 'B-%'", progress=False)
+    assert res.ok, res.writes["update"].failed
+    rows = emulator.sql('SELECT ExternalId__c, Title, HasOptedOutOfEmail FROM "Contact" '
+                        "ORDER BY ExternalId__c")
+    assert rows == [("B-1", None, 1), ("B-2", "CFO", 0)]
+    again = sfb.sync(as_backend(source, backend), "Contact", "ExternalId__c",
+                     where="ExternalId__c LIKE 'B-%'", dry_run=True, progress=False)
+    assert again.counts()["unchanged"] == 2
