@@ -73,8 +73,8 @@ class ConfigurationError(SfBulkError):
 
 
 class SyncScopeError(ConfigurationError):
-    """``sync(..., delete_missing=True)`` without ``where=``: every record of the object that
-    the source lacks would be deleted. Nothing was queried or sent."""
+    """``sync(..., delete_missing=True)`` without ``where=`` (every record of the object that
+    the source lacks would be deleted) or with an empty frame. Nothing was sent."""
 
 
 class FrameError(SfBulkError, ValueError):

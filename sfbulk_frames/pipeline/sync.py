@@ -301,7 +301,8 @@ def sync(
     write) and raises JobTimeoutError with the job ids.
 
     Raises SyncScopeError when ``delete_missing`` is set without ``where`` (the scope would
-    be the whole object) unless ``confirm_delete_all=True``; FrameError / ConfigurationError
+    be the whole object), or with a frame that has no rows (every record in scope would go),
+    unless ``confirm_delete_all=True``; FrameError / ConfigurationError
     as :func:`plan_sync`; JobFailedError at the end with ``raise_on_failure``.
     """
     if delete_missing and where is None and not confirm_delete_all:
@@ -320,6 +321,13 @@ def sync(
     logger.info("sync %s by %s: %s", object, key, plan.counts())
     if dry_run:
         return plan
+    missing = plan.counts()["missing"]
+    if delete_missing and missing and plan.source_frame.height == 0 and not confirm_delete_all:
+        raise SyncScopeError(
+            f"the frame has no rows: delete_missing=True would delete all {missing:,} {object} "
+            "records in scope (an empty extract?); nothing was sent — pass "
+            "confirm_delete_all=True if that is intended"
+        )
     options = _LoadOptions(max_bytes, max_records, max_concurrent_jobs, timeout, poll,
                            delete_jobs)
     writer = _Writer(plan, df, client, options, progress)

@@ -158,3 +158,20 @@ def test_a_null_clears_a_changed_field_and_a_null_checkbox_is_sent_as_false(
     again = sfb.sync(as_backend(source, backend), "Contact", "ExternalId__c",
                      where="ExternalId__c LIKE 'B-%'", dry_run=True, progress=False)
     assert again.counts()["unchanged"] == 2
+
+
+def test_delete_missing_with_an_empty_frame_is_refused_unless_confirmed(
+    client: Client, emulator: Emulator
+) -> None:
+    assert sfb.upsert(pl.DataFrame({"ExternalId__c": ["E-1"], "LastName": ["Lee"]}), "Contact",
+                      "ExternalId__c", progress=False).ok
+    empty = pl.DataFrame(schema={"ExternalId__c": pl.String, "LastName": pl.String})
+    before = ingest_jobs(client)
+    with pytest.raises(sfb.SyncScopeError, match="no rows"):
+        sfb.sync(empty, "Contact", "ExternalId__c", where="ExternalId__c LIKE 'E-%'",
+                 delete_missing=True, progress=False)
+    assert new_jobs(client, before) == []
+    res = sfb.sync(empty, "Contact", "ExternalId__c", where="ExternalId__c LIKE 'E-%'",
+                   delete_missing=True, confirm_delete_all=True, progress=False)
+    assert res.counts()["deleted"] == 1
+    assert emulator.count("Contact") == 0
