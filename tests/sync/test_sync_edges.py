@@ -175,3 +175,21 @@ def test_delete_missing_with_an_empty_frame_is_refused_unless_confirmed(
                    delete_missing=True, confirm_delete_all=True, progress=False)
     assert res.counts()["deleted"] == 1
     assert emulator.count("Contact") == 0
+
+
+def test_pandas_plan_frames_keep_the_input_index_labels(client: Client) -> None:
+    import pandas as pd
+
+    assert sfb.upsert(pl.DataFrame({"ExternalId__c": ["X-1", "X-2"], "LastName": ["a", "b"]}),
+                      "Contact", "ExternalId__c", progress=False).ok
+    df = pd.DataFrame({"ExternalId__c": ["X-1", "X-2", "X-3"], "LastName": ["a", "B", "c"]},
+                      index=["first", "second", "third"])
+    plan = df.sfbulk.sync("Contact", "ExternalId__c", where="ExternalId__c LIKE 'X-%'",
+                          dry_run=True, progress=False)
+    assert list(plan.update.index) == ["second"]
+    assert list(plan.create.index) == ["third"]
+    assert list(plan.unchanged.index) == ["first"]
+    res = df.sfbulk.sync("Contact", "ExternalId__c", where="ExternalId__c LIKE 'X-%'",
+                         progress=False)
+    assert list(res.annotate().index) == ["first", "second", "third"]
+    assert list(res.writes["update"].successful.index) == ["second"]
