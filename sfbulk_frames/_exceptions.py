@@ -4,7 +4,7 @@ Every error the library raises on purpose derives from :class:`SfBulkError`::
 
     SfBulkError
     ├── ConfigurationError          bad options or missing credentials (nothing was sent)
-    │   └── SyncScopeError              sync(delete_missing=True) without a scope (nothing sent)
+    │   └── SyncScopeError              sync(delete_missing=True) with no where= or no rows
     ├── FrameError(ValueError)      the input frame cannot be sent as it is (nothing was sent)
     ├── AuthenticationError         a login flow was refused (bad credentials, expired token)
     ├── TransportError              the network failed and retries were exhausted or not allowed
