@@ -286,7 +286,8 @@ def sync(
     """Make ``object``'s records in scope equal to ``df``, sending only what changed.
 
     The org is queried for ``Id``, ``key`` and the ``compare`` columns (default: every column
-    of the frame) ``WHERE where`` (the records this source owns). Every source row is classified
+    of the frame but the key and polymorphic ``Who:`` columns, which cannot be queried back)
+    ``WHERE where`` (the records this source owns). Every source row is classified
     create / update / unchanged / conflict and every record in scope that the source lacks is
     ``missing``. ``dry_run=True`` returns that :class:`SyncPlan`; nothing is written.
     Otherwise creates are upserted by ``key`` (inserted when the key is ``Id``) with nulls
