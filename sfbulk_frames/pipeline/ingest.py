@@ -237,6 +237,9 @@ class _Load:
         self.ledger = _Ledger()
         self.stop = threading.Event()
         self.deadline = None if spec.timeout is None else time.monotonic() + spec.timeout
+        self._counts = threading.Lock()
+        self._submitted: int | None = None  # known once every chunk has been handed out
+        self._uploaded = 0
 
     def _emit(self, kind: Any, **fields: Any) -> None:
         self.reporter.emit(kind, self.spec.operation, object=self.spec.object, **fields)
@@ -253,6 +256,7 @@ class _Load:
                 assignment_rule_id=spec.assignment_rule_id,
             )
             self.ledger.opened(job)
+            self._emit("job_created", job_id=job.id, state="Open")
             try:
                 job.upload(chunk.data)
                 chunk.release_data()  # sent: the bytes are not needed again
@@ -273,8 +277,21 @@ class _Load:
             job.close()
             self.ledger.mark_closed(job.id)
             self._emit("chunk_uploaded", job_id=job.id, rows=chunk.n_rows, state="UploadComplete")
+            self.count_upload()
             return job
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def count_upload(self, submitted: int | None = None) -> None:
+        """Count one finished upload (or learn how many chunks there are); emits
+        ``uploads_done`` once every chunk has been uploaded."""
+        with self._counts:
+            if submitted is None:
+                self._uploaded += 1
+            else:
+                self._submitted = submitted
+            done = self._submitted is not None and self._uploaded == self._submitted
+        if done:
+            self._emit("uploads_done")
 
     def _on_poll(self, info: JobInfo) -> None:
         if self.stop.is_set():
@@ -299,9 +316,11 @@ class _Load:
             processed=info.number_records_processed,
             failed=info.number_records_failed,
         )
+        readers = result_readers(job, info)
+        self._emit("results_downloaded", job_id=info.id, rows=info.number_records_processed or 0)
         outcome = match_encoded(
             chunk.rows, chunk.cells_of, start=chunk.start, key=self.spec.key, kinds=self.kinds,
-            **result_readers(job, info),
+            **readers,
         )
         if self.spec.delete_jobs:
             job.delete()
@@ -347,6 +366,9 @@ def _submit_all(
         return any(f.done() and f.exception() is not None for f in futures)
 
     for chunk in chunks:
+        load.reporter.emit(
+            "chunk_encoded", load.spec.operation, object=load.spec.object, rows=chunk.n_rows
+        )
         while not slots.acquire(timeout=0.05):
             if any_failed():
                 return futures  # stop sending; the error surfaces in _drain
@@ -356,6 +378,7 @@ def _submit_all(
         fut = pool.submit(load.run_chunk, chunk)
         fut.add_done_callback(lambda _f: slots.release())
         futures.append(fut)
+    load.count_upload(submitted=len(futures))
     return futures
 
 
@@ -384,14 +407,16 @@ def run_ingest(
         return BulkResult.empty(df, spec.object, spec.operation)
     client = resolve_client(client, function=_PUBLIC_NAME.get(spec.operation, spec.operation))
     reporter = make_reporter(progress, desc=f"{spec.operation} {spec.object}")
-    total = frame.height if isinstance(frame, pl.DataFrame) else None
+    total = frame.height if isinstance(frame, pl.DataFrame) else _parquet_height(frame)
     load = _Load(client, spec, join_kinds(client, spec.object, dict(schema)), reporter)
     reporter.emit("start", spec.operation, object=spec.object, total_rows=total)
     parts = Parts()
     pool = ThreadPoolExecutor(max_workers=spec.max_concurrent_jobs, thread_name_prefix="sfbulk")
+    completed = False
     try:
         futures = _submit_all(load, iter_chunks(iter_batches(frame, batch_rows), spec.encode), pool)
         _drain(futures, parts)
+        completed = True
     except KeyboardInterrupt:
         load.stop.set()
         aborted = load.abort_open_jobs()
@@ -422,12 +447,28 @@ def run_ingest(
         ) from exc
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-        reporter.emit("finish", spec.operation, object=spec.object)
+        reporter.emit(
+            "finish", spec.operation, object=spec.object, message="" if completed else "stopped"
+        )
         reporter.close()
     result = assemble(parts, df, spec.object, spec.operation, list(schema.names()))
     if spec.raise_on_failure:
         result.raise_for_failures()
     return result
+
+
+def _parquet_height(frame: pl.LazyFrame) -> int | None:
+    """The row count of a lazy frame that is a plain parquet scan (from the files' metadata),
+    else None: counting any other lazy input would mean reading it twice."""
+    try:
+        lines = [line.strip() for line in frame.explain().strip().splitlines()]
+    except pl.exceptions.PolarsError:
+        return None
+    if not lines or not lines[0].startswith("Parquet SCAN"):
+        return None
+    if any(not line.startswith(("PROJECT", "ESTIMATED ROWS")) for line in lines[1:]):
+        return None
+    return int(frame.select(pl.len()).collect().item())
 
 
 def assemble(
