@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import textwrap
 from collections.abc import Iterable
@@ -20,6 +21,7 @@ __all__ = [
     "add_subcommand",
     "human_int",
     "plural",
+    "silence_stdout",
 ]
 
 EXIT_OK = 0
@@ -38,6 +40,17 @@ exit codes:
   4    timeout: the jobs keep running; the resume command is printed
   130  interrupted (Ctrl-C): open jobs aborted, uploaded jobs keep running; resume is printed
 """
+
+
+def silence_stdout() -> None:
+    """Point stdout at /dev/null after the reader went away (``| head``), so that nothing
+    more is written and the interpreter's final flush does not fail (the Python docs' way)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 class Printer:
@@ -73,8 +86,6 @@ class Printer:
         except BrokenPipeError:
             self.stdout_closed = True
             if stream is sys.stdout:
-                from sfbulk_frames.cli.output import silence_stdout
-
                 silence_stdout()
 
     def err(self, text: str = "") -> None:
