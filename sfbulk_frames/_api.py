@@ -29,7 +29,8 @@ from sfbulk_frames.pipeline.ingest import (
     join_kinds,
     run_ingest,
 )
-from sfbulk_frames.pipeline.progress import ProgressLike, make_reporter
+from sfbulk_frames.pipeline.progress import ProgressLike
+from sfbulk_frames.pipeline.reporting import make_reporter
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -35,7 +35,8 @@ from sfbulk_frames.frames.decode import read_result_csv
 from sfbulk_frames.frames.encode import Chunk, EncodeOptions, iter_chunks, validate_frame
 from sfbulk_frames.frames.joinback import MatchOutcome, ResultSource, column_kinds, match_encoded
 from sfbulk_frames.frames.result import BulkResult, sorted_by_row
-from sfbulk_frames.pipeline.progress import ProgressLike, Reporter, make_reporter
+from sfbulk_frames.pipeline.progress import ProgressLike, Reporter
+from sfbulk_frames.pipeline.reporting import make_reporter
 
 if TYPE_CHECKING:
     from sfbulk_frames.client.clients import Client

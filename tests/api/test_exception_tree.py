@@ -18,7 +18,8 @@ from sfbulk_frames import PollPolicy, RetryPolicy, testing
 from sfbulk_frames.emulator import Emulator
 from sfbulk_frames.frames.backend import iter_batches
 from sfbulk_frames.frames.decode import read_result_csv
-from sfbulk_frames.pipeline.progress import Progress, make_reporter
+from sfbulk_frames.pipeline.progress import Progress
+from sfbulk_frames.pipeline.reporting import make_reporter
 
 PACKAGE = Path(sfb.__file__).parent
 
