@@ -24,13 +24,12 @@ from sfbulk_frames.pipeline.ingest import (
     IngestSpec,
     Parts,
     assemble,
-    fetch_results,
     indexed,
-    join_kinds,
     run_ingest,
 )
 from sfbulk_frames.pipeline.progress import ProgressLike
 from sfbulk_frames.pipeline.reporting import make_reporter
+from sfbulk_frames.pipeline.results import fetch_results, join_kinds
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -14,7 +14,6 @@ from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -29,28 +28,20 @@ from sfbulk_frames._exceptions import (
     SfBulkError,
     TransportError,
 )
-from sfbulk_frames._models import COLUMN_DELIMITERS, JobInfo
+from sfbulk_frames._models import JobInfo
 from sfbulk_frames.frames.backend import DEFAULT_BATCH_ROWS, backend_of, iter_batches, to_polars
-from sfbulk_frames.frames.decode import read_result_csv
 from sfbulk_frames.frames.encode import Chunk, EncodeOptions, iter_chunks, validate_frame
-from sfbulk_frames.frames.joinback import MatchOutcome, ResultSource, column_kinds, match_encoded
+from sfbulk_frames.frames.joinback import MatchOutcome, match_encoded
 from sfbulk_frames.frames.result import BulkResult, sorted_by_row
 from sfbulk_frames.pipeline.progress import ProgressLike, Reporter
 from sfbulk_frames.pipeline.reporting import make_reporter
+from sfbulk_frames.pipeline.results import join_kinds, result_readers
 
 if TYPE_CHECKING:
     from sfbulk_frames.client.clients import Client
     from sfbulk_frames.client.jobs import IngestJob
 
-__all__ = [
-    "IngestSpec",
-    "assemble",
-    "fetch_results",
-    "indexed",
-    "join_kinds",
-    "result_readers",
-    "run_ingest",
-]
+__all__ = ["IngestSpec", "assemble", "indexed", "run_ingest"]
 
 logger = logging.getLogger("sfbulk_frames")
 
@@ -154,75 +145,6 @@ def indexed(rows: pl.DataFrame, start: int) -> pl.DataFrame:
 
 def _deadline_left(deadline: float | None) -> float | None:
     return None if deadline is None else max(0.0, deadline - time.monotonic())
-
-
-_KIND_OF_FIELD_TYPE = {
-    "int": "number",
-    "long": "number",
-    "double": "number",
-    "currency": "number",
-    "percent": "number",
-    "boolean": "boolean",
-    "date": "date",
-    "datetime": "datetime",
-    "time": "time",
-}
-
-
-def join_kinds(
-    client: Client, object_name: str, schema: Mapping[str, pl.DataType]
-) -> dict[str, str]:
-    """How to compare each column's sent and echoed values.
-
-    Typed columns follow their dtype. Text columns (e.g. a CSV read as text) are compared by
-    the Salesforce field's type, because Salesforce echoes ``912260031`` sent to a double field
-    as ``9.12260031E8``; when describe is not available they are compared as text.
-    """
-    kinds = column_kinds(schema)
-    if all(kind != "text" for kind in kinds.values()):
-        return kinds
-    try:
-        fields = {f["name"].lower(): f["type"] for f in client.describe(object_name)["fields"]}
-    except SfBulkError as exc:
-        logger.info("describe %s failed (%s); text columns are matched as text", object_name, exc)
-        return kinds
-    for column, kind in kinds.items():
-        field_kind = _KIND_OF_FIELD_TYPE.get(fields.get(column.lower(), ""))
-        if kind == "text" and field_kind is not None:
-            kinds[column] = field_kind
-    return kinds
-
-
-def fetch_results(job: IngestJob, info: JobInfo) -> dict[str, pl.DataFrame]:
-    """The three result sets of a finished job as all-text frames."""
-    delimiter = COLUMN_DELIMITERS[info.column_delimiter or "COMMA"]
-    line_ending = info.line_ending or "LF"
-    return {
-        "successful": read_result_csv(
-            job.successful_results(), delimiter=delimiter, line_ending=line_ending
-        ),
-        "failed": read_result_csv(
-            job.failed_results(), delimiter=delimiter, line_ending=line_ending
-        ),
-        "unprocessed": read_result_csv(
-            job.unprocessed_records(), delimiter=delimiter, line_ending=line_ending
-        ),
-    }
-
-
-def result_readers(job: IngestJob, info: JobInfo) -> dict[str, ResultSource]:
-    """The three result sets of a finished job, downloaded now and parsed on demand (only the
-    columns the join-back asks for); the bytes are freed with the readers."""
-    read = partial(
-        read_result_csv,
-        delimiter=COLUMN_DELIMITERS[info.column_delimiter or "COMMA"],
-        line_ending=info.line_ending or "LF",
-    )
-    return {
-        "successful": partial(read, job.successful_results()),
-        "failed": partial(read, job.failed_results()),
-        "unprocessed": partial(read, job.unprocessed_records()),
-    }
 
 
 class _Load:
