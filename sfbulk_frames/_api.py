@@ -26,6 +26,7 @@ from sfbulk_frames.pipeline.ingest import (
     join_kinds,
     run_ingest,
 )
+from sfbulk_frames.pipeline.preflight import PreflightMode, check_mode
 from sfbulk_frames.pipeline.progress import ProgressLike, make_reporter
 
 if TYPE_CHECKING:
@@ -74,6 +75,7 @@ def _load(
     progress: ProgressLike = "auto",
     delete_jobs: bool = False,
     raise_on_failure: bool = False,
+    preflight: PreflightMode = "columns",
 ) -> BulkResult:
     if max_concurrent_jobs < 1:
         raise ConfigurationError("max_concurrent_jobs must be at least 1")
@@ -88,6 +90,7 @@ def _load(
         poll=poll,
         delete_jobs=delete_jobs,
         raise_on_failure=raise_on_failure,
+        preflight=check_mode(preflight),
     )
     return run_ingest(df, spec, client=client, progress=progress)
 

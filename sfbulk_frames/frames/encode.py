@@ -49,6 +49,9 @@ NULL_MARKER = "#N/A"
 
 NullPolicy = Literal["skip", "set_null"]
 _NULL_POLICIES = ("skip", "set_null")
+Conversion = Literal["date", "whole_number"]
+_CONVERSIONS = ("date", "whole_number")
+_EXACT_INT = 2.0**53
 
 
 @dataclass(frozen=True)
@@ -61,8 +64,16 @@ class EncodeOptions:
     line_ending: str = "LF"
     max_bytes: int = DEFAULT_MAX_BYTES
     max_records: int | None = None
+    conversions: Mapping[str, Conversion] = field(default_factory=dict)
+    """Per column, set by preflight from the field types: ``"date"`` (a datetime column sent
+    to a date field) or ``"whole_number"`` (integral floats written without ``.0``)."""
 
     def __post_init__(self) -> None:
+        for column, how in self.conversions.items():
+            if how not in _CONVERSIONS:
+                raise ConfigurationError(
+                    f"conversion {how!r} of column {column!r}; use one of {_CONVERSIONS}"
+                )
         for where, policy in [("nulls", self.nulls), *self.nulls_by_column.items()]:
             if policy not in _NULL_POLICIES:
                 raise ConfigurationError(
@@ -211,10 +222,35 @@ def _plain_floats(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
     return frame.with_columns(_plain_decimal(pl.col(name)).alias(name) for name in rewrite)
 
 
+def _whole_number(column: pl.Expr) -> pl.Expr:
+    """Float text with integral values written as integers (``12.0`` -> ``12``)."""
+    clean = column.fill_nan(None)
+    integral = (clean == clean.floor()) & (clean.abs() < _EXACT_INT)
+    return (
+        pl.when(integral)
+        .then(clean.cast(pl.Int64, strict=False).cast(pl.String))
+        .otherwise(_plain_decimal(clean.cast(pl.String)))
+    )
+
+
+def _converted(batch: pl.DataFrame, options: EncodeOptions) -> pl.DataFrame:
+    """Apply ``options.conversions`` to the columns of ``batch`` they name (dtypes checked)."""
+    exprs = []
+    for name, how in options.conversions.items():
+        dtype = batch.schema.get(name)
+        if how == "date" and isinstance(dtype, pl.Datetime):
+            exprs.append(pl.col(name).dt.date())
+        elif how == "whole_number" and dtype is not None and dtype.is_float():
+            exprs.append(_whole_number(pl.col(name)))
+    return batch.with_columns(exprs) if exprs else batch
+
+
 def _encoded(
     batch: pl.DataFrame, options: EncodeOptions, *, row_offset: int, for_writer: bool
 ) -> pl.DataFrame:
     _check_values(batch, row_offset)
+    if options.conversions:
+        batch = _converted(batch, options)
     exprs = []
     floats = []
     for name, dtype in batch.schema.items():
@@ -227,8 +263,8 @@ def _encoded(
             exprs.append(as_is.alias(name))
             continue
         cell = _cell_expr(name, dtype)
-        if set_null:
-            cell = cell.fill_null(pl.lit(NULL_MARKER))
+        if set_null:  # a null and an empty string ("" in a CSV) both clear the field
+            cell = pl.when(cell.is_null() | (cell == "")).then(pl.lit(NULL_MARKER)).otherwise(cell)
         exprs.append(cell.cast(pl.String).alias(name))
         if dtype.is_float():
             floats.append(name)
@@ -240,7 +276,8 @@ def encode_batch(
 ) -> pl.DataFrame:
     """The exact text cells that will be sent: one String column per input column.
 
-    Nulls stay null (``skip``) or become ``#N/A`` (``set_null``). Raises FrameError for ±inf,
+    Nulls stay null (``skip``); nulls and empty strings become ``#N/A`` (``set_null``).
+    ``options.conversions`` are applied first. Raises FrameError for ±inf,
     unsupported dtypes and multi-select items containing ';' (``row_offset`` makes the reported
     row position global).
     """
