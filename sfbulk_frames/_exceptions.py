@@ -6,6 +6,7 @@ Every error the library raises on purpose derives from :class:`SfBulkError`::
     ├── ConfigurationError          bad options or missing credentials (nothing was sent)
     ├── FrameError(ValueError)      the input frame cannot be sent as it is (nothing was sent)
     │   └── PreflightError              describe proves a column cannot be loaded (nothing sent)
+    ├── PreflightWarning(UserWarning)  warned (not raised): a column is sent, likely not as meant
     ├── AuthenticationError         a login flow was refused (bad credentials, expired token)
     ├── TransportError              the network failed and retries were exhausted or not allowed
     ├── SalesforceError             Salesforce answered with an error body
@@ -99,9 +100,10 @@ class PreflightError(FrameError):
         self.findings = list(findings)
 
 
-class PreflightWarning(UserWarning):
+class PreflightWarning(SfBulkError, UserWarning):
     """A column will be sent, but probably not as meant (e.g. numbers sent to a text field,
-    where ``0012`` arrived as ``12``); the message names the column and how to read it as text."""
+    where ``0012`` arrived as ``12``); the message names the column and how to read it as text.
+    Issued with :func:`warnings.warn` (a ``UserWarning``), never raised by the library."""
 
 
 class AuthenticationError(SfBulkError):

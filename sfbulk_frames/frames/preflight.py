@@ -100,7 +100,7 @@ class PreflightPlan:
             f"{len(lines)} problems; nothing was sent:\n  ")
         raise PreflightError(
             head + "\n  ".join(lines)
-            + "\n(preflight=False skips these checks)",
+            + "\n(preflight=False, or --preflight off in the CLI, skips these checks)",
             column=errors[0].column,
             findings=errors,
         )
