@@ -15,16 +15,24 @@ Row-level checks (``preflight="rows"``) are in :mod:`.preflight_rows`.
 
 from __future__ import annotations
 
-import difflib
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time
-from typing import Any, Literal
+from typing import Literal
 
 import polars as pl
 
 from sfbulk_frames._exceptions import PreflightError
+from sfbulk_frames.frames.preflight_names import (
+    Describe,
+    by_name,
+    check_relationship,
+    is_id_key,
+    joined_names,
+    key_candidates,
+    separator_hint,
+    suggestion,
+)
 
 __all__ = [
     "NUMBER_TYPES",
@@ -32,24 +40,27 @@ __all__ = [
     "Finding",
     "PreflightPlan",
     "check_date_columns",
-    "joined_names",
     "plan_columns",
-    "relationship_parents",
-    "separator_hint",
 ]
 
-Describe = Mapping[str, Any]
 Conversion = Literal["date", "whole_number"]
 
 NUMBER_TYPES = frozenset({"int", "long", "double", "currency", "percent"})
 TEXT_TYPES = frozenset(
-    {"string", "textarea", "email", "phone", "url", "picklist", "multipicklist", "combobox",
-     "encryptedstring"}
+    {
+        "string",
+        "textarea",
+        "email",
+        "phone",
+        "url",
+        "picklist",
+        "multipicklist",
+        "combobox",
+        "encryptedstring",
+    }
 )
 _COMPOUND = frozenset({"address", "location"})
 _KEY_OPERATIONS = ("update", "delete", "hardDelete")
-_SEPARATORS = (";", "\t", "|", ",")
-_IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(?:[.:][A-Za-z][A-Za-z0-9_]*)*$")
 
 
 @dataclass(frozen=True)
@@ -96,94 +107,31 @@ class PreflightPlan:
             return
         lines = [f.message for f in errors]
         head = f"preflight of {self.operation} {self.object} found "
-        head += "a problem; nothing was sent: " if len(lines) == 1 else (
-            f"{len(lines)} problems; nothing was sent:\n  ")
+        head += (
+            "a problem; nothing was sent: "
+            if len(lines) == 1
+            else (f"{len(lines)} problems; nothing was sent:\n  ")
+        )
         raise PreflightError(
-            head + "\n  ".join(lines)
+            head
+            + "\n  ".join(lines)
             + "\n(preflight=False, or --preflight off in the CLI, skips these checks)",
             column=errors[0].column,
             findings=errors,
         )
 
 
-# --- helpers --------------------------------------------------------------------------------
-
-
-def _by_name(describe: Describe) -> dict[str, Describe]:
-    return {f["name"]: f for f in describe.get("fields", ())}
-
-
-def _suggestion(name: str, names: Sequence[str]) -> str | None:
-    """The field ``name`` probably means: same letters in another case, else a close spelling."""
-    lowered = {n.lower(): n for n in names}
-    if name.lower() in lowered:
-        return lowered[name.lower()]
-    close = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.8)
-    return lowered[close[0]] if close else None
-
-
-def _is_id_key(f: Describe) -> bool:
-    return bool(f.get("externalId") or f.get("idLookup"))
-
-
-def _key_candidates(fields: Mapping[str, Describe]) -> str:
-    names = [n for n, f in fields.items() if f.get("externalId")] or [
-        n for n, f in fields.items() if f.get("idLookup") and n != "Id"
-    ]
-    return ", ".join(repr(n) for n in names[:5]) or "none"
-
-
-def joined_names(name: str) -> tuple[str, list[str]] | None:
-    """``(separator, parts)`` when ``name`` looks like several field names joined by ``;``,
-    tab, ``|`` or ``,`` (a header read with the wrong separator), else None."""
-    for sep in _SEPARATORS:
-        if sep not in name:
-            continue
-        parts = [p.strip().strip('"').strip() for p in name.split(sep)]
-        present = [p for p in parts if p]
-        if len(present) >= 2 and all(_IDENT.match(p) for p in present):
-            return sep, parts
-    return None
-
-
-def separator_hint(sep: str) -> str:
-    """How to read a file whose separator is ``sep``, in pandas, polars and the CLI."""
-    return (
-        f"it looks like a file read with the wrong separator: read it with separator={sep!r} "
-        f"(polars.read_csv(path, separator={sep!r}) or pandas.read_csv(path, sep={sep!r})), "
-        f"or pass --separator {sep!r} to the sfbulk command"
-    )
-
-
-# --- column plan ----------------------------------------------------------------------------
-
-
-def relationship_parents(describe: Describe, columns: Sequence[str]) -> dict[str, str]:
-    """The parent object each relationship column (``Account.ExternalId__c``,
-    ``Contact:Who.Email``) points to, for the relationships describe knows."""
-    by_rel = {
-        str(f["relationshipName"]).lower(): f
-        for f in describe.get("fields", ())
-        if f.get("relationshipName")
-    }
-    parents: dict[str, str] = {}
-    for column in columns:
-        if "." not in column:
-            continue
-        path = column.rpartition(".")[0]
-        type_name, _, rel = path.rpartition(":")
-        ref = by_rel.get(rel.lower())
-        if ref is None or not ref.get("referenceTo"):
-            continue
-        parents[column] = type_name or ref["referenceTo"][0]
-    return parents
-
-
 class _Planner:
-    def __init__(self, describe: Describe, schema: Mapping[str, pl.DataType], operation: str,
-                 external_id_field: str | None, parents: Mapping[str, Describe]) -> None:
+    def __init__(
+        self,
+        describe: Describe,
+        schema: Mapping[str, pl.DataType],
+        operation: str,
+        external_id_field: str | None,
+        parents: Mapping[str, Describe],
+    ) -> None:
         self.object = str(describe.get("name", "?"))
-        self.fields = _by_name(describe)
+        self.fields = by_name(describe)
         self.schema = schema
         self.operation = operation
         self.external_id_field = external_id_field
@@ -193,8 +141,9 @@ class _Planner:
         }
         self.plan = PreflightPlan(self.object, operation)
 
-    def add(self, column: str, code: str, message: str,
-            level: Literal["error", "warning"] = "error") -> None:
+    def add(
+        self, column: str, code: str, message: str, level: Literal["error", "warning"] = "error"
+    ) -> None:
         self.plan.findings.append(Finding(column, code, message, level=level))
 
     @property
@@ -211,10 +160,12 @@ class _Planner:
         for column in self.schema:
             joined = joined_names(column)
             if joined is not None and column not in self.fields:
-                sep, parts = joined
-                self.add(column, "WRONG_SEPARATOR",
-                         f"column {column!r} is not a field of {self.object}: "
-                         + separator_hint(sep))
+                sep = joined[0]
+                self.add(
+                    column,
+                    "WRONG_SEPARATOR",
+                    f"column {column!r} is not a field of {self.object}: " + separator_hint(sep),
+                )
             elif "." in column:
                 self.relationship(column)
             else:
@@ -227,30 +178,45 @@ class _Planner:
         name = self.external_id_field or ""
         f = self.fields.get(name)
         if f is None:
-            match = _suggestion(name, list(self.fields))
-            hint = (f"did you mean {match!r}? rename the column to {match!r} and pass "
-                    f"external_id_field={match!r}" if match else
-                    f"use an External ID field ({_key_candidates(self.fields)}) or 'Id'")
-            self.add(name, "INVALID_FIELD",
-                     f"external_id_field={name!r} is not a field of {self.object}; {hint}")
-        elif not _is_id_key(f):
-            self.add(name, "INVALID_EXTERNAL_ID_FIELD",
-                     f"external_id_field={name!r}: {self.object}.{name} is neither an External ID "
-                     "nor an idLookup field, so upsert cannot match records on it; use one of "
-                     f"{_key_candidates(self.fields)} or 'Id'")
+            match = suggestion(name, list(self.fields))
+            hint = (
+                f"did you mean {match!r}? rename the column to {match!r} and pass "
+                f"external_id_field={match!r}"
+                if match
+                else f"use an External ID field ({key_candidates(self.fields)}) or 'Id'"
+            )
+            self.add(
+                name,
+                "INVALID_FIELD",
+                f"external_id_field={name!r} is not a field of {self.object}; {hint}",
+            )
+        elif not is_id_key(f):
+            self.add(
+                name,
+                "INVALID_EXTERNAL_ID_FIELD",
+                f"external_id_field={name!r}: {self.object}.{name} is neither an External ID "
+                "nor an idLookup field, so upsert cannot match records on it; use one of "
+                f"{key_candidates(self.fields)} or 'Id'",
+            )
 
     def writable(self, column: str, f: Describe) -> bool:
         if column == self.key:
             return True
-        needs = {"insert": ("createable",), "update": ("updateable",),
-                 "upsert": ("createable", "updateable")}.get(self.operation, ())
+        needs = {
+            "insert": ("createable",),
+            "update": ("updateable",),
+            "upsert": ("createable", "updateable"),
+        }.get(self.operation, ())
         missing = [flag for flag in needs if not f.get(flag)]
         if not missing:
             return True
         what = " nor ".join(missing) if len(missing) > 1 else missing[0]
-        self.add(column, "INVALID_FIELD_FOR_INSERT_UPDATE",
-                 f"column {column!r}: {self.object}.{f['name']} is not {what} (read-only or "
-                 f"calculated for your user), so {self.operation} cannot write it; drop the column")
+        self.add(
+            column,
+            "INVALID_FIELD_FOR_INSERT_UPDATE",
+            f"column {column!r}: {self.object}.{f['name']} is not {what} (read-only or "
+            f"calculated for your user), so {self.operation} cannot write it; drop the column",
+        )
         return False
 
     def plain(self, column: str) -> None:
@@ -260,16 +226,25 @@ class _Planner:
             return  # external_id() reported it
         f = self.fields.get(column)
         if f is None:
-            match = _suggestion(column, list(self.fields))
-            hint = (f"did you mean {match!r}? rename the column" if match else
-                    f"check the field API name (sfbulk describe {self.object}) or drop the column")
-            self.add(column, "INVALID_FIELD",
-                     f"column {column!r} is not a field of {self.object}; {hint}")
+            match = suggestion(column, list(self.fields))
+            hint = (
+                f"did you mean {match!r}? rename the column"
+                if match
+                else f"check the field API name (sfbulk describe {self.object}) or drop the column"
+            )
+            self.add(
+                column,
+                "INVALID_FIELD",
+                f"column {column!r} is not a field of {self.object}; {hint}",
+            )
             return
         if f.get("type") in _COMPOUND:
-            self.add(column, "INVALID_FIELD",
-                     f"column {column!r}: {self.object}.{column} is a compound {f['type']} "
-                     "field, which the Bulk API cannot write; send its component fields instead")
+            self.add(
+                column,
+                "INVALID_FIELD",
+                f"column {column!r}: {self.object}.{column} is a compound {f['type']} "
+                "field, which the Bulk API cannot write; send its component fields instead",
+            )
             return
         if column != "Id" and not self.writable(column, f):
             return
@@ -284,78 +259,39 @@ class _Planner:
         elif dtype.is_float() and (ftype in NUMBER_TYPES or ftype in TEXT_TYPES):
             self.plan.conversions[column] = "whole_number"
         if dtype.is_numeric() and ftype in TEXT_TYPES:
-            self.add(column, "NUMBER_AS_TEXT",
-                     f"column {column!r} holds numbers ({dtype}) but {self.object}.{column} is a "
-                     f"{ftype} field: leading zeros (0012) and text like '1e5' are already lost; "
-                     f"read the file as text: pandas.read_csv(path, dtype={{{column!r}: str}}) or "
-                     f"polars.read_csv(path, schema_overrides={{{column!r}: pl.String}}) "
-                     "(infer_schema=False reads every column as text)",
-                     level="warning")
+            self.add(
+                column,
+                "NUMBER_AS_TEXT",
+                f"column {column!r} holds numbers ({dtype}) but {self.object}.{column} is a "
+                f"{ftype} field: leading zeros (0012) and text like '1e5' are already lost; "
+                f"read the file as text: pandas.read_csv(path, dtype={{{column!r}: str}}) or "
+                f"polars.read_csv(path, schema_overrides={{{column!r}: pl.String}}) "
+                "(infer_schema=False reads every column as text)",
+                level="warning",
+            )
 
     def relationship(self, column: str) -> None:
-        path, _, key_name = column.rpartition(".")
-        type_name, _, rel = path.rpartition(":")
-        ref = self.relationships.get(rel)
-        if ref is None or "." in path:
-            match = _suggestion(rel, list(self.relationships))
-            hint = (f"did you mean {(type_name + ':' if type_name else '') + str(match)}."
-                    f"{key_name}? rename the column" if match else
-                    "a relationship column is <RelationshipName>.<parent External ID field>, e.g. "
-                    "Account.ExternalId__c")
-            self.add(column, "INVALID_FIELD",
-                     f"column {column!r} is not a field of {self.object}: {rel!r} is not one of "
-                     f"its relationships; {hint}")
+        ref, problems = check_relationship(column, self.object, self.relationships, self.parents)
+        if ref is not None and not self.writable(column, ref):
             return
-        if not self.writable(column, ref):
-            return
-        parent_name = self.parents_of(column, type_name, ref)
-        parent = self.parents.get(parent_name) if parent_name else None
-        if parent is None:
-            return  # unknown parent: Salesforce judges
-        parent_fields = _by_name(parent)
-        key = parent_fields.get(key_name)
-        if key is None:
-            match = _suggestion(key_name, list(parent_fields))
-            hint = (f"did you mean {path}.{match}? rename the column" if match else
-                    f"use an External ID field of {parent_name} "
-                    f"({_key_candidates(parent_fields)})")
-            self.add(column, "INVALID_FIELD",
-                     f"column {column!r}: {key_name!r} is not a field of {parent_name}; {hint}")
-        elif not _is_id_key(key):
-            self.add(column, "INVALID_EXTERNAL_ID_FIELD",
-                     f"column {column!r}: {parent_name}.{key_name} is neither an External ID nor "
-                     f"an idLookup field, so it cannot identify the {rel} record; use "
-                     f"{path}.<External ID field> ({_key_candidates(parent_fields)}) or send the "
-                     f"parent's Id in {ref['name']}")
-
-    def parents_of(self, column: str, type_name: str, ref: Describe) -> str | None:
-        targets = [str(t) for t in ref.get("referenceTo") or ()]
-        if not targets:
-            return None
-        if not type_name:
-            if len(targets) > 1:
-                self.add(column, "INVALID_FIELD",
-                         f"column {column!r}: {ref.get('relationshipName')} is polymorphic "
-                         f"({', '.join(targets)}); name the parent object: "
-                         f"'{targets[0]}:{column}'")
-                return None
-            return targets[0]
-        if type_name.lower() not in {t.lower() for t in targets}:
-            self.add(column, "INVALID_FIELD",
-                     f"column {column!r}: {ref.get('relationshipName')} points to "
-                     f"{', '.join(targets)}, not {type_name}; fix the object name")
-            return None
-        return type_name
+        for code, message in problems:
+            self.add(column, code, message)
 
     def required_columns(self) -> None:
         present = {c.lower() for c in self.schema}
         for name, f in self.fields.items():
-            required = (f.get("createable") and not f.get("nillable", True)
-                        and not f.get("defaultedOnCreate"))
+            required = (
+                f.get("createable")
+                and not f.get("nillable", True)
+                and not f.get("defaultedOnCreate")
+            )
             if required and name.lower() not in present:
-                self.add(name, "REQUIRED_FIELD_MISSING",
-                         f"insert into {self.object} needs a column {name!r} (a required field: "
-                         "not nillable, no default); add it, or every row fails")
+                self.add(
+                    name,
+                    "REQUIRED_FIELD_MISSING",
+                    f"insert into {self.object} needs a column {name!r} (a required field: "
+                    "not nillable, no default); add it, or every row fails",
+                )
 
 
 def plan_columns(
@@ -390,9 +326,13 @@ def check_date_columns(frame: pl.DataFrame | pl.LazyFrame, plan: PreflightPlan) 
         if example is None:
             continue
         del plan.conversions[column]
-        plan.findings.append(Finding(
-            column, "DATE_HAS_TIME",
-            f"column {column!r} holds datetimes with a time of day (e.g. {example}) but "
-            f"{plan.object}.{column} is a date field; convert it to dates first: "
-            f"df[{column!r}] = df[{column!r}].dt.date (pandas) or "
-            f"df.with_columns(pl.col({column!r}).dt.date()) (polars)"))
+        plan.findings.append(
+            Finding(
+                column,
+                "DATE_HAS_TIME",
+                f"column {column!r} holds datetimes with a time of day (e.g. {example}) but "
+                f"{plan.object}.{column} is a date field; convert it to dates first: "
+                f"df[{column!r}] = df[{column!r}].dt.date (pandas) or "
+                f"df.with_columns(pl.col({column!r}).dt.date()) (polars)",
+            )
+        )

@@ -25,7 +25,10 @@ NOT_SENT_MARK = "PREFLIGHT "
 """Prefix of every ``sf__Error`` line of a row preflight held back (it was never sent)."""
 
 FINDING_SCHEMA = {
-    "row": pl.Int64, "column": pl.String, "code": pl.String, "message": pl.String,
+    "row": pl.Int64,
+    "column": pl.String,
+    "code": pl.String,
+    "message": pl.String,
     "field": pl.String,
 }
 
@@ -37,9 +40,17 @@ _DATETIME = (
     r"(?:Z|[+-][0-9]{2}:?[0-9]{2})?)?$"
 )
 _TIME = r"^[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,9})?)?Z?$"
-_XSD = {"boolean": "boolean", "int": "int", "long": "long", "double": "double",
-        "currency": "double", "percent": "double", "date": "date", "datetime": "dateTime",
-        "time": "time"}
+_XSD = {
+    "boolean": "boolean",
+    "int": "int",
+    "long": "long",
+    "double": "double",
+    "currency": "double",
+    "percent": "double",
+    "date": "date",
+    "datetime": "dateTime",
+    "time": "time",
+}
 _TYPED_DTYPES: dict[str, tuple[type[pl.DataType], ...]] = {
     "boolean": (pl.Boolean,),
     "date": (pl.Date,),
@@ -61,8 +72,14 @@ def _label(f: Mapping[str, Any]) -> str:
     return str(f.get("label") or f["name"])
 
 
-def _type_checks(column: str, f: Mapping[str, Any], index: int, dtype: pl.DataType,
-                 cell: pl.Expr, present: pl.Expr) -> list[_Check]:
+def _type_checks(
+    column: str,
+    f: Mapping[str, Any],
+    index: int,
+    dtype: pl.DataType,
+    cell: pl.Expr,
+    present: pl.Expr,
+) -> list[_Check]:
     ftype = str(f.get("type"))
     name = str(f["name"])
     if ftype in NUMBER_TYPES:
@@ -88,15 +105,20 @@ def _type_checks(column: str, f: Mapping[str, Any], index: int, dtype: pl.DataTy
         code = "INVALID_FIELD"
         message = pl.format(
             "Failed to deserialize field at col {}. Due to, '{}' is not a valid value for the "
-            "type xsd:{}", pl.lit(index), cell, pl.lit(_XSD[ftype]))
+            "type xsd:{}",
+            pl.lit(index),
+            cell,
+            pl.lit(_XSD[ftype]),
+        )
     else:
         code = "INVALID_TYPE_ON_FIELD_IN_RECORD"
         message = pl.format("{}: value not of required type: {}", pl.lit(_label(f)), cell)
     return [_Check(column, name, code, bad, message)]
 
 
-def _text_checks(column: str, f: Mapping[str, Any], cell: pl.Expr,
-                 present: pl.Expr) -> list[_Check]:
+def _text_checks(
+    column: str, f: Mapping[str, Any], cell: pl.Expr, present: pl.Expr
+) -> list[_Check]:
     ftype = str(f.get("type"))
     if ftype not in TEXT_TYPES:
         return []
@@ -104,24 +126,41 @@ def _text_checks(column: str, f: Mapping[str, Any], cell: pl.Expr,
     name, label = str(f["name"]), _label(f)
     length = int(f.get("length") or 0)
     if length:
-        checks.append(_Check(
-            column, name, "STRING_TOO_LONG", present & (cell.str.len_chars() > length),
-            pl.format("{}: data value too large: {} (max length={})", pl.lit(label),
-                      cell.str.slice(0, 80), pl.lit(length))))
+        checks.append(
+            _Check(
+                column,
+                name,
+                "STRING_TOO_LONG",
+                present & (cell.str.len_chars() > length),
+                pl.format(
+                    "{}: data value too large: {} (max length={})",
+                    pl.lit(label),
+                    cell.str.slice(0, 80),
+                    pl.lit(length),
+                ),
+            )
+        )
     if f.get("restrictedPicklist") and ftype in ("picklist", "multipicklist"):
         allowed = [str(p["value"]) for p in f.get("picklistValues") or () if p.get("active", True)]
         if ftype == "multipicklist":
             ok = cell.str.split(";").list.eval(pl.element().is_in(allowed)).list.all()
         else:
             ok = cell.is_in(allowed)
-        checks.append(_Check(
-            column, name, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", present & ~ok.fill_null(False),
-            pl.format("{}: bad value for restricted picklist field: {}", pl.lit(label), cell)))
+        checks.append(
+            _Check(
+                column,
+                name,
+                "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
+                present & ~ok.fill_null(False),
+                pl.format("{}: bad value for restricted picklist field: {}", pl.lit(label), cell),
+            )
+        )
     return checks
 
 
-def _required_check(column: str, f: Mapping[str, Any], operation: str, cell: pl.Expr,
-                    present: pl.Expr) -> list[_Check]:
+def _required_check(
+    column: str, f: Mapping[str, Any], operation: str, cell: pl.Expr, present: pl.Expr
+) -> list[_Check]:
     name = str(f["name"])
     not_nillable = not f.get("nillable", True) and f.get("type") != "boolean"
     if operation == "insert" and not_nillable and not f.get("defaultedOnCreate"):
@@ -137,8 +176,9 @@ def _required_check(column: str, f: Mapping[str, Any], operation: str, cell: pl.
 class RowChecker:
     """The row checks of a load, built once from its :class:`PreflightPlan`."""
 
-    def __init__(self, plan: PreflightPlan, schema: Mapping[str, pl.DataType],
-                 options: EncodeOptions) -> None:
+    def __init__(
+        self, plan: PreflightPlan, schema: Mapping[str, pl.DataType], options: EncodeOptions
+    ) -> None:
         self.options = options
         self.checks: list[_Check] = []
         positions = {name: i + 1 for i, name in enumerate(schema)}
@@ -149,8 +189,7 @@ class RowChecker:
             present = cell.is_not_null() & (cell != "") & (cell != NULL_MARKER)
             present = present.fill_null(False)
             self.checks += _required_check(column, f, plan.operation, cell, present)
-            self.checks += _type_checks(column, f, positions[column], schema[column], cell,
-                                        present)
+            self.checks += _type_checks(column, f, positions[column], schema[column], cell, present)
             self.checks += _text_checks(column, f, cell, present)
         self.columns = list(dict.fromkeys(c.column for c in self.checks))
 
@@ -167,13 +206,15 @@ class RowChecker:
             if not count:
                 continue
             rows = cells.with_row_index("row", offset=offset).filter(flags.get_column(f"c{k}"))
-            found.append(rows.select(
-                pl.col("row").cast(pl.Int64),
-                pl.lit(check.column).alias("column"),
-                pl.lit(check.code).alias("code"),
-                check.message.alias("message"),
-                pl.lit(check.field).alias("field"),
-            ))
+            found.append(
+                rows.select(
+                    pl.col("row").cast(pl.Int64),
+                    pl.lit(check.column).alias("column"),
+                    pl.lit(check.code).alias("code"),
+                    check.message.alias("message"),
+                    pl.lit(check.field).alias("field"),
+                )
+            )
         if not found:
             return pl.DataFrame(schema=FINDING_SCHEMA)
         return pl.concat(found).sort("row", maintain_order=True)
@@ -183,6 +224,4 @@ def error_cells(findings: pl.DataFrame) -> pl.DataFrame:
     """One ``sf__Error`` per row of ``findings`` (row, sf__Error): every problem of the row in
     Salesforce's ``CODE:message:Field --`` form after :data:`NOT_SENT_MARK`, one per line."""
     line = pl.format(NOT_SENT_MARK + "{}:{}:{} --", "code", "message", "field")
-    return findings.group_by("row", maintain_order=True).agg(
-        line.str.join("\n").alias("sf__Error")
-    )
+    return findings.group_by("row", maintain_order=True).agg(line.str.join("\n").alias("sf__Error"))

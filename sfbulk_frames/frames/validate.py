@@ -8,7 +8,7 @@ from collections.abc import Mapping
 import polars as pl
 
 from sfbulk_frames._exceptions import FrameError
-from sfbulk_frames.frames.preflight import joined_names, separator_hint
+from sfbulk_frames.frames.preflight_names import joined_names, separator_hint
 
 __all__ = ["unsupported_reason", "validate_frame"]
 

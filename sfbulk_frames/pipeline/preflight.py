@@ -23,12 +23,8 @@ from sfbulk_frames._exceptions import (
 )
 from sfbulk_frames.frames.backend import backend_of, from_polars, iter_batches, to_polars
 from sfbulk_frames.frames.encode import EncodeOptions, validate_frame
-from sfbulk_frames.frames.preflight import (
-    PreflightPlan,
-    check_date_columns,
-    plan_columns,
-    relationship_parents,
-)
+from sfbulk_frames.frames.preflight import PreflightPlan, check_date_columns, plan_columns
+from sfbulk_frames.frames.preflight_names import relationship_parents
 from sfbulk_frames.frames.preflight_rows import RowChecker, error_cells
 
 if TYPE_CHECKING:
@@ -54,8 +50,9 @@ def check_mode(preflight: object) -> PreflightMode:
     )
 
 
-def _describe(client: Client, object_name: str, columns: list[str]
-              ) -> tuple[dict[str, Any], dict[str, Any]] | None:
+def _describe(
+    client: Client, object_name: str, columns: list[str]
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
     """(describe, parent describes by name), or None when describe is not available."""
     try:
         describe = client.describe(object_name)
@@ -67,20 +64,27 @@ def _describe(client: Client, object_name: str, columns: list[str]
         try:
             parents[parent] = client.describe(parent)
         except SfBulkError as exc:
-            logger.info("describe %s failed (%s); its relationship columns are not checked",
-                        parent, exc)
+            logger.info(
+                "describe %s failed (%s); its relationship columns are not checked", parent, exc
+            )
     return describe, parents
 
 
-def _plan(client: Client, frame: pl.DataFrame | pl.LazyFrame,
-          schema: Mapping[str, pl.DataType], object_name: str, operation: str,
-          external_id_field: str | None) -> PreflightPlan | None:
+def _plan(
+    client: Client,
+    frame: pl.DataFrame | pl.LazyFrame,
+    schema: Mapping[str, pl.DataType],
+    object_name: str,
+    operation: str,
+    external_id_field: str | None,
+) -> PreflightPlan | None:
     described = _describe(client, object_name, list(schema))
     if described is None:
         return None
     describe, parents = described
-    plan = plan_columns(describe, schema, operation=operation,
-                        external_id_field=external_id_field, parents=parents)
+    plan = plan_columns(
+        describe, schema, operation=operation, external_id_field=external_id_field, parents=parents
+    )
     if not plan.errors:
         check_date_columns(frame, plan)
     return plan
@@ -109,7 +113,8 @@ class RowGate:
                 held[errors.get_column("row").to_numpy() - offset] = True
                 mask = pl.Series(held)
                 self.held.append(
-                    batch.filter(mask).with_row_index("sf__Row")
+                    batch.filter(mask)
+                    .with_row_index("sf__Row")
                     .with_columns(
                         errors.get_column("row").alias("sf__Row"),
                         pl.lit(None, dtype=pl.String).alias("sf__Id"),
@@ -135,10 +140,17 @@ class RowGate:
         return part.with_columns(pl.Series("sf__Row", self._positions[sent.to_numpy()]))
 
 
-def prepare(client: Client, frame: pl.DataFrame | pl.LazyFrame,
-            schema: Mapping[str, pl.DataType], *, object_name: str, operation: str,
-            external_id_field: str | None, options: EncodeOptions, mode: PreflightMode
-            ) -> tuple[EncodeOptions, dict[str, str], RowGate | None]:
+def prepare(
+    client: Client,
+    frame: pl.DataFrame | pl.LazyFrame,
+    schema: Mapping[str, pl.DataType],
+    *,
+    object_name: str,
+    operation: str,
+    external_id_field: str | None,
+    options: EncodeOptions,
+    mode: PreflightMode,
+) -> tuple[EncodeOptions, dict[str, str], RowGate | None]:
     """Run the column checks of a load (describe once; raises PreflightError, warns with
     PreflightWarning) and return the encode options with the conversions, the join-back kinds
     of converted columns and, for ``mode="rows"``, the gate that holds rows back."""
@@ -177,8 +189,9 @@ def validate(
     frame = to_polars(df)
     schema = dict(frame.collect_schema())
     try:
-        validate_frame(list(schema), schema, operation=operation,
-                       external_id_field=external_id_field)
+        validate_frame(
+            list(schema), schema, operation=operation, external_id_field=external_id_field
+        )
     except FrameError as exc:
         return _as_output(df, [(None, exc.column or "", "INVALID_FRAME", str(exc))], None)
     plan = _plan(resolve_client(client), frame, schema, object, operation, external_id_field)

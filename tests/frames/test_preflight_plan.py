@@ -14,12 +14,8 @@ from sfbulk_frames import PreflightError
 from sfbulk_frames.emulator import Emulator
 from sfbulk_frames.frames.backend import to_polars
 from sfbulk_frames.frames.encode import EncodeOptions, encode_batch
-from sfbulk_frames.frames.preflight import (
-    check_date_columns,
-    joined_names,
-    plan_columns,
-    relationship_parents,
-)
+from sfbulk_frames.frames.preflight import check_date_columns, plan_columns
+from sfbulk_frames.frames.preflight_names import joined_names, relationship_parents
 from sfbulk_frames.frames.preflight_rows import NOT_SENT_MARK, RowChecker, error_cells
 
 from .conftest import as_backend
@@ -31,12 +27,23 @@ def describes() -> Iterator[dict[str, dict[str, Any]]]:
         yield {name: client.describe(name) for name in ("Contact", "Account", "Case", "Widget__c")}
 
 
-def plan(describes: dict[str, Any], obj: str, frame: pl.DataFrame, operation: str = "insert",
-         key: str | None = None) -> Any:
-    parents = {n: describes[n] for n in relationship_parents(describes[obj], frame.columns)
-               .values()}
-    return plan_columns(describes[obj], dict(frame.schema), operation=operation,
-                        external_id_field=key, parents=parents)
+def plan(
+    describes: dict[str, Any],
+    obj: str,
+    frame: pl.DataFrame,
+    operation: str = "insert",
+    key: str | None = None,
+) -> Any:
+    parents = {
+        n: describes[n] for n in relationship_parents(describes[obj], frame.columns).values()
+    }
+    return plan_columns(
+        describes[obj],
+        dict(frame.schema),
+        operation=operation,
+        external_id_field=key,
+        parents=parents,
+    )
 
 
 def messages(p: Any) -> str:
@@ -46,26 +53,32 @@ def messages(p: Any) -> str:
 def test_a_wrong_case_column_suggests_the_field_spelling_and_renaming_the_column(describes):
     p = plan(describes, "Contact", pl.DataFrame({"LastName": ["a"], "ExternalID__c": ["x"]}))
     assert [f.column for f in p.errors] == ["ExternalID__c"]
-    assert messages(p) == ("column 'ExternalID__c' is not a field of Contact; did you mean "
-                           "'ExternalId__c'? rename the column")
+    assert messages(p) == (
+        "column 'ExternalID__c' is not a field of Contact; did you mean "
+        "'ExternalId__c'? rename the column"
+    )
     with pytest.raises(PreflightError, match="rename the column") as err:
         p.raise_errors()
     assert err.value.column == "ExternalID__c"
 
 
 def test_a_misspelt_or_unknown_column_is_named_with_the_fix(describes):
-    p = plan(describes, "Contact", pl.DataFrame({"LastName": ["a"], "Emial": ["x"],
-                                                  "Zzz__c": ["y"]}))
+    p = plan(
+        describes, "Contact", pl.DataFrame({"LastName": ["a"], "Emial": ["x"], "Zzz__c": ["y"]})
+    )
     text = messages(p)
     assert "column 'Emial' is not a field of Contact; did you mean 'Email'?" in text
     assert "column 'Zzz__c' is not a field of Contact; check the field API name" in text
 
 
-@pytest.mark.parametrize(("operation", "obj", "column", "flag"), [
-    ("insert", "Contact", "Name", "createable"),
-    ("update", "Case", "CaseNumber", "updateable"),
-    ("upsert", "Contact", "Name", "createable nor updateable"),
-])
+@pytest.mark.parametrize(
+    ("operation", "obj", "column", "flag"),
+    [
+        ("insert", "Contact", "Name", "createable"),
+        ("update", "Case", "CaseNumber", "updateable"),
+        ("upsert", "Contact", "Name", "createable nor updateable"),
+    ],
+)
 def test_read_only_fields_are_refused_for_the_operation(describes, operation, obj, column, flag):
     data = {"LastName": ["a"], "ExternalId__c": ["k"]} if obj == "Contact" else {}
     data |= {column: ["x"], "Id": ["003000000000001AAA"]}
@@ -87,14 +100,16 @@ def test_upsert_key_must_be_an_external_id_or_id_lookup(describes):
 
 
 def test_relationship_columns_need_an_external_id_on_the_parent(describes):
-    good = plan(describes, "Contact", pl.DataFrame({"LastName": ["a"],
-                                                    "Account.ExternalId__c": ["A-1"]}))
+    good = plan(
+        describes, "Contact", pl.DataFrame({"LastName": ["a"], "Account.ExternalId__c": ["A-1"]})
+    )
     assert not good.errors
     bad = plan(describes, "Contact", pl.DataFrame({"LastName": ["a"], "Account.Phone": ["1"]}))
     assert [f.code for f in bad.errors] == ["INVALID_EXTERNAL_ID_FIELD"]
     assert "Account.Phone is neither an External ID nor an idLookup field" in messages(bad)
-    typo = plan(describes, "Contact", pl.DataFrame({"LastName": ["a"],
-                                                    "Acount.ExternalId__c": ["A"]}))
+    typo = plan(
+        describes, "Contact", pl.DataFrame({"LastName": ["a"], "Acount.ExternalId__c": ["A"]})
+    )
     assert "did you mean Account.ExternalId__c?" in messages(typo)
 
 
@@ -104,9 +119,11 @@ def test_a_header_read_with_the_wrong_separator_names_the_option(describes, sep)
     p = plan(describes, "Contact", pl.DataFrame({column: ["x"]}))
     assert p.errors[0].code == "WRONG_SEPARATOR"
     text = messages(p)
-    assert f"separator={sep!r}" in text and f"sep={sep!r}" in text
+    assert f"separator={sep!r}" in text
+    assert f"sep={sep!r}" in text
     assert f"--separator {sep!r}" in text
-    assert joined_names("Last Name") is None and joined_names("a,b c") is None
+    assert joined_names("Last Name") is None
+    assert joined_names("a,b c") is None
 
 
 def test_insert_without_a_required_column_is_refused(describes):
@@ -116,17 +133,28 @@ def test_insert_without_a_required_column_is_refused(describes):
 
 
 def test_datetimes_to_a_date_field_become_dates_only_at_midnight(describes, backend):
-    midnight = as_backend(pl.DataFrame({"LastName": ["a", "b"], "Birthdate": [
-        datetime(2020, 1, 2), None]}), backend)
+    midnight = as_backend(
+        pl.DataFrame({"LastName": ["a", "b"], "Birthdate": [datetime(2020, 1, 2), None]}), backend
+    )
     frame = to_polars(midnight)
     p = plan(describes, "Contact", frame)
     check_date_columns(frame, p)
-    assert p.conversions == {"Birthdate": "date"} and not p.errors
+    assert p.conversions == {"Birthdate": "date"}
+    assert not p.errors
     cells = encode_batch(frame, EncodeOptions(conversions=p.conversions))
     assert cells["Birthdate"].to_list() == ["2020-01-02", None]
 
-    timed = to_polars(as_backend(pl.DataFrame({"LastName": ["a", "b"], "Birthdate": [
-        datetime(2020, 1, 2), datetime(2020, 1, 3, 9, 30)]}), backend))
+    timed = to_polars(
+        as_backend(
+            pl.DataFrame(
+                {
+                    "LastName": ["a", "b"],
+                    "Birthdate": [datetime(2020, 1, 2), datetime(2020, 1, 3, 9, 30)],
+                }
+            ),
+            backend,
+        )
+    )
     p = plan(describes, "Contact", timed)
     check_date_columns(timed.lazy(), p)
     assert p.conversions == {}
@@ -136,11 +164,20 @@ def test_datetimes_to_a_date_field_become_dates_only_at_midnight(describes, back
 
 
 def test_integral_floats_lose_the_point_zero_for_number_and_text_fields(describes):
-    frame = pl.DataFrame({"LastName": ["a", "b", "c"], "NumberOfChildren__c": [3.0, None, 2.5],
-                          "Score__c": [1e20, 12.0, 1.5e-7], "Title": [12.0, 7.0, 0.5]})
+    frame = pl.DataFrame(
+        {
+            "LastName": ["a", "b", "c"],
+            "NumberOfChildren__c": [3.0, None, 2.5],
+            "Score__c": [1e20, 12.0, 1.5e-7],
+            "Title": [12.0, 7.0, 0.5],
+        }
+    )
     p = plan(describes, "Contact", frame)
-    assert p.conversions == {"NumberOfChildren__c": "whole_number", "Score__c": "whole_number",
-                             "Title": "whole_number"}
+    assert p.conversions == {
+        "NumberOfChildren__c": "whole_number",
+        "Score__c": "whole_number",
+        "Title": "whole_number",
+    }
     cells = encode_batch(frame, EncodeOptions(conversions=p.conversions))
     assert cells["NumberOfChildren__c"].to_list() == ["3", None, "2.5"]
     assert cells["Score__c"].to_list() == ["100000000000000000000", "12", "0.00000015"]
@@ -152,19 +189,24 @@ def test_integral_floats_lose_the_point_zero_for_number_and_text_fields(describe
 def test_set_null_clears_empty_strings_as_well_as_nulls(backend):
     frame = to_polars(as_backend(pl.DataFrame({"Title": ["", None, "x"]}), backend))
     assert encode_batch(frame, EncodeOptions(nulls="set_null"))["Title"].to_list() == [
-        "#N/A", "#N/A", "x"]
+        "#N/A",
+        "#N/A",
+        "x",
+    ]
     assert encode_batch(frame, EncodeOptions())["Title"].to_list() == ["", None, "x"]
 
 
 def test_row_checks_report_every_problem_of_a_row_in_salesforce_form(describes):
-    frame = pl.DataFrame({
-        "LastName": ["ok", None, "x" * 81],
-        "NumberOfChildren__c": ["2", "1,200", "2.5"],
-        "HasOptedOutOfEmail": ["true", "Yes", "0"],
-        "Level__c": ["Primary", "Bogus", None],
-        "Birthdate": ["2020-01-02", "02/01/2020", ""],
-        "Amount": ["1", "2", "3"],
-    }).drop("Amount")
+    frame = pl.DataFrame(
+        {
+            "LastName": ["ok", None, "x" * 81],
+            "NumberOfChildren__c": ["2", "1,200", "2.5"],
+            "HasOptedOutOfEmail": ["true", "Yes", "0"],
+            "Level__c": ["Primary", "Bogus", None],
+            "Birthdate": ["2020-01-02", "02/01/2020", ""],
+            "Amount": ["1", "2", "3"],
+        }
+    ).drop("Amount")
     p = plan(describes, "Contact", frame)
     findings = RowChecker(p, dict(frame.schema), EncodeOptions()).findings(frame, offset=10)
     got = {(r["row"], r["code"], r["column"]) for r in findings.to_dicts()}
@@ -179,18 +221,27 @@ def test_row_checks_report_every_problem_of_a_row_in_salesforce_form(describes):
     }
     errors = dict(error_cells(findings).iter_rows())
     lines = errors[11].split("\n")
-    assert len(lines) == 5 and all(line.startswith(NOT_SENT_MARK) for line in lines)
-    assert (NOT_SENT_MARK + "INVALID_TYPE_ON_FIELD_IN_RECORD:Number Of Children: value not of "
-            "required type: 1,200:NumberOfChildren__c --") in lines
-    assert (NOT_SENT_MARK + "REQUIRED_FIELD_MISSING:Required fields are missing: [LastName]:"
-            "LastName --") == lines[0]
+    assert len(lines) == 5
+    assert all(line.startswith(NOT_SENT_MARK) for line in lines)
+    assert (
+        NOT_SENT_MARK + "INVALID_TYPE_ON_FIELD_IN_RECORD:Number Of Children: value not of "
+        "required type: 1,200:NumberOfChildren__c --"
+    ) in lines
+    assert lines[0] == (
+        NOT_SENT_MARK + "REQUIRED_FIELD_MISSING:Required fields are missing: [LastName]:LastName --"
+    )
     assert errors[12].startswith(NOT_SENT_MARK + "STRING_TOO_LONG:Last Name: data value too large")
 
 
 def test_row_checks_pass_typed_columns_and_catch_non_integral_floats_for_int(describes):
-    frame = pd.DataFrame({"LastName": ["a", "b"], "NumberOfChildren__c": [1.0, 1.5],
-                          "Score__c": [0.5, 2.0], "Birthdate": pd.to_datetime(["2020-01-01",
-                                                                               "2021-01-01"])})
+    frame = pd.DataFrame(
+        {
+            "LastName": ["a", "b"],
+            "NumberOfChildren__c": [1.0, 1.5],
+            "Score__c": [0.5, 2.0],
+            "Birthdate": pd.to_datetime(["2020-01-01", "2021-01-01"]),
+        }
+    )
     polars_frame = to_polars(frame)
     assert isinstance(polars_frame, pl.DataFrame)
     p = plan(describes, "Contact", polars_frame)

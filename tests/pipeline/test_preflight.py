@@ -16,22 +16,32 @@ from sfbulk_frames.pipeline.ingest import IngestSpec, run_ingest
 
 from .conftest import make_frame, parts_cover_input, to_pl
 
-TYPED = ["Birthdate", "LastContacted__c", "NumberOfChildren__c", "Score__c", "AnnualSpend__c",
-         "Discount__c", "HasOptedOutOfEmail", "Level__c"]
+TYPED = [
+    "Birthdate",
+    "LastContacted__c",
+    "NumberOfChildren__c",
+    "Score__c",
+    "AnnualSpend__c",
+    "Discount__c",
+    "HasOptedOutOfEmail",
+    "Level__c",
+]
 
 
 def seed_contacts(n: int = 3) -> None:
-    frame = pl.DataFrame({
-        "LastName": [f"L{i}" for i in range(n)],
-        "Birthdate": [date(1990 + i, 1 + i, 2) for i in range(n)],
-        "LastContacted__c": [datetime(2024, 5, 1, 8 + i, 30, 15) for i in range(n)],
-        "NumberOfChildren__c": list(range(n)),
-        "Score__c": [1.25 * i for i in range(n)],
-        "AnnualSpend__c": [1000.5 + i for i in range(n)],
-        "Discount__c": [2.5] * n,
-        "HasOptedOutOfEmail": [i % 2 == 0 for i in range(n)],
-        "Level__c": ["Primary", "Secondary", "Tertiary"][:n],
-    })
+    frame = pl.DataFrame(
+        {
+            "LastName": [f"L{i}" for i in range(n)],
+            "Birthdate": [date(1990 + i, 1 + i, 2) for i in range(n)],
+            "LastContacted__c": [datetime(2024, 5, 1, 8 + i, 30, 15) for i in range(n)],
+            "NumberOfChildren__c": list(range(n)),
+            "Score__c": [1.25 * i for i in range(n)],
+            "AnnualSpend__c": [1000.5 + i for i in range(n)],
+            "Discount__c": [2.5] * n,
+            "HasOptedOutOfEmail": [i % 2 == 0 for i in range(n)],
+            "Level__c": ["Primary", "Secondary", "Tertiary"][:n],
+        }
+    )
     assert sfb.insert(frame, "Contact", progress=False).ok
 
 
@@ -44,16 +54,19 @@ def stored(emulator: Emulator) -> list[tuple[object, ...]]:
 def test_query_then_write_back_succeeds_on_every_field_type(emulator, query_backend):
     seed_contacts()
     before = stored(emulator)
-    frame = sfb.query(f"SELECT Id, {', '.join(TYPED)} FROM Contact", backend=query_backend,
-                      progress=False)
+    frame = sfb.query(
+        f"SELECT Id, {', '.join(TYPED)} FROM Contact", backend=query_backend, progress=False
+    )
     res = sfb.update(frame, "Contact", progress=False)
     assert res.ok, res.failed
     assert stored(emulator) == before, "writing the queried values back changes nothing"
     # the result carries the input's own values and dtypes (no conversion leaks into it)
     assert type(res.successful) is type(frame)
-    got = res.successful.drop(columns=[c for c in res.successful.columns if c.startswith("sf__")]
-                              ) if query_backend == "pandas" else res.successful.drop(
-        "sf__Id", "sf__Created", "sf__Row")
+    got = (
+        res.successful.drop(columns=[c for c in res.successful.columns if c.startswith("sf__")])
+        if query_backend == "pandas"
+        else res.successful.drop("sf__Id", "sf__Created", "sf__Row")
+    )
     if query_backend == "pandas":
         pd.testing.assert_frame_equal(got.reset_index(drop=True), frame)
     else:
@@ -96,9 +109,12 @@ def test_integral_floats_reach_int_fields_and_results_keep_the_floats(client, em
     res = sfb.insert(df, "Contact", progress=False)
     assert res.ok
     assert emulator.sql('SELECT NumberOfChildren__c FROM "Contact" ORDER BY LastName') == [
-        (3,), (None,)]
+        (3,),
+        (None,),
+    ]
     values = to_pl(res.successful).sort("sf__Row")["NumberOfChildren__c"]
-    assert values.dtype == pl.Float64 and values.to_list() == [3.0, None]
+    assert values.dtype == pl.Float64
+    assert values.to_list() == [3.0, None]
 
 
 def test_numbers_sent_to_a_text_field_warn_with_how_to_read_text(client, emulator, backend):
@@ -106,7 +122,8 @@ def test_numbers_sent_to_a_text_field_warn_with_how_to_read_text(client, emulato
     with pytest.warns(sfb.PreflightWarning, match="AccountNumber") as caught:
         res = sfb.insert(df, "Account", progress=False)
     assert res.ok
-    assert "dtype=" in str(caught[0].message) and issubclass(caught[0].category, UserWarning)
+    assert "dtype=" in str(caught[0].message)
+    assert issubclass(caught[0].category, UserWarning)
     assert emulator.sql('SELECT AccountNumber FROM "Account"') == [("12",)]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -114,11 +131,14 @@ def test_numbers_sent_to_a_text_field_warn_with_how_to_read_text(client, emulato
 
 
 def test_rows_mode_holds_back_failing_rows_with_every_reason(client, emulator, backend):
-    df = make_frame(backend, {
-        "LastName": ["ok1", None, "ok2", "x" * 81],
-        "NumberOfChildren__c": ["1", "1,200", "2", "3"],
-        "HasOptedOutOfEmail": ["true", "Yes", "false", "No"],
-    })
+    df = make_frame(
+        backend,
+        {
+            "LastName": ["ok1", None, "ok2", "x" * 81],
+            "NumberOfChildren__c": ["1", "1,200", "2", "3"],
+            "HasOptedOutOfEmail": ["true", "Yes", "false", "No"],
+        },
+    )
     res = sfb.insert(df, "Contact", progress=False, preflight="rows")
     parts_cover_input(res, 4)
     failed = to_pl(res.failed).sort("sf__Row")
@@ -133,7 +153,8 @@ def test_rows_mode_holds_back_failing_rows_with_every_reason(client, emulator, b
     ]
     assert failed["LastName"].to_list() == [None, "x" * 81]  # the input's own values
     ok = to_pl(res.successful).sort("sf__Row")
-    assert ok["sf__Row"].to_list() == [0, 2] and ok["LastName"].to_list() == ["ok1", "ok2"]
+    assert ok["sf__Row"].to_list() == [0, 2]
+    assert ok["LastName"].to_list() == ["ok1", "ok2"]
     assert emulator.count("Contact") == 2, "held-back rows are never uploaded"
     assert res.jobs[0].number_records_processed == 2
 
@@ -142,8 +163,9 @@ def test_rows_mode_keeps_positions_across_batches_and_jobs_of_a_lazy_frame(clien
     n = 50
     names = [None if i % 7 == 3 else f"n{i}" for i in range(n)]
     frame = pl.DataFrame({"LastName": names, "ExternalId__c": [f"E{i}" for i in range(n)]})
-    spec = IngestSpec(object="Contact", operation="insert", preflight="rows",
-                      encode=EncodeOptions(max_records=9))
+    spec = IngestSpec(
+        object="Contact", operation="insert", preflight="rows", encode=EncodeOptions(max_records=9)
+    )
     res = run_ingest(frame.lazy(), spec, progress=False, batch_rows=8)
     parts_cover_input(res, n)
     held = [i for i in range(n) if names[i] is None]
@@ -158,20 +180,28 @@ def test_all_rows_held_back_sends_nothing(client, emulator, backend):
     df = make_frame(backend, {"LastName": [None, None]})
     res = sfb.insert(df, "Contact", progress=False, preflight="rows")
     parts_cover_input(res, 2)
-    assert to_pl(res.failed).height == 2 and res.jobs == [] and not res.ok
+    assert to_pl(res.failed).height == 2
+    assert res.jobs == []
+    assert not res.ok
     assert client.list_jobs() == []
 
 
 def test_validate_returns_the_findings_without_sending(client, emulator, backend):
-    df = make_frame(backend, {"LastName": ["a", None], "Emial": ["x", "y"],
-                              "NumberOfChildren__c": ["1", "lots"]})
+    df = make_frame(
+        backend,
+        {"LastName": ["a", None], "Emial": ["x", "y"], "NumberOfChildren__c": ["1", "lots"]},
+    )
     found = sfb.validate(df, "Contact", "insert")
     assert type(found) is type(df)
     rows = to_pl(found)
     assert rows.columns == ["row", "column", "code", "message"]
-    assert rows.to_dicts()[0] == {"row": None, "column": "Emial", "code": "INVALID_FIELD",
-                                  "message": "column 'Emial' is not a field of Contact; did you "
-                                             "mean 'Email'? rename the column"}
+    assert rows.to_dicts()[0] == {
+        "row": None,
+        "column": "Emial",
+        "code": "INVALID_FIELD",
+        "message": "column 'Emial' is not a field of Contact; did you "
+        "mean 'Email'? rename the column",
+    }
     assert client.list_jobs() == []
     clean = make_frame(backend, {"LastName": ["a", None], "NumberOfChildren__c": ["1", "lots"]})
     rows = to_pl(sfb.validate(clean, "Contact", "insert"))
@@ -193,19 +223,26 @@ def test_validate_reports_a_missing_key_column_as_a_finding(client, backend):
 
 def test_bad_preflight_option_is_a_configuration_error(client, backend):
     df = make_frame(backend, {"LastName": ["a"]})
-    with pytest.raises(sfb.ConfigurationError, match="'columns'.*'rows'.*False"):
+    with pytest.raises(sfb.ConfigurationError, match=r"'columns'.*'rows'.*False"):
         sfb.insert(df, "Contact", progress=False, preflight="all")
 
 
 @pytest.mark.parametrize("reader", ["pandas", "polars"])
 def test_set_null_clears_a_field_for_a_quoted_empty_string(client, emulator, tmp_path, reader):
-    assert sfb.insert(pl.DataFrame({"LastName": ["a", "b"], "Title": ["T1", "T2"],
-                                    "ExternalId__c": ["k1", "k2"]}), "Contact",
-                      progress=False).ok
+    assert sfb.insert(
+        pl.DataFrame(
+            {"LastName": ["a", "b"], "Title": ["T1", "T2"], "ExternalId__c": ["k1", "k2"]}
+        ),
+        "Contact",
+        progress=False,
+    ).ok
     path = tmp_path / "fix.csv"
     path.write_text('ExternalId__c,Title\nk1,""\nk2,\n', encoding="utf-8")
-    df = (pd.read_csv(path, dtype=str, keep_default_na=False) if reader == "pandas"
-          else pl.read_csv(path, infer_schema=False))
+    df = (
+        pd.read_csv(path, dtype=str, keep_default_na=False)
+        if reader == "pandas"
+        else pl.read_csv(path, infer_schema=False)
+    )
     res = sfb.upsert(df, "Contact", "ExternalId__c", nulls="set_null", progress=False)
     assert res.ok
     assert emulator.sql('SELECT Title FROM "Contact" ORDER BY LastName') == [(None,), (None,)]
