@@ -51,7 +51,6 @@ NullPolicy = Literal["skip", "set_null"]
 _NULL_POLICIES = ("skip", "set_null")
 Conversion = Literal["date", "whole_number"]
 _CONVERSIONS = ("date", "whole_number")
-_EXACT_INT = 2.0**53
 
 
 @dataclass(frozen=True)
@@ -223,14 +222,9 @@ def _plain_floats(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
 
 
 def _whole_number(column: pl.Expr) -> pl.Expr:
-    """Float text with integral values written as integers (``12.0`` -> ``12``)."""
-    clean = column.fill_nan(None)
-    integral = (clean == clean.floor()) & (clean.abs() < _EXACT_INT)
-    return (
-        pl.when(integral)
-        .then(clean.cast(pl.Int64, strict=False).cast(pl.String))
-        .otherwise(_plain_decimal(clean.cast(pl.String)))
-    )
+    """Float text with integral values written as integers (``12.0`` -> ``12``); exponents are
+    rewritten afterwards by :func:`_plain_floats`, as for any float column."""
+    return column.fill_nan(None).cast(pl.String).str.strip_suffix(".0")
 
 
 def _converted(batch: pl.DataFrame, options: EncodeOptions) -> pl.DataFrame:
@@ -249,10 +243,12 @@ def _encoded(
     batch: pl.DataFrame, options: EncodeOptions, *, row_offset: int, for_writer: bool
 ) -> pl.DataFrame:
     _check_values(batch, row_offset)
+    floats = []
     if options.conversions:
+        floats = [n for n, how in options.conversions.items()
+                  if how == "whole_number" and n in batch.columns and batch.schema[n].is_float()]
         batch = _converted(batch, options)
     exprs = []
-    floats = []
     for name, dtype in batch.schema.items():
         reason = unsupported_reason(dtype)
         if reason is not None:
