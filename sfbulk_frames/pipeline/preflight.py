@@ -161,7 +161,8 @@ def prepare(
         return options, {}, None
     plan.raise_errors()
     for finding in plan.warnings:
-        warnings.warn(PreflightWarning(finding.message), stacklevel=4)
+        # stacklevel: prepare < run_ingest < _load < insert/update/... < the caller
+        warnings.warn(PreflightWarning(finding.message), stacklevel=5)
     options = replace(options, conversions={**options.conversions, **plan.conversions})
     gate = RowGate(RowChecker(plan, schema, options)) if mode == "rows" else None
     return options, plan.join_kinds(), gate
