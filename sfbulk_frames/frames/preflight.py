@@ -279,6 +279,11 @@ class _Planner:
 
     def required_columns(self) -> None:
         present = {c.lower() for c in self.schema}
+        for column in self.schema:  # Account.ExternalId__c sets AccountId
+            rel = column.rpartition(".")[0].rpartition(":")[2] if "." in column else None
+            ref = self.relationships.get(rel) if rel else None
+            if ref is not None:
+                present.add(str(ref["name"]).lower())
         for name, f in self.fields.items():
             required = (
                 f.get("createable")

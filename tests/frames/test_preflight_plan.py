@@ -257,3 +257,58 @@ def test_set_null_on_a_required_field_is_a_missing_required_field_on_update(desc
     assert checker.findings(frame)["code"].to_list() == ["REQUIRED_FIELD_MISSING"]
     skip = RowChecker(p, dict(frame.schema), EncodeOptions())
     assert skip.findings(frame).height == 0  # an empty cell leaves the field unchanged
+
+
+def test_a_required_reference_set_through_its_relationship_column_is_present():
+    parent = {
+        "name": "Account",
+        "fields": [
+            {"name": "Id", "type": "id", "idLookup": True, "createable": False},
+            {"name": "ExternalId__c", "type": "string", "externalId": True, "length": 80},
+        ],
+    }
+    child = {
+        "name": "Line__c",
+        "fields": [
+            {
+                "name": "Account__c",
+                "type": "reference",
+                "referenceTo": ["Account"],
+                "relationshipName": "Account__r",
+                "nillable": False,
+                "createable": True,
+                "updateable": True,
+            },
+        ],
+    }
+    schema = {"Account__r.ExternalId__c": pl.String}
+    p = plan_columns(child, schema, operation="insert", parents={"Account": parent})
+    assert p.findings == []
+    p = plan_columns(child, {"Name": pl.String}, operation="insert", parents={})
+    assert ("Account__c", "REQUIRED_FIELD_MISSING") in [(f.column, f.code) for f in p.errors]
+
+
+def test_key_column_messages_point_the_right_way(backend):
+    from sfbulk_frames import FrameError
+    from sfbulk_frames.frames.validate import validate_frame
+
+    frame = to_polars(
+        as_backend(pl.DataFrame({"ExternalId__c": ["k"], "LastName": ["a"]}), backend)
+    )
+    with pytest.raises(FrameError) as err:
+        validate_frame(
+            frame.columns, dict(frame.schema), operation="upsert", external_id_field="ExternalID__c"
+        )
+    assert "pass external_id_field='ExternalId__c'" in str(err.value)
+    assert "rename it to 'ExternalID__c'" not in str(err.value)
+    joined = pl.DataFrame({"ExternalId__c;LastName": ["k;a"]})
+    with pytest.raises(FrameError) as err:
+        validate_frame(
+            joined.columns,
+            dict(joined.schema),
+            operation="upsert",
+            external_id_field="ExternalId__c",
+        )
+    assert "separator=';'" in str(err.value)
+    assert "--separator ';'" in str(err.value)
+    assert "did you mean" not in str(err.value)
