@@ -39,6 +39,11 @@ _DATETIME = (
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,9})?)?"
     r"(?:Z|[+-][0-9]{2}:?[0-9]{2})?)?$"
 )
+_FAST_DATE = (  # always-valid dates (no Feb 29, no year 0); others go through the full check
+    r"^(?:[1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])-(?:(?:0[1-9]|1[0-2])-"
+    r"(?:0[1-9]|1[0-9]|2[0-8])|(?:0[13-9]|1[0-2])-(?:29|30)|(?:0[13578]|1[02])-31)$"
+)
+_FAST_BOOLEAN = ["true", "false", "1", "0", "TRUE", "FALSE", "True", "False"]
 _TIME = r"^[0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,9})?)?Z?$"
 _XSD = {
     "boolean": "boolean",
@@ -66,6 +71,8 @@ class _Check:
     code: str
     bad: pl.Expr
     message: pl.Expr
+    maybe_bad: pl.Expr | None = None
+    """A cheaper superset of ``bad``: when it holds for no row of a batch, ``bad`` is skipped."""
 
 
 def _label(f: Mapping[str, Any]) -> str:
@@ -93,7 +100,8 @@ def _type_checks(
     elif ftype == "date":
         if isinstance(dtype, pl.Date | pl.Datetime):
             return []  # a datetime reaching here is converted (or refused) by the column plan
-        ok = cell.str.contains(_DATE) & cell.str.to_date("%Y-%m-%d", strict=False).is_not_null()
+        parsed = cell.str.to_date("%Y-%m-%d", strict=False)
+        ok = cell.str.contains(_DATE) & ~cell.str.starts_with("0000") & parsed.is_not_null()
     elif ftype in ("datetime", "time"):
         if isinstance(dtype, _TYPED_DTYPES[ftype]):
             return []
@@ -101,6 +109,11 @@ def _type_checks(
     else:
         return []
     bad = present & ~ok.fill_null(False)
+    maybe_bad = None
+    if ftype == "boolean":
+        maybe_bad = present & ~cell.is_in(_FAST_BOOLEAN).fill_null(False)
+    elif ftype == "date":
+        maybe_bad = present & ~cell.str.contains(_FAST_DATE).fill_null(False)
     if ftype in ("date", "datetime", "time"):
         code = "INVALID_FIELD"
         message = pl.format(
@@ -113,7 +126,7 @@ def _type_checks(
     else:
         code = "INVALID_TYPE_ON_FIELD_IN_RECORD"
         message = pl.format("{}: value not of required type: {}", pl.lit(_label(f)), cell)
-    return [_Check(column, name, code, bad, message)]
+    return [_Check(column, name, code, bad, message, maybe_bad)]
 
 
 def _text_checks(
@@ -138,6 +151,8 @@ def _text_checks(
                     cell.str.slice(0, 80),
                     pl.lit(length),
                 ),
+                # a character is at least a byte: text of at most `length` bytes fits
+                maybe_bad=(cell.str.len_bytes() > length).fill_null(False),
             )
         )
     if f.get("restrictedPicklist") and ftype in ("picklist", "multipicklist"):
@@ -199,10 +214,19 @@ class RowChecker:
         if not self.checks or batch.height == 0:
             return pl.DataFrame(schema=FINDING_SCHEMA)
         cells = encode_batch(batch.select(self.columns), self.options, row_offset=offset)
-        flags = cells.select(c.bad.alias(f"c{k}") for k, c in enumerate(self.checks))
+        cheap = {k: c.maybe_bad for k, c in enumerate(self.checks) if c.maybe_bad is not None}
+        skipped: set[int] = set()
+        if cheap:
+            candidates = cells.select(e.any().alias(f"m{k}") for k, e in cheap.items()).row(0)
+            skipped = {k for k, any_row in zip(cheap, candidates, strict=True) if not any_row}
+        todo = [k for k in range(len(self.checks)) if k not in skipped]
+        if not todo:
+            return pl.DataFrame(schema=FINDING_SCHEMA)
+        flags = cells.select(self.checks[k].bad.alias(f"c{k}") for k in todo)
         counts = flags.sum().row(0)
         found = []
-        for k, (check, count) in enumerate(zip(self.checks, counts, strict=True)):
+        for k, count in zip(todo, counts, strict=True):
+            check = self.checks[k]
             if not count:
                 continue
             rows = cells.with_row_index("row", offset=offset).filter(flags.get_column(f"c{k}"))

@@ -312,3 +312,23 @@ def test_key_column_messages_point_the_right_way(backend):
     assert "separator=';'" in str(err.value)
     assert "--separator ';'" in str(err.value)
     assert "did you mean" not in str(err.value)
+
+
+def test_fast_paths_never_hide_a_bad_value(describes):
+    """Cheap pre-checks skip a check only when no value can fail it: leap days, year 0,
+    multi-byte text right at the length limit and odd-case booleans still go through."""
+    frame = pl.DataFrame(
+        {
+            "LastName": ["é" * 40, "é" * 81, "a" * 80],  # 80 bytes but 40 chars fits; 81 chars not
+            "Birthdate": ["2024-02-29", "2023-02-29", "0000-01-01"],
+            "HasOptedOutOfEmail": ["tRuE", "yes", "0"],
+        }
+    )
+    p = plan(describes, "Contact", frame)
+    found = RowChecker(p, dict(frame.schema), EncodeOptions()).findings(frame)
+    assert found.select("row", "column").rows() == [
+        (1, "LastName"),
+        (1, "Birthdate"),
+        (1, "HasOptedOutOfEmail"),
+        (2, "Birthdate"),
+    ]
