@@ -49,8 +49,9 @@ NULL_MARKER = "#N/A"
 
 NullPolicy = Literal["skip", "set_null"]
 _NULL_POLICIES = ("skip", "set_null")
-Conversion = Literal["date", "whole_number"]
-_CONVERSIONS = ("date", "whole_number")
+Conversion = Literal["date", "whole_number", "all_whole"]
+_CONVERSIONS = ("date", "whole_number", "all_whole")
+_EXACT_INT = 2.0**53
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,8 @@ class EncodeOptions:
     max_records: int | None = None
     conversions: Mapping[str, Conversion] = field(default_factory=dict)
     """Per column, set by preflight from the field types: ``"date"`` (a datetime column sent
-    to a date field) or ``"whole_number"`` (integral floats written without ``.0``)."""
+    to a date field), ``"whole_number"`` (integral floats written without ``.0``) or
+    ``"all_whole"`` (the same, but only when every value of the batch is integral)."""
 
     def __post_init__(self) -> None:
         for column, how in self.conversions.items():
@@ -227,27 +229,49 @@ def _whole_number(column: pl.Expr) -> pl.Expr:
     return column.fill_nan(None).cast(pl.String).str.strip_suffix(".0")
 
 
-def _converted(batch: pl.DataFrame, options: EncodeOptions) -> pl.DataFrame:
-    """Apply ``options.conversions`` to the columns of ``batch`` they name (dtypes checked)."""
-    exprs = []
-    for name, how in options.conversions.items():
-        dtype = batch.schema.get(name)
-        if how == "date" and isinstance(dtype, pl.Datetime):
-            exprs.append(pl.col(name).dt.date())
-        elif how == "whole_number" and dtype is not None and dtype.is_float():
+def _converted(batch: pl.DataFrame, options: EncodeOptions) -> tuple[pl.DataFrame, list[str]]:
+    """Apply ``options.conversions`` to the columns of ``batch`` they name (dtypes checked).
+
+    A float column whose values are all integral (and exact as integers) becomes Int64, which
+    is cheaper to write than float text; otherwise ``whole_number`` strips ``.0`` value by value
+    (those columns are returned: their text may still need :func:`_plain_floats`) and
+    ``all_whole`` leaves the column as it is.
+    """
+    floats = [
+        name
+        for name, how in options.conversions.items()
+        if how != "date" and name in batch.schema and batch.schema[name].is_float()
+    ]
+    whole: tuple[bool, ...] = ()
+    if floats:
+        whole = batch.select(
+            ((pl.col(n).fill_nan(None) == pl.col(n).floor()) & (pl.col(n).abs() < _EXACT_INT))
+            .all()
+            .alias(n)
+            for n in floats
+        ).row(0)
+    exprs = [
+        pl.col(name).dt.date()
+        for name, how in options.conversions.items()
+        if how == "date" and isinstance(batch.schema.get(name), pl.Datetime)
+    ]
+    stripped = []
+    for name, all_whole in zip(floats, whole, strict=True):
+        if all_whole:
+            exprs.append(pl.col(name).fill_nan(None).cast(pl.Int64))
+        elif options.conversions[name] == "whole_number":
             exprs.append(_whole_number(pl.col(name)))
-    return batch.with_columns(exprs) if exprs else batch
+            stripped.append(name)
+    return (batch.with_columns(exprs) if exprs else batch), stripped
 
 
 def _encoded(
     batch: pl.DataFrame, options: EncodeOptions, *, row_offset: int, for_writer: bool
 ) -> pl.DataFrame:
     _check_values(batch, row_offset)
-    floats = []
+    floats: list[str] = []
     if options.conversions:
-        floats = [n for n, how in options.conversions.items()
-                  if how == "whole_number" and n in batch.columns and batch.schema[n].is_float()]
-        batch = _converted(batch, options)
+        batch, floats = _converted(batch, options)
     exprs = []
     for name, dtype in batch.schema.items():
         reason = unsupported_reason(dtype)

@@ -43,7 +43,7 @@ __all__ = [
     "plan_columns",
 ]
 
-Conversion = Literal["date", "whole_number"]
+Conversion = Literal["date", "whole_number", "all_whole"]
 
 NUMBER_TYPES = frozenset({"int", "long", "double", "currency", "percent"})
 TEXT_TYPES = frozenset(
@@ -79,7 +79,8 @@ class PreflightPlan:
     """The column-level outcome of preflight for one load.
 
     ``fields``: the describe entry each plain field column writes (row checks use it);
-    ``conversions``: how the encoder converts a column (``"date"``, ``"whole_number"``).
+    ``conversions``: how the encoder converts a column (``"date"``; ``"whole_number"``: integral
+    floats lose ``.0``; ``"all_whole"``: the same when a whole batch is integral).
     """
 
     object: str
@@ -256,8 +257,10 @@ class _Planner:
         ftype = f.get("type")
         if isinstance(dtype, pl.Datetime) and ftype == "date":
             self.plan.conversions[column] = "date"
-        elif dtype.is_float() and (ftype in NUMBER_TYPES or ftype in TEXT_TYPES):
-            self.plan.conversions[column] = "whole_number"
+        elif dtype.is_float() and ftype in ("int", "long", *TEXT_TYPES):
+            self.plan.conversions[column] = "whole_number"  # "12.0" is not an int, nor "12"
+        elif dtype.is_float() and ftype in NUMBER_TYPES:
+            self.plan.conversions[column] = "all_whole"  # Salesforce reads 12.0 as 12 here
         if dtype.is_numeric() and ftype in TEXT_TYPES:
             self.add(
                 column,

@@ -169,18 +169,23 @@ def test_integral_floats_lose_the_point_zero_for_number_and_text_fields(describe
             "LastName": ["a", "b", "c"],
             "NumberOfChildren__c": [3.0, None, 2.5],
             "Score__c": [1e20, 12.0, 1.5e-7],
+            "AnnualSpend__c": [1e15, 12.0, -0.0],
             "Title": [12.0, 7.0, 0.5],
         }
     )
     p = plan(describes, "Contact", frame)
     assert p.conversions == {
-        "NumberOfChildren__c": "whole_number",
-        "Score__c": "whole_number",
-        "Title": "whole_number",
+        "NumberOfChildren__c": "whole_number",  # int field: value by value
+        "Score__c": "all_whole",  # double/currency: when the whole batch is integral
+        "AnnualSpend__c": "all_whole",
+        "Title": "whole_number",  # text field: "12.0" would be another text
     }
     cells = encode_batch(frame, EncodeOptions(conversions=p.conversions))
     assert cells["NumberOfChildren__c"].to_list() == ["3", None, "2.5"]
-    assert cells["Score__c"].to_list() == ["100000000000000000000", "12", "0.00000015"]
+    assert cells["Score__c"].to_list() == ["100000000000000000000", "12.0", "0.00000015"]
+    assert cells["AnnualSpend__c"].to_list() == ["1000000000000000", "12", "0"]
+    assert cells["Title"].to_list() == ["12", "7", "0.5"]
+    assert cells.schema == dict.fromkeys(cells.columns, pl.String)
     assert [(f.column, f.code) for f in p.warnings] == [("Title", "NUMBER_AS_TEXT")]
     assert "dtype={'Title': str}" in p.warnings[0].message
     assert "schema_overrides" in p.warnings[0].message
