@@ -57,9 +57,15 @@ def test_query_then_write_back_succeeds_on_every_field_type(emulator, query_back
     frame = sfb.query(
         f"SELECT Id, {', '.join(TYPED)} FROM Contact", backend=query_backend, progress=False
     )
+    untouched = frame.copy() if query_backend == "pandas" else frame.clone()
     res = sfb.update(frame, "Contact", progress=False)
     assert res.ok, res.failed
     assert stored(emulator) == before, "writing the queried values back changes nothing"
+    if query_backend == "pandas":  # the conversions never touch the caller's frame
+        pd.testing.assert_frame_equal(frame, untouched)
+    else:
+        assert frame.equals(untouched)
+        assert frame.schema == untouched.schema
     # the result carries the input's own values and dtypes (no conversion leaks into it)
     assert type(res.successful) is type(frame)
     got = (
