@@ -65,10 +65,13 @@ def test_a_job_created_while_being_superseded_is_recorded_and_aborted_unsent(emu
     assert emu.jobs_seen() == {}
 
 
-def test_an_older_attempt_cannot_take_a_partition_back(tmp_path):
-    PartitionLedger(tmp_path, 3, attempt=5).take_over()
-    with pytest.raises(AttemptSupersededError):
-        PartitionLedger(tmp_path, 3, attempt=4).take_over()
+def test_the_last_attempt_to_take_over_owns_the_partition_even_with_a_smaller_number(tmp_path):
+    first = PartitionLedger(tmp_path, 3, attempt=5)
+    first.take_over()
+    rerun = PartitionLedger(tmp_path, 3, attempt=0)  # a new Spark session re-running the runId
+    rerun.take_over()
+    assert rerun.still_owner()
+    assert not first.still_owner()
 
 
 def test_every_created_job_is_recorded_before_its_rows_are_sent(emu, tmp_path):
