@@ -4,6 +4,7 @@ Every error the library raises on purpose derives from :class:`SfBulkError`::
 
     SfBulkError
     ├── ConfigurationError          bad options or missing credentials (nothing was sent)
+    │   └── SyncScopeError              sync(delete_missing=True) with no where= or no rows
     ├── FrameError(ValueError)      the input frame cannot be sent as it is (nothing was sent)
     │   └── PreflightError              describe proves a column cannot be loaded (nothing sent)
     ├── PreflightWarning(UserWarning)  warned (not raised): a column is sent, likely not as meant
@@ -61,6 +62,7 @@ __all__ = [
     "SalesforceError",
     "ServerError",
     "SfBulkError",
+    "SyncScopeError",
     "TransportError",
     "error_from_response",
 ]
@@ -72,6 +74,11 @@ class SfBulkError(Exception):
 
 class ConfigurationError(SfBulkError):
     """Options or credentials are missing or inconsistent; nothing was sent."""
+
+
+class SyncScopeError(ConfigurationError):
+    """``sync(..., delete_missing=True)`` without ``where=`` (every record of the object that
+    the source lacks would be deleted) or with an empty frame. Nothing was sent."""
 
 
 class FrameError(SfBulkError, ValueError):

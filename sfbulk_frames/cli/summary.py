@@ -9,6 +9,7 @@ from typing import Any
 
 import polars as pl
 
+from sfbulk_frames._models import readable_job_error
 from sfbulk_frames.cli.common import Printer, human_int
 
 __all__ = ["error_detail", "load_exit_code", "part_frames", "print_load_summary", "top_errors"]
@@ -89,7 +90,7 @@ def print_load_summary(
         more = f" … and {len(ids) - MAX_JOB_IDS} more" if len(ids) > MAX_JOB_IDS else ""
         printer.out(f"jobs ({state_text}): {shown}{more}")
         for job in jobs:
-            message = getattr(job, "error_message", None)
+            message = readable_job_error(getattr(job, "error_message", None))
             if message:
                 printer.out(f"  job {job.id}: {_short(str(message), 100)}")
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from sfbulk_frames._exceptions import JobFailedError
+from sfbulk_frames._models import readable_job_error
 from sfbulk_frames.frames.backend import (
     Backend,
     backend_of,
@@ -253,7 +254,11 @@ class BulkResult:
             "jobs": len(self.jobs),
             "job_states": states,
             "failed_jobs": [
-                {"id": job.id, "state": _state(job), "error_message": job.error_message}
+                {
+                    "id": job.id,
+                    "state": _state(job),
+                    "error_message": readable_job_error(job.error_message),
+                }
                 for job in self.jobs
                 if _state(job) in ("Failed", "Aborted")
             ],

@@ -19,7 +19,7 @@ import polars as pl
 from sfbulk_frames._config import PollPolicy
 from sfbulk_frames._context import resolve_client
 from sfbulk_frames._exceptions import ConfigurationError, JobError, JobFailedError, SalesforceError
-from sfbulk_frames._models import COLUMN_DELIMITERS, JobState
+from sfbulk_frames._models import COLUMN_DELIMITERS, JobState, readable_job_error
 from sfbulk_frames.frames.decode import empty_query_frame, parse_query_page
 from sfbulk_frames.pipeline.progress import ProgressLike, make_reporter
 
@@ -228,7 +228,8 @@ def query(
     info = job.wait(timeout=timeout, poll=poll)
     if info.state != JobState.JOB_COMPLETE:
         raise JobFailedError(
-            f"query job {info.id} ended {info.state}: {info.error_message or 'no message'}; "
+            f"query job {info.id} ended {info.state}: "
+            f"{readable_job_error(info.error_message) or 'no message'}; "
             "check the SOQL and the org's limits, then run the query again",
             job_ids=[info.id],
         )
