@@ -11,6 +11,7 @@ Every error the library raises on purpose derives from :class:`SfBulkError`::
     ├── AuthenticationError         a login flow was refused (bad credentials, expired token)
     ├── TransportError              the network failed and retries were exhausted or not allowed
     ├── SalesforceError             Salesforce answered with an error body
+    │   ├── NotSalesforceError          the URL answered with an HTML page, not the REST API
     │   ├── InvalidSessionError         401 INVALID_SESSION_ID
     │   ├── RequestLimitExceededError   403 REQUEST_LIMIT_EXCEEDED (never retried)
     │   ├── NotFoundError               404 NOT_FOUND
@@ -53,6 +54,7 @@ __all__ = [
     "LoadIncompleteError",
     "MalformedQueryError",
     "NotFoundError",
+    "NotSalesforceError",
     "PreflightError",
     "PreflightWarning",
     "QueryError",
@@ -156,6 +158,14 @@ class SalesforceError(SfBulkError):
         where = f" ({method} {url})" if method and url else ""
         code = f"{error_code}: " if error_code else ""
         super().__init__(f"HTTP {status} {code}{message}{where}")
+
+
+class NotSalesforceError(SalesforceError):
+    """The instance URL answered with something that is not the Salesforce REST API (an HTML
+    page, a login portal, a proxy): the URL is wrong. The message is one line."""
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class InvalidSessionError(SalesforceError):

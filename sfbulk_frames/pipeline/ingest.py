@@ -238,6 +238,9 @@ class _Load:
         self.ledger = _Ledger()
         self.stop = threading.Event()
         self.deadline = None if spec.timeout is None else time.monotonic() + spec.timeout
+        self._counts = threading.Lock()
+        self._submitted: int | None = None  # known once every chunk has been handed out
+        self._uploaded = 0
 
     def _emit(self, kind: Any, **fields: Any) -> None:
         self.reporter.emit(kind, self.spec.operation, object=self.spec.object, **fields)
@@ -254,6 +257,7 @@ class _Load:
                 assignment_rule_id=spec.assignment_rule_id,
             )
             self.ledger.opened(job)
+            self._emit("job_created", job_id=job.id, state="Open")
             try:
                 job.upload(chunk.data)
                 chunk.release_data()  # sent: the bytes are not needed again
@@ -274,8 +278,21 @@ class _Load:
             job.close()
             self.ledger.mark_closed(job.id)
             self._emit("chunk_uploaded", job_id=job.id, rows=chunk.n_rows, state="UploadComplete")
+            self.count_upload()
             return job
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def count_upload(self, submitted: int | None = None) -> None:
+        """Count one finished upload (or learn how many chunks there are); emits
+        ``uploads_done`` once every chunk has been uploaded."""
+        with self._counts:
+            if submitted is None:
+                self._uploaded += 1
+            else:
+                self._submitted = submitted
+            done = self._submitted is not None and self._uploaded == self._submitted
+        if done:
+            self._emit("uploads_done")
 
     def _on_poll(self, info: JobInfo) -> None:
         if self.stop.is_set():
@@ -300,9 +317,11 @@ class _Load:
             processed=info.number_records_processed,
             failed=info.number_records_failed,
         )
+        readers = result_readers(job, info)
+        self._emit("results_downloaded", job_id=info.id, rows=info.number_records_processed or 0)
         outcome = match_encoded(
             chunk.rows, chunk.cells_of, start=chunk.start, key=self.spec.key, kinds=self.kinds,
-            **result_readers(job, info),
+            **readers,
         )
         if self.spec.delete_jobs:
             job.delete()
@@ -344,6 +363,9 @@ def _submit_all(
     slots = threading.BoundedSemaphore(load.spec.max_concurrent_jobs)
     futures: list[Future[Any]] = []
     for chunk in chunks:
+        load.reporter.emit(
+            "chunk_encoded", load.spec.operation, object=load.spec.object, rows=chunk.n_rows
+        )
         while not slots.acquire(timeout=0.05):
             failed = next((f for f in futures if f.done() and f.exception() is not None), None)
             if failed is not None:
@@ -351,6 +373,7 @@ def _submit_all(
         fut = pool.submit(load.run_chunk, chunk)
         fut.add_done_callback(lambda _f: slots.release())
         futures.append(fut)
+    load.count_upload(submitted=len(futures))
     return futures
 
 
@@ -393,11 +416,12 @@ def run_ingest(
     spec = replace(spec, encode=encode)
     kinds = {**join_kinds(client, spec.object, dict(schema)), **converted_kinds}
     reporter = make_reporter(progress, desc=f"{spec.operation} {spec.object}")
-    total = frame.height if isinstance(frame, pl.DataFrame) else None
+    total = frame.height if isinstance(frame, pl.DataFrame) else _parquet_height(frame)
     load = _Load(client, spec, kinds, reporter)
     reporter.emit("start", spec.operation, object=spec.object, total_rows=total)
     parts = Parts()
     pool = ThreadPoolExecutor(max_workers=spec.max_concurrent_jobs, thread_name_prefix="sfbulk")
+    completed = False
     try:
         batches = iter_batches(frame, batch_rows)
         if gate is not None:
@@ -406,6 +430,7 @@ def run_ingest(
         _drain(futures, parts)
         if gate is not None:
             _add_held(parts, gate)
+        completed = True
     except KeyboardInterrupt:
         load.stop.set()
         aborted = load.abort_open_jobs()
@@ -436,12 +461,28 @@ def run_ingest(
         ) from exc
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-        reporter.emit("finish", spec.operation, object=spec.object)
+        reporter.emit(
+            "finish", spec.operation, object=spec.object, message="" if completed else "stopped"
+        )
         reporter.close()
     result = assemble(parts, df, spec.object, spec.operation, list(schema.names()))
     if spec.raise_on_failure:
         result.raise_for_failures()
     return result
+
+
+def _parquet_height(frame: pl.LazyFrame) -> int | None:
+    """The row count of a lazy frame that is a plain parquet scan (from the files' metadata),
+    else None: counting any other lazy input would mean reading it twice."""
+    try:
+        lines = [line.strip() for line in frame.explain().strip().splitlines()]
+    except pl.exceptions.PolarsError:
+        return None
+    if not lines or not lines[0].startswith("Parquet SCAN"):
+        return None
+    if any(not line.startswith(("PROJECT", "ESTIMATED ROWS")) for line in lines[1:]):
+        return None
+    return int(frame.select(pl.len()).collect().item())
 
 
 def assemble(parts: Parts, df: Any, object: str, operation: str, columns: list[str]) -> BulkResult:
