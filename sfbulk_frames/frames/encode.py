@@ -70,10 +70,10 @@ class EncodeOptions:
     ``"all_whole"`` (the same, but only when every value of the batch is integral)."""
 
     def __post_init__(self) -> None:
-        for column, how in self.conversions.items():
+        for converted, how in self.conversions.items():
             if how not in _CONVERSIONS:
                 raise ConfigurationError(
-                    f"conversion {how!r} of column {column!r}; use one of {_CONVERSIONS}"
+                    f"conversion {how!r} of column {converted!r}; use one of {_CONVERSIONS}"
                 )
         for column, policy in [(None, self.nulls), *self.nulls_by_column.items()]:
             if policy not in _NULL_POLICIES:
