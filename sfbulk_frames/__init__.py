@@ -42,6 +42,9 @@ if TYPE_CHECKING:
         LoadIncompleteError,
         MalformedQueryError,
         NotFoundError,
+        NotSalesforceError,
+        PreflightError,
+        PreflightWarning,
         QueryError,
         RateLimitedError,
         RequestLimitExceededError,
@@ -57,6 +60,7 @@ if TYPE_CHECKING:
     from sfbulk_frames.client.jobs import AsyncIngestJob, AsyncQueryJob, IngestJob, QueryJob
     from sfbulk_frames.frames.result import BulkResult
     from sfbulk_frames.frames.sync_result import SyncPlan, SyncResult
+    from sfbulk_frames.pipeline.preflight import validate
     from sfbulk_frames.pipeline.progress import ProgressEvent
     from sfbulk_frames.pipeline.query import query
     from sfbulk_frames.pipeline.sync import sync
@@ -89,8 +93,11 @@ __all__ = [
     "LoadIncompleteError",
     "MalformedQueryError",
     "NotFoundError",
+    "NotSalesforceError",
     "Operation",
     "PollPolicy",
+    "PreflightError",
+    "PreflightWarning",
     "ProgressEvent",
     "QueryError",
     "QueryJob",
@@ -116,9 +123,10 @@ __all__ = [
     "update",
     "upsert",
     "use_client",
+    "validate",
 ]
 
-_exception_names = [name for name in __all__ if name.endswith("Error")]
+_exception_names = [name for name in __all__ if name.endswith(("Error", "Warning"))]
 
 # Where each public name lives (modules are imported on first use).
 _HOMES: dict[str, str] = {
@@ -139,6 +147,7 @@ _HOMES: dict[str, str] = {
     "ProgressEvent": "sfbulk_frames.pipeline.progress",
     "query": "sfbulk_frames.pipeline.query",
     "sync": "sfbulk_frames.pipeline.sync",
+    "validate": "sfbulk_frames.pipeline.preflight",
 }
 _SUBMODULES = ("aio", "testing")
 

@@ -27,6 +27,7 @@ from sfbulk_frames.pipeline.ingest import (
     indexed,
     run_ingest,
 )
+from sfbulk_frames.pipeline.preflight import PreflightMode, check_mode
 from sfbulk_frames.pipeline.progress import ProgressLike
 from sfbulk_frames.pipeline.reporting import make_reporter
 from sfbulk_frames.pipeline.results import fetch_results, join_kinds
@@ -105,6 +106,7 @@ def load(
         poll=options.poll,
         delete_jobs=options.delete_jobs,
         raise_on_failure=options.raise_on_failure,
+        preflight=check_mode(options.preflight),
     )
     return run_ingest(df, spec, client=client, progress=options.progress)
 
@@ -127,6 +129,7 @@ def insert(
     progress: ProgressLike = "auto",
     delete_jobs: bool = False,
     raise_on_failure: bool = False,
+    preflight: PreflightMode = "columns",
 ) -> FrameResult:
     """Insert every row of ``df`` into ``object``; the options are in the README's table.
 
@@ -154,6 +157,7 @@ def update(
     progress: ProgressLike = "auto",
     delete_jobs: bool = False,
     raise_on_failure: bool = False,
+    preflight: PreflightMode = "columns",
 ) -> FrameResult:
     """Update the records named by the ``Id`` column of ``df`` (see :func:`insert`)."""
     return load(df, object, "update", client, LoadOptions.pick(locals()))
@@ -178,6 +182,7 @@ def upsert(
     progress: ProgressLike = "auto",
     delete_jobs: bool = False,
     raise_on_failure: bool = False,
+    preflight: PreflightMode = "columns",
 ) -> FrameResult:
     """Insert or update by ``external_id_field`` (an External ID field, or ``Id``)."""
     options = LoadOptions.pick(locals())
@@ -210,6 +215,7 @@ def delete(
     progress: ProgressLike = "auto",
     delete_jobs: bool = False,
     raise_on_failure: bool = False,
+    preflight: PreflightMode = "columns",
 ) -> FrameResult:
     """Delete the records named by the ``Id`` column (``hard=True``: bypass the Recycle Bin)."""
     operation = "hardDelete" if hard else "delete"

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from sfbulk_frames.frames.result import BulkResult
+    from sfbulk_frames.pipeline.preflight import PreflightMode
     from sfbulk_frames.pipeline.progress import ProgressLike
 
 __all__ = [
@@ -67,6 +68,7 @@ class LoadOptions:
     progress: ProgressLike = "auto"
     delete_jobs: bool = False
     raise_on_failure: bool = False
+    preflight: PreflightMode = "columns"
 
     @classmethod
     def names(cls) -> tuple[str, ...]:

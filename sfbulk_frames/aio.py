@@ -23,6 +23,7 @@ from sfbulk_frames._signatures import keyword_checked
 from sfbulk_frames.client.clients import AsyncClient, Client
 from sfbulk_frames.frames.encode import DEFAULT_MAX_BYTES
 from sfbulk_frames.frames.result import BulkResult
+from sfbulk_frames.pipeline.preflight import PreflightMode
 from sfbulk_frames.pipeline.progress import ProgressLike
 from sfbulk_frames.pipeline.query import query as _sync_query
 
@@ -80,6 +81,7 @@ async def insert(
     progress: ProgressLike = "auto",
     delete_jobs: bool = False,
     raise_on_failure: bool = False,
+    preflight: PreflightMode = "columns",
 ) -> FrameResult:
     """``await``able :func:`sfbulk_frames.insert`."""
     return await _load(df, object, "insert", client, LoadOptions.pick(locals()))
@@ -103,6 +105,7 @@ async def update(
     progress: ProgressLike = "auto",
     delete_jobs: bool = False,
     raise_on_failure: bool = False,
+    preflight: PreflightMode = "columns",
 ) -> FrameResult:
     """``await``able :func:`sfbulk_frames.update`."""
     return await _load(df, object, "update", client, LoadOptions.pick(locals()))
@@ -127,6 +130,7 @@ async def upsert(
     progress: ProgressLike = "auto",
     delete_jobs: bool = False,
     raise_on_failure: bool = False,
+    preflight: PreflightMode = "columns",
 ) -> FrameResult:
     """``await``able :func:`sfbulk_frames.upsert`."""
     options = LoadOptions.pick(locals())
@@ -152,6 +156,7 @@ async def delete(
     progress: ProgressLike = "auto",
     delete_jobs: bool = False,
     raise_on_failure: bool = False,
+    preflight: PreflightMode = "columns",
 ) -> FrameResult:
     """``await``able :func:`sfbulk_frames.delete`."""
     operation = "hardDelete" if hard else "delete"

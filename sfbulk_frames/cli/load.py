@@ -123,6 +123,10 @@ def _job_arguments(parser: argparse.ArgumentParser, operation: str) -> None:
     group.add_argument("--assignment-rule-id", metavar="ID")
     group.add_argument("--delete-jobs", action="store_true",
                        help="delete the jobs in Salesforce once their results are saved")
+    group.add_argument("--preflight", choices=("columns", "rows", "off"), default="columns",
+                       help="check against describe before sending: the columns (default), "
+                            "also hold back the rows that would fail (rows: they go to the "
+                            "failed file, marked PREFLIGHT), or off")
     output_arguments(parser)
 
 
@@ -150,6 +154,7 @@ def _load_options(args: argparse.Namespace, total_rows: int | None) -> dict[str,
         "timeout": args.timeout,
         "progress": progress_for(args, total_rows),
         "delete_jobs": args.delete_jobs,
+        "preflight": False if args.preflight == "off" else args.preflight,
     }
     if args.max_bytes is not None:
         options["max_bytes"] = args.max_bytes

@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -33,6 +33,7 @@ from sfbulk_frames.frames.backend import DEFAULT_BATCH_ROWS, backend_of, iter_ba
 from sfbulk_frames.frames.encode import Chunk, EncodeOptions, iter_chunks, validate_frame
 from sfbulk_frames.frames.joinback import MatchOutcome, match_encoded
 from sfbulk_frames.frames.result import BulkResult, sorted_by_row
+from sfbulk_frames.pipeline.preflight import PreflightMode, RowGate, prepare
 from sfbulk_frames.pipeline.progress import ProgressLike, Reporter
 from sfbulk_frames.pipeline.reporting import make_reporter
 from sfbulk_frames.pipeline.results import join_kinds, result_readers
@@ -63,6 +64,7 @@ class IngestSpec:
     poll: PollPolicy | None = None
     delete_jobs: bool = False
     raise_on_failure: bool = False
+    preflight: PreflightMode = "columns"
 
     @property
     def key(self) -> str | None:
@@ -305,6 +307,13 @@ def _submit_all(
     return futures
 
 
+def _add_held(parts: Parts, gate: RowGate) -> None:
+    """Positions of sent rows back to input positions; the held-back rows join ``failed``."""
+    for group in (parts.successful, parts.failed, parts.unprocessed):
+        group[:] = [gate.remap(part) for part in group]
+    parts.failed.extend(gate.held)
+
+
 def run_ingest(
     df: Any,
     spec: IngestSpec,
@@ -315,7 +324,8 @@ def run_ingest(
 ) -> BulkResult[Any]:
     """Load ``df`` with one job per chunk and return the joined-back result.
 
-    Raises FrameError before any request when the frame cannot be sent, JobTimeoutError
+    Raises FrameError (PreflightError when describe proves a column cannot be loaded) before
+    any job is created when the frame cannot be sent, JobTimeoutError
     (with job ids) when ``spec.timeout`` passes, JobInterruptedError on Ctrl-C.
     """
     frame = to_polars(df)
@@ -329,16 +339,27 @@ def run_ingest(
     if isinstance(frame, pl.DataFrame) and frame.height == 0:
         return BulkResult.empty(df, spec.object, spec.operation)
     client = resolve_client(client, function=_PUBLIC_NAME.get(spec.operation, spec.operation))
+    encode, converted_kinds, gate = prepare(
+        client, frame, schema, object_name=spec.object, operation=spec.operation,
+        external_id_field=spec.external_id_field, options=spec.encode, mode=spec.preflight,
+    )
+    spec = replace(spec, encode=encode)
+    kinds = {**join_kinds(client, spec.object, dict(schema)), **converted_kinds}
     reporter = make_reporter(progress, desc=f"{spec.operation} {spec.object}")
     total = frame.height if isinstance(frame, pl.DataFrame) else _parquet_height(frame)
-    load = _Load(client, spec, join_kinds(client, spec.object, dict(schema)), reporter)
+    load = _Load(client, spec, kinds, reporter)
     reporter.emit("start", spec.operation, object=spec.object, total_rows=total)
     parts = Parts()
     pool = ThreadPoolExecutor(max_workers=spec.max_concurrent_jobs, thread_name_prefix="sfbulk")
     completed = False
     try:
-        futures = _submit_all(load, iter_chunks(iter_batches(frame, batch_rows), spec.encode), pool)
+        batches = iter_batches(frame, batch_rows)
+        if gate is not None:
+            batches = gate.filter(batches)
+        futures = _submit_all(load, iter_chunks(batches, spec.encode), pool)
         _drain(futures, parts)
+        if gate is not None:
+            _add_held(parts, gate)
         completed = True
     except KeyboardInterrupt:
         load.stop.set()
