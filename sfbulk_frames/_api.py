@@ -26,7 +26,9 @@ from sfbulk_frames.pipeline.ingest import (
     join_kinds,
     run_ingest,
 )
+from sfbulk_frames.pipeline.outcomes import explain_resumed
 from sfbulk_frames.pipeline.progress import ProgressLike, make_reporter
+from sfbulk_frames.pipeline.resend import PipelineResend
 
 if TYPE_CHECKING:
     from sfbulk_frames._models import JobInfo
@@ -169,16 +171,27 @@ def resume(
         if str(first.operation) == "upsert"
         else ("Id" if str(first.operation) in ("update", "delete", "hardDelete") else None)
     )
-    outcome = match_results(
+    outcome = explain_resumed(match_results(
         cells,
         start=0,
         key=key,
         kinds=join_kinds(client, first.object or "", dict(frame.schema)),
         **{name: pl.concat(parts, how="diagonal_relaxed") for name, parts in texts.items()},
-    )
+    ), jobs)
     parts = Parts()
     parts.add(indexed(frame, 0), outcome, jobs)
     result = assemble(parts, df, first.object or "", str(first.operation), list(frame.columns))
+    spec = IngestSpec(
+        object=first.object or "",
+        operation=str(first.operation),
+        external_id_field=first.external_id_field_name,
+        encode=options,
+        timeout=timeout,
+        poll=poll,
+        delete_jobs=delete_jobs,
+        raise_on_failure=raise_on_failure,
+    )
+    result.resend = PipelineResend(spec, progress, client)
     if raise_on_failure:
         result.raise_for_failures()
     return result

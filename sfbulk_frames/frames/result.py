@@ -9,7 +9,18 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from sfbulk_frames._exceptions import JobFailedError
+from sfbulk_frames._config import PollPolicy
+from sfbulk_frames._exceptions import ConfigurationError, JobFailedError
+from sfbulk_frames.frames.attempts import (
+    KEEP,
+    Keep,
+    NullsOption,
+    ProgressOption,
+    Resend,
+    RetryOptions,
+    combine,
+    retry_frame,
+)
 from sfbulk_frames.frames.backend import (
     Backend,
     backend_of,
@@ -17,6 +28,7 @@ from sfbulk_frames.frames.backend import (
     from_polars,
     to_pandas_frame,
 )
+from sfbulk_frames.frames.errors import error_code, error_field
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -75,10 +87,6 @@ def _conform(
     return sorted_by_row(part.select(exprs).with_columns(pl.col(ROW).cast(pl.Int64)))
 
 
-def _error_code(error: pl.Expr) -> pl.Expr:
-    return error.str.split_exact(":", 1).struct.field("field_0").str.strip_chars()
-
-
 class BulkResult:
     """What happened to every input row of a load.
 
@@ -100,6 +108,9 @@ class BulkResult:
         pandas_index: Any = None,
         pandas_dtypes: Mapping[str, Any] | None = None,
         pandas_source: pd.DataFrame | None = None,
+        resend: Resend | None = None,
+        attempts: Sequence[BulkResult] | None = None,
+        ok_jobs: Sequence[JobInfo] | None = None,
     ) -> None:
         self.backend: Backend = backend
         self._parts = dict(parts)
@@ -111,6 +122,10 @@ class BulkResult:
         self._pandas_index = pandas_index
         self._pandas_dtypes = pandas_dtypes
         self._pandas_source = pandas_source
+        self.resend = resend
+        """How :meth:`retry` sends rows again (attached by the pipeline), or None."""
+        self._attempts = list(attempts) if attempts is not None else None
+        self._ok_jobs = list(ok_jobs) if ok_jobs is not None else None
 
     @classmethod
     def from_parts(
@@ -217,24 +232,38 @@ class BulkResult:
             counts["failed"] == 0
             and counts["unprocessed"] == 0
             and counts["unmatched"] == 0
-            and all(_state(job) == "JobComplete" for job in self.jobs)
+            and all(_state(job) == "JobComplete" for job in self._jobs_for_ok())
         )
+
+    def _jobs_for_ok(self) -> list[JobInfo]:
+        # after a retry, a job that failed in an earlier attempt no longer spoils ``ok``
+        return self.jobs if self._ok_jobs is None else self._ok_jobs
+
+    @property
+    def attempts(self) -> list[BulkResult]:
+        """The result of every load that built this one, first load first (``[self]`` for a
+        result no :meth:`retry` made)."""
+        return [self] if self._attempts is None else list(self._attempts)
 
     # --- reports --------------------------------------------------------------------------
 
-    def _error_counts(self) -> pl.DataFrame:
+    def _error_counts(self, by: Sequence[str] = ("code", "field")) -> pl.DataFrame:
         errors = pl.concat(
             self._parts[kind].select("sf__Error") for kind in ("failed", "unprocessed")
         ).drop_nulls()
+        columns = {"code": error_code(pl.col("sf__Error")),
+                   "field": error_field(pl.col("sf__Error"))}
         return (
-            errors.select(_error_code(pl.col("sf__Error")).alias("code"))
-            .group_by("code")
+            errors.select(*(columns[name].alias(name) for name in by))
+            .group_by(*by)
             .agg(pl.len().cast(pl.Int64).alias("count"))
-            .sort(["count", "code"], descending=[True, False])
+            .sort(["count", *by], descending=[True, *(False for _ in by)], nulls_last=True)
         )
 
     def error_counts(self) -> Any:
-        """Rows per error code (the text of ``sf__Error`` before the first ':'), most first."""
+        """Rows per error code and field, most first: columns ``code`` (the text of
+        ``sf__Error`` before the first ':'), ``field`` (the field Salesforce's message names,
+        null when it names none) and ``count``."""
         counts = self._error_counts()
         return counts if self.backend == "polars" else to_pandas_frame(counts)
 
@@ -254,10 +283,14 @@ class BulkResult:
             "job_states": states,
             "failed_jobs": [
                 {"id": job.id, "state": _state(job), "error_message": job.error_message}
-                for job in self.jobs
+                for job in self._jobs_for_ok()
                 if _state(job) in ("Failed", "Aborted")
             ],
-            "errors": dict(self._error_counts().iter_rows()),
+            "errors": dict(self._error_counts(("code",)).iter_rows()),
+            "errors_by_field": [
+                {"code": code, "field": field, "count": n}
+                for code, field, n in self._error_counts().iter_rows()
+            ],
         }
 
     def annotate(self) -> Any:
@@ -291,6 +324,72 @@ class BulkResult:
             job_ids=[job.id for job in self.jobs],
         )
 
+    def retry(
+        self,
+        fixed: Any = None,
+        *,
+        client: Any = None,
+        nulls: NullsOption | Keep = KEEP,
+        max_concurrent_jobs: int | Keep = KEEP,
+        max_records: int | Keep | None = KEEP,
+        max_bytes: int | Keep = KEEP,
+        timeout: float | Keep | None = KEEP,
+        poll: PollPolicy | Keep | None = KEEP,
+        progress: ProgressOption | Keep = KEEP,
+        delete_jobs: bool | Keep = KEEP,
+        raise_on_failure: bool | Keep = KEEP,
+    ) -> BulkResult:
+        """Send the rows that did not succeed again and return the result over the original
+        input.
+
+        Without ``fixed`` every failed and unprocessed row goes again with its input values.
+        ``fixed`` is a corrected frame of any subset of those rows (e.g. ``res.failed`` with
+        some values changed); its ``sf__Row`` column says which input row each one is, and
+        its ``sf__*`` columns are not sent. The object, operation, key and options are the
+        original load's; each option given here replaces it for this attempt (``client=None``:
+        the client of the context, as for any load).
+
+        The new result has one status per input row: rows that succeeded before stay
+        successful, retried rows take their new outcome, rows left out keep theirs, and every
+        row keeps its ``sf__Row`` and input values (matched by position, never by key).
+        :attr:`attempts` lists the result of every attempt. Returns ``self`` when no row is
+        left to retry. Raises FrameError for a ``fixed`` without ``sf__Row`` or with rows
+        that succeeded or do not exist, ConfigurationError when this result cannot be retried.
+        """
+        if self.resend is None:
+            raise ConfigurationError(
+                f"this {self.object} {self.operation} result does not know how its rows were "
+                "sent (it was not built by a load, resume or retry), so it cannot retry them: "
+                "send res.failed with sfbulk_frames.insert/update/upsert/delete instead"
+            )
+        frame, positions = retry_frame(self, fixed)
+        if positions.len() == 0:
+            return self
+        options = RetryOptions(
+            nulls=nulls, max_concurrent_jobs=max_concurrent_jobs, max_records=max_records,
+            max_bytes=max_bytes, timeout=timeout, poll=poll, progress=progress,
+            delete_jobs=delete_jobs, raise_on_failure=raise_on_failure,
+        )
+        attempt = self.resend(frame, client=client, options=options)
+        combined = BulkResult(
+            backend=self.backend,
+            parts=combine(self, attempt, positions),
+            unmatched=pl.concat([self._unmatched, attempt._unmatched], how="diagonal_relaxed"),
+            jobs=[*self.jobs, *attempt.jobs],
+            object=self.object,
+            operation=self.operation,
+            input_columns=self.input_columns,
+            pandas_index=self._pandas_index,
+            pandas_dtypes=self._pandas_dtypes,
+            pandas_source=self._pandas_source,
+            resend=self.resend,
+            attempts=[*self.attempts, attempt],
+            ok_jobs=attempt.jobs,
+        )
+        if raise_on_failure is True or (raise_on_failure is KEEP and self.resend.raise_on_failure):
+            combined.raise_for_failures()
+        return combined
+
     def __repr__(self) -> str:
         counts = self.counts()
         rows = counts["successful"] + counts["failed"] + counts["unprocessed"]
@@ -311,8 +410,13 @@ class BulkResult:
             f"<tr><td>{esc(name)}</td><td>{n:,}</td></tr>" for name, n in counts.items()
         )
         codes = "".join(
-            f"<tr><td>{esc(str(code))}</td><td>{n:,}</td></tr>"
-            for code, n in self._error_counts().iter_rows()
+            f"<tr><td>{esc(str(code))}</td><td>{esc(field or '')}</td><td>{n:,}</td></tr>"
+            for code, field, n in self._error_counts().iter_rows()
+        )
+        failed_jobs = "".join(
+            f"<tr><td>{esc(str(job['id']))}</td><td>{esc(job['state'])}</td>"
+            f"<td>{esc(str(job['error_message'] or ''))}</td></tr>"
+            for job in self.summary()["failed_jobs"]
         )
         failed = self._parts["failed"]
         sample = ""
@@ -326,7 +430,10 @@ class BulkResult:
             f"<div><p><b>BulkResult</b> {esc(self.object)} {esc(self.operation)} — "
             f"{len(self.jobs)} job(s), ok={self.ok}</p>"
             f"<table><tr><th>status</th><th>rows</th></tr>{status_rows}</table>"
-            + (f"<table><tr><th>error code</th><th>rows</th></tr>{codes}</table>" if codes else "")
+            + (f"<table><tr><th>error code</th><th>field</th><th>rows</th></tr>{codes}</table>"
+               if codes else "")
+            + (f"<p>Jobs that failed as a whole:</p><table><tr><th>job</th><th>state</th>"
+               f"<th>errorMessage</th></tr>{failed_jobs}</table>" if failed_jobs else "")
             + sample
             + "</div>"
         )

@@ -11,8 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -35,6 +34,13 @@ from sfbulk_frames.frames.decode import read_result_csv
 from sfbulk_frames.frames.encode import Chunk, EncodeOptions, iter_chunks, validate_frame
 from sfbulk_frames.frames.joinback import MatchOutcome, ResultSource, column_kinds, match_encoded
 from sfbulk_frames.frames.result import BulkResult, sorted_by_row
+from sfbulk_frames.pipeline.outcomes import (
+    ChunkRun,
+    SourceRows,
+    Stopped,
+    explain_job_failure,
+    settle,
+)
 from sfbulk_frames.pipeline.progress import ProgressLike, Reporter, make_reporter
 
 if TYPE_CHECKING:
@@ -79,10 +85,6 @@ class IngestSpec:
         if self.operation in ("update", "delete", "hardDelete"):
             return "Id"
         return None
-
-
-class _Stop(Exception):
-    """Raised inside a worker's poll callback when the load is being interrupted."""
 
 
 @dataclass
@@ -236,6 +238,8 @@ class _Load:
         self.ledger = _Ledger()
         self.stop = threading.Event()
         self.deadline = None if spec.timeout is None else time.monotonic() + spec.timeout
+        self.uploaded: dict[int, str] = {}
+        """Chunk start -> the job that received the chunk's rows."""
 
     def _emit(self, kind: Any, **fields: Any) -> None:
         self.reporter.emit(kind, self.spec.operation, object=self.spec.object, **fields)
@@ -271,13 +275,14 @@ class _Load:
                 continue
             job.close()
             self.ledger.mark_closed(job.id)
+            self.uploaded[chunk.start] = job.id
             self._emit("chunk_uploaded", job_id=job.id, rows=chunk.n_rows, state="UploadComplete")
             return job
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _on_poll(self, info: JobInfo) -> None:
         if self.stop.is_set():
-            raise _Stop
+            raise Stopped
         self._emit(
             "job_state",
             job_id=info.id,
@@ -298,17 +303,20 @@ class _Load:
             processed=info.number_records_processed,
             failed=info.number_records_failed,
         )
-        outcome = match_encoded(
+        outcome = explain_job_failure(match_encoded(
             chunk.rows, chunk.cells_of, start=chunk.start, key=self.spec.key, kinds=self.kinds,
             **result_readers(job, info),
-        )
+        ), info)
         if self.spec.delete_jobs:
             job.delete()
         return indexed(chunk.rows, chunk.start), outcome, [info]
 
     def resume_hint(self) -> str:
         ids = self.ledger.closed
-        return f"call sfbulk_frames.resume(df, {ids!r}) to collect their results"
+        return (
+            f"call res = sfbulk_frames.resume(df, {ids!r}) to collect their results, then "
+            "res.retry() to send the rows no job received"
+        )
 
     def abort_open_jobs(self) -> list[str]:
         aborted = []
@@ -323,33 +331,38 @@ class _Load:
         return aborted
 
 
-def _drain(futures: list[Future[Any]], parts: Parts) -> None:
-    for fut in futures:
-        # Wait in short slices: a bare result() is not woken by Ctrl-C once polars has
-        # installed its own SIGINT handler, so the interrupt would only arrive at the end.
-        while True:
-            try:
-                rows, outcome, infos = fut.result(timeout=0.2)
-                break
-            except FutureTimeout:
-                continue
-        parts.add(rows, outcome, infos)
+def _wait_all(runs: list[ChunkRun]) -> None:
+    """Wait until every job has finished (or failed). Waits in short slices: a bare wait is not
+    woken by Ctrl-C once polars has installed its own SIGINT handler."""
+    pending = {run.future for run in runs}
+    while pending:
+        _done, pending = wait(pending, timeout=0.2, return_when=FIRST_EXCEPTION)
 
 
 def _submit_all(
-    load: _Load, chunks: Iterator[Chunk], pool: ThreadPoolExecutor
-) -> list[Future[Any]]:
+    load: _Load, chunks: Iterator[Chunk], pool: ThreadPoolExecutor, source: SourceRows,
+    runs: list[ChunkRun],
+) -> BaseException | None:
+    """Submit one job per chunk into ``runs``; stop at the first failed job. Returns the error
+    that stopped reading the input (a source or encoding error), else None."""
     slots = threading.BoundedSemaphore(load.spec.max_concurrent_jobs)
-    futures: list[Future[Any]] = []
-    for chunk in chunks:
-        while not slots.acquire(timeout=0.05):
-            failed = next((f for f in futures if f.done() and f.exception() is not None), None)
-            if failed is not None:
-                return futures  # stop sending; the error surfaces in _drain
-        fut = pool.submit(load.run_chunk, chunk)
-        fut.add_done_callback(lambda _f: slots.release())
-        futures.append(fut)
-    return futures
+    try:
+        for chunk in chunks:
+            while not slots.acquire(timeout=0.05):
+                if any(r.future.done() and r.future.exception() is not None for r in runs):
+                    return None  # stop sending; the error surfaces when the runs settle
+            fut = pool.submit(load.run_chunk, chunk)
+            fut.add_done_callback(lambda _f: slots.release())
+            runs.append(ChunkRun(chunk, fut))
+            source.mark_sent(chunk.stop)
+    except Exception as exc:  # reading or encoding the input failed part-way
+        return exc
+    return None
+
+
+def _stop_workers(load: _Load, pool: ThreadPoolExecutor) -> None:
+    load.stop.set()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def run_ingest(
@@ -363,8 +376,12 @@ def run_ingest(
     """Load ``df`` with one job per chunk and return the joined-back result.
 
     Raises FrameError before any request when the frame cannot be sent, JobTimeoutError
-    (with job ids) when ``spec.timeout`` passes, JobInterruptedError on Ctrl-C.
+    (with job ids) when ``spec.timeout`` passes, JobInterruptedError on Ctrl-C, and
+    LoadIncompleteError for any other error after a job received data. Each carries the
+    partial result (``.result``) in which rows no job received are ``NOT_SENT``.
     """
+    from sfbulk_frames.pipeline.resend import PipelineResend
+
     frame = to_polars(df)
     schema = frame.collect_schema()
     validate_frame(
@@ -373,54 +390,89 @@ def run_ingest(
         operation=spec.operation,
         external_id_field=spec.external_id_field,
     )
-    if isinstance(frame, pl.DataFrame) and frame.height == 0:
-        return BulkResult.empty(df, spec.object, spec.operation)
     client = resolve_client(client)
+    resend = PipelineResend(spec, progress, client)
+    if isinstance(frame, pl.DataFrame) and frame.height == 0:
+        empty = BulkResult.empty(df, spec.object, spec.operation)
+        empty.resend = resend
+        return empty
     reporter = make_reporter(progress, desc=f"{spec.operation} {spec.object}")
     total = frame.height if isinstance(frame, pl.DataFrame) else None
     load = _Load(client, spec, join_kinds(client, spec.object, dict(schema)), reporter)
     reporter.emit("start", spec.operation, object=spec.object, total_rows=total)
-    parts = Parts()
+    source = SourceRows(iter_batches(frame, batch_rows))
+    runs: list[ChunkRun] = []
     pool = ThreadPoolExecutor(max_workers=spec.max_concurrent_jobs, thread_name_prefix="sfbulk")
+    columns = list(schema.names())
+
+    def partial(why: str) -> tuple[BulkResult, BaseException | None]:
+        settled, error = settle(runs, source, load.uploaded, why=why,
+                                resume_ids=list(load.ledger.closed))
+        parts = Parts()
+        for rows, outcome, infos in settled:
+            parts.add(rows, outcome, infos)
+        result = assemble(parts, df, spec.object, spec.operation, columns)
+        result.resend = resend
+        return result, error
+
     try:
-        futures = _submit_all(load, iter_chunks(iter_batches(frame, batch_rows), spec.encode), pool)
-        _drain(futures, parts)
+        source_error = _submit_all(
+            load, iter_chunks(source, spec.encode), pool, source, runs
+        )
+        _wait_all(runs)
+        if source_error is not None:
+            _stop_workers(load, pool)
+        result, error = partial(
+            "the load stopped" if source_error is None
+            else f"the load stopped ({type(source_error).__name__}: {source_error})"
+        )
+        error = source_error or error
     except KeyboardInterrupt:
         load.stop.set()
         aborted = load.abort_open_jobs()
         pool.shutdown(wait=True, cancel_futures=True)
+        result, _ = partial("load interrupted (Ctrl-C)")
         raise JobInterruptedError(
             f"interrupted: aborted open jobs {aborted}; uploaded jobs keep running — "
             + load.resume_hint(),
             job_ids=load.ledger.closed,
+            result=result,
         ) from None
-    except JobTimeoutError:
-        load.stop.set()
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise JobTimeoutError(
-            f"{spec.operation} {spec.object}: jobs did not finish within {spec.timeout}s; "
-            f"nothing was aborted — {load.resume_hint()}",
-            job_ids=load.ledger.closed,
-        ) from None
-    except SfBulkError as exc:
-        load.stop.set()
-        pool.shutdown(wait=True, cancel_futures=True)
-        if not load.ledger.closed:
-            raise  # nothing reached Salesforce: the error says what to fix
-        raise LoadIncompleteError(
-            f"{spec.operation} {spec.object} stopped part-way ({type(exc).__name__}: {exc}); "
-            f"jobs {load.ledger.closed} were already uploaded and keep running — "
-            + load.resume_hint(),
-            job_ids=load.ledger.closed,
-        ) from exc
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         reporter.emit("finish", spec.operation, object=spec.object)
         reporter.close()
-    result = assemble(parts, df, spec.object, spec.operation, list(schema.names()))
+    if error is not None:
+        _raise_incomplete(spec, load, result, error)
     if spec.raise_on_failure:
         result.raise_for_failures()
     return result
+
+
+def _raise_incomplete(
+    spec: IngestSpec, load: _Load, result: BulkResult, error: BaseException
+) -> None:
+    """Raise the error that stopped a load, with the partial result and how to resume."""
+    if isinstance(error, JobTimeoutError):
+        raise JobTimeoutError(
+            f"{spec.operation} {spec.object}: jobs did not finish within {spec.timeout}s; "
+            f"nothing was aborted — {load.resume_hint()}",
+            job_ids=load.ledger.closed,
+            result=result,
+        ) from None
+    if not load.ledger.closed:
+        raise error  # nothing reached Salesforce: the error says what to fix
+    reason = (
+        f"{spec.operation} {spec.object} stopped part-way ({type(error).__name__}: {error}); "
+        f"jobs {load.ledger.closed} were already uploaded and keep running"
+    )
+    raise LoadIncompleteError(
+        f"{reason} — {load.resume_hint()}",
+        job_ids=load.ledger.closed,
+        result=result,
+        reason=reason,
+        resume_hint=load.resume_hint(),
+    ) from error
 
 
 def assemble(parts: Parts, df: Any, object: str, operation: str, columns: list[str]) -> BulkResult:
