@@ -111,6 +111,7 @@ class BulkResult:
         resend: Resend | None = None,
         attempts: Sequence[BulkResult] | None = None,
         ok_jobs: Sequence[JobInfo] | None = None,
+        complete: bool = True,
     ) -> None:
         self.backend: Backend = backend
         self._parts = dict(parts)
@@ -126,6 +127,9 @@ class BulkResult:
         """How :meth:`retry` sends rows again (attached by the pipeline), or None."""
         self._attempts = list(attempts) if attempts is not None else None
         self._ok_jobs = list(ok_jobs) if ok_jobs is not None else None
+        self.complete = complete
+        """False for the partial result of a load that stopped part-way (``e.result``): it
+        holds only the rows read before the load stopped, and is never :attr:`ok`."""
 
     @classmethod
     def from_parts(
@@ -229,7 +233,8 @@ class BulkResult:
         """True when every row succeeded and every job ended JobComplete."""
         counts = self.counts()
         return (
-            counts["failed"] == 0
+            self.complete
+            and counts["failed"] == 0
             and counts["unprocessed"] == 0
             and counts["unmatched"] == 0
             and all(_state(job) == "JobComplete" for job in self._jobs_for_ok())
@@ -385,6 +390,7 @@ class BulkResult:
             resend=self.resend,
             attempts=[*self.attempts, attempt],
             ok_jobs=attempt.jobs,
+            complete=self.complete,
         )
         if raise_on_failure is True or (raise_on_failure is KEEP and self.resend.raise_on_failure):
             combined.raise_for_failures()
@@ -400,7 +406,8 @@ class BulkResult:
             f"<BulkResult {self.object} {self.operation}: {rows:,} row{'s' if rows != 1 else ''} — "
             f"{counts['successful']:,} successful, {counts['failed']:,} failed, "
             f"{counts['unprocessed']:,} unprocessed{unmatched}; "
-            f"{jobs}{f' ({states})' if states else ''}; ok={self.ok}>"
+            f"{jobs}{f' ({states})' if states else ''}; ok={self.ok}"
+            f"{'' if self.complete else ' (partial: the load stopped part-way)'}>"
         )
 
     def _repr_html_(self) -> str:

@@ -413,6 +413,9 @@ def run_ingest(
             parts.add(rows, outcome, infos)
         result = assemble(parts, df, spec.object, spec.operation, columns)
         result.resend = resend
+        result.complete = error is None and source.unsent() is None and all(
+            not run.future.cancelled() and run.future.exception() is None for run in runs
+        )
         return result, error
 
     try:
@@ -427,11 +430,13 @@ def run_ingest(
             else f"the load stopped ({type(source_error).__name__}: {source_error})"
         )
         error = source_error or error
+        result.complete = result.complete and error is None
     except KeyboardInterrupt:
         load.stop.set()
         aborted = load.abort_open_jobs()
         pool.shutdown(wait=True, cancel_futures=True)
         result, _ = partial("load interrupted (Ctrl-C)")
+        result.complete = False
         raise JobInterruptedError(
             f"interrupted: aborted open jobs {aborted}; uploaded jobs keep running — "
             + load.resume_hint(),
