@@ -179,11 +179,31 @@ def retry_frame(result: BulkResult, fixed: Any) -> tuple[Any, pl.Series]:
     return _without_sf_columns(fixed), positions
 
 
-def combine(
+def combine(original: BulkResult, attempt: BulkResult, positions: pl.Series) -> BulkResult:
+    """``original`` with the rows at ``positions`` (sent as rows 0.. of ``attempt``) taking
+    their outcome in ``attempt``; payload values, sf__Row and index labels stay the original's.
+    """
+    return type(original)(
+        backend=original.backend,
+        parts=_combined_parts(original, attempt, positions),
+        unmatched=pl.concat([original._unmatched, attempt._unmatched], how="diagonal_relaxed"),
+        jobs=[*original.jobs, *attempt.jobs],
+        object=original.object,
+        operation=original.operation,
+        input_columns=original.input_columns,
+        pandas_index=original._pandas_index,
+        pandas_dtypes=original._pandas_dtypes,
+        pandas_source=original._pandas_source,
+        resend=original.resend,
+        attempts=[*original.attempts, attempt],
+        ok_jobs=attempt.jobs,
+        complete=original.complete,
+    )
+
+
+def _combined_parts(
     original: BulkResult, attempt: BulkResult, positions: pl.Series
 ) -> dict[str, pl.DataFrame]:
-    """The parts of ``original`` with the rows at ``positions`` (sent as rows 0.. of
-    ``attempt``) replaced by their outcome in ``attempt``; payload values stay the original's."""
     mapping = pl.DataFrame(
         {_ATTEMPT_ROW: pl.int_range(positions.len(), dtype=pl.Int64, eager=True),
          ROW: positions.cast(pl.Int64)}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -44,7 +43,6 @@ _SF_COLUMNS: dict[str, dict[str, pl.DataType]] = {
     "failed": {"sf__Id": pl.String(), "sf__Error": pl.String()},
     "unprocessed": {"sf__Error": pl.String()},
 }
-_HTML_FAILED_ROWS = 5
 
 
 def _state(job: Any) -> str:
@@ -376,22 +374,7 @@ class BulkResult:
             delete_jobs=delete_jobs, raise_on_failure=raise_on_failure,
         )
         attempt = self.resend(frame, client=client, options=options)
-        combined = BulkResult(
-            backend=self.backend,
-            parts=combine(self, attempt, positions),
-            unmatched=pl.concat([self._unmatched, attempt._unmatched], how="diagonal_relaxed"),
-            jobs=[*self.jobs, *attempt.jobs],
-            object=self.object,
-            operation=self.operation,
-            input_columns=self.input_columns,
-            pandas_index=self._pandas_index,
-            pandas_dtypes=self._pandas_dtypes,
-            pandas_source=self._pandas_source,
-            resend=self.resend,
-            attempts=[*self.attempts, attempt],
-            ok_jobs=attempt.jobs,
-            complete=self.complete,
-        )
+        combined = combine(self, attempt, positions)
         if raise_on_failure is True or (raise_on_failure is KEEP and self.resend.raise_on_failure):
             combined.raise_for_failures()
         return combined
@@ -411,36 +394,6 @@ class BulkResult:
         )
 
     def _repr_html_(self) -> str:
-        counts = self.counts()
-        esc = html.escape
-        status_rows = "".join(
-            f"<tr><td>{esc(name)}</td><td>{n:,}</td></tr>" for name, n in counts.items()
-        )
-        codes = "".join(
-            f"<tr><td>{esc(str(code))}</td><td>{esc(field or '')}</td><td>{n:,}</td></tr>"
-            for code, field, n in self._error_counts().iter_rows()
-        )
-        failed_jobs = "".join(
-            f"<tr><td>{esc(str(job['id']))}</td><td>{esc(job['state'])}</td>"
-            f"<td>{esc(str(job['error_message'] or ''))}</td></tr>"
-            for job in self.summary()["failed_jobs"]
-        )
-        failed = self._parts["failed"]
-        sample = ""
-        if failed.height:
-            head = self._convert(failed.head(_HTML_FAILED_ROWS))
-            table = head.to_html(max_rows=_HTML_FAILED_ROWS) if self.backend == "pandas" else (
-                head._repr_html_()
-            )
-            sample = f"<p>First failed rows:</p>{table}"
-        return (
-            f"<div><p><b>BulkResult</b> {esc(self.object)} {esc(self.operation)} — "
-            f"{len(self.jobs)} job(s), ok={self.ok}</p>"
-            f"<table><tr><th>status</th><th>rows</th></tr>{status_rows}</table>"
-            + (f"<table><tr><th>error code</th><th>field</th><th>rows</th></tr>{codes}</table>"
-               if codes else "")
-            + (f"<p>Jobs that failed as a whole:</p><table><tr><th>job</th><th>state</th>"
-               f"<th>errorMessage</th></tr>{failed_jobs}</table>" if failed_jobs else "")
-            + sample
-            + "</div>"
-        )
+        from sfbulk_frames.frames.report import result_html
+
+        return result_html(self)

@@ -29,16 +29,19 @@ from sfbulk_frames._exceptions import (
     TransportError,
 )
 from sfbulk_frames._models import COLUMN_DELIMITERS, JobInfo
-from sfbulk_frames.frames.backend import backend_of, iter_batches, to_polars
+from sfbulk_frames.frames.backend import iter_batches, to_polars
 from sfbulk_frames.frames.decode import read_result_csv
 from sfbulk_frames.frames.encode import Chunk, EncodeOptions, iter_chunks, validate_frame
 from sfbulk_frames.frames.joinback import MatchOutcome, ResultSource, column_kinds, match_encoded
-from sfbulk_frames.frames.result import BulkResult, sorted_by_row
+from sfbulk_frames.frames.result import BulkResult
 from sfbulk_frames.pipeline.outcomes import (
     ChunkRun,
+    Parts,
     SourceRows,
     Stopped,
+    assemble,
     explain_job_failure,
+    indexed,
     settle,
 )
 from sfbulk_frames.pipeline.progress import ProgressLike, Reporter, make_reporter
@@ -49,6 +52,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "IngestSpec",
+    "Parts",
     "assemble",
     "fetch_results",
     "indexed",
@@ -109,47 +113,6 @@ class _Ledger:
         with self.lock:
             self.open_jobs.pop(job_id, None)
             self.superseded.append(job_id)
-
-
-@dataclass
-class Parts:
-    successful: list[pl.DataFrame] = field(default_factory=list)
-    failed: list[pl.DataFrame] = field(default_factory=list)
-    unprocessed: list[pl.DataFrame] = field(default_factory=list)
-    unmatched: list[pl.DataFrame] = field(default_factory=list)
-    jobs: list[JobInfo] = field(default_factory=list)
-
-    def add(self, rows: pl.DataFrame, outcome: MatchOutcome, infos: list[JobInfo]) -> None:
-        """Attach the input rows to each outcome part (``rows`` from :func:`indexed`)."""
-        for target, matched in (
-            (self.successful, outcome.successful),
-            (self.failed, outcome.failed),
-            (self.unprocessed, outcome.unprocessed),
-        ):
-            if matched.height:
-                target.append(_with_rows(rows, matched))
-        if outcome.unmatched.height:
-            self.unmatched.append(outcome.unmatched)
-        self.jobs.extend(infos)
-
-
-def _with_rows(rows: pl.DataFrame, matched: pl.DataFrame) -> pl.DataFrame:
-    """The input rows of ``matched`` (sorted by unique sf__Row) followed by its sf__ columns.
-
-    Rows are taken by position; when ``matched`` covers every row of the chunk they are the
-    input's own slices (no copy).
-    """
-    extra = matched.drop("sf__Row")
-    if matched.height == rows.height:  # unique positions in the chunk's range: all, in order
-        return rows.hstack(extra)
-    first = rows.get_column("sf__Row")[0]
-    return rows[matched.get_column("sf__Row") - first].hstack(extra)
-
-
-def indexed(rows: pl.DataFrame, start: int) -> pl.DataFrame:
-    return rows.with_row_index("sf__Row", offset=start).with_columns(
-        pl.col("sf__Row").cast(pl.Int64)
-    )
 
 
 def _deadline_left(deadline: float | None) -> float | None:
@@ -478,25 +441,3 @@ def _raise_incomplete(
         reason=reason,
         resume_hint=load.resume_hint(),
     ) from error
-
-
-def assemble(parts: Parts, df: Any, object: str, operation: str, columns: list[str]) -> BulkResult:
-    """The BulkResult of a load (or a resume) from its per-chunk parts."""
-
-    def cat(frames: list[pl.DataFrame]) -> pl.DataFrame | None:
-        return sorted_by_row(pl.concat(frames, how="diagonal_relaxed")) if frames else None
-
-    backend = backend_of(df)
-    meta = {"pandas_source": df} if backend == "pandas" else {}
-    return BulkResult.from_parts(
-        backend=backend,
-        successful=cat(parts.successful),
-        failed=cat(parts.failed),
-        unprocessed=cat(parts.unprocessed),
-        unmatched=cat(parts.unmatched),
-        jobs=parts.jobs,
-        object=object,
-        operation=operation,
-        input_columns=columns,
-        **meta,
-    )

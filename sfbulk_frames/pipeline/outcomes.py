@@ -1,4 +1,4 @@
-"""What a load knows about rows Salesforce gave no answer for.
+"""What a load knows about its rows, and the BulkResult assembled from it.
 
 * the rows of a job that failed as a whole get the job's ``errorMessage``;
 * when a load stops part-way (Ctrl-C, timeout, a source error, a crash, the network), every row
@@ -11,16 +11,29 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import polars as pl
 
 from sfbulk_frames._models import JobInfo
+from sfbulk_frames.frames.backend import backend_of
 from sfbulk_frames.frames.encode import Chunk
 from sfbulk_frames.frames.errors import job_reason, not_sent, pending
 from sfbulk_frames.frames.joinback import NO_RESULT, MatchOutcome
+from sfbulk_frames.frames.result import BulkResult, sorted_by_row
 
-__all__ = ["ChunkRun", "SourceRows", "Stopped", "explain_job_failure", "explain_resumed", "settle"]
+__all__ = [
+    "ChunkRun",
+    "Parts",
+    "SourceRows",
+    "Stopped",
+    "assemble",
+    "explain_job_failure",
+    "explain_resumed",
+    "indexed",
+    "settle",
+]
 
 ROW = "sf__Row"
 
@@ -97,12 +110,6 @@ def _unanswered(rows: pl.DataFrame, reason: str) -> MatchOutcome:
     )
 
 
-def _indexed(chunk: Chunk) -> pl.DataFrame:
-    return chunk.rows.with_row_index(ROW, offset=chunk.start).with_columns(
-        pl.col(ROW).cast(pl.Int64)
-    )
-
-
 def settle(
     runs: list[ChunkRun],
     source: SourceRows,
@@ -130,7 +137,7 @@ def settle(
                 continue
             if first_error is None and not isinstance(error, Stopped):
                 first_error = error
-        rows = _indexed(run.chunk)
+        rows = indexed(run.chunk.rows, run.chunk.start)
         job_id = uploaded.get(run.chunk.start)
         cause = why if error is None or isinstance(error, Stopped) else (
             f"{type(error).__name__}: {error}"
@@ -177,3 +184,66 @@ def explain_resumed(outcome: MatchOutcome, jobs: list[JobInfo]) -> MatchOutcome:
             .otherwise(pl.col("sf__Error")).alias("sf__Error")
         )
     return dataclasses.replace(outcome, unprocessed=unprocessed)
+
+
+@dataclass
+class Parts:
+    successful: list[pl.DataFrame] = field(default_factory=list)
+    failed: list[pl.DataFrame] = field(default_factory=list)
+    unprocessed: list[pl.DataFrame] = field(default_factory=list)
+    unmatched: list[pl.DataFrame] = field(default_factory=list)
+    jobs: list[JobInfo] = field(default_factory=list)
+
+    def add(self, rows: pl.DataFrame, outcome: MatchOutcome, infos: list[JobInfo]) -> None:
+        """Attach the input rows to each outcome part (``rows`` from :func:`indexed`)."""
+        for target, matched in (
+            (self.successful, outcome.successful),
+            (self.failed, outcome.failed),
+            (self.unprocessed, outcome.unprocessed),
+        ):
+            if matched.height:
+                target.append(_with_rows(rows, matched))
+        if outcome.unmatched.height:
+            self.unmatched.append(outcome.unmatched)
+        self.jobs.extend(infos)
+
+
+def _with_rows(rows: pl.DataFrame, matched: pl.DataFrame) -> pl.DataFrame:
+    """The input rows of ``matched`` (sorted by unique sf__Row) followed by its sf__ columns.
+
+    Rows are taken by position; when ``matched`` covers every row of the chunk they are the
+    input's own slices (no copy).
+    """
+    extra = matched.drop("sf__Row")
+    if matched.height == rows.height:  # unique positions in the chunk's range: all, in order
+        return rows.hstack(extra)
+    first = rows.get_column("sf__Row")[0]
+    return rows[matched.get_column("sf__Row") - first].hstack(extra)
+
+
+def indexed(rows: pl.DataFrame, start: int) -> pl.DataFrame:
+    return rows.with_row_index("sf__Row", offset=start).with_columns(
+        pl.col("sf__Row").cast(pl.Int64)
+    )
+
+
+def assemble(parts: Parts, df: Any, object: str, operation: str, columns: list[str]) -> BulkResult:
+    """The BulkResult of a load (or a resume) from its per-chunk parts."""
+
+    def cat(frames: list[pl.DataFrame]) -> pl.DataFrame | None:
+        return sorted_by_row(pl.concat(frames, how="diagonal_relaxed")) if frames else None
+
+    backend = backend_of(df)
+    meta = {"pandas_source": df} if backend == "pandas" else {}
+    return BulkResult.from_parts(
+        backend=backend,
+        successful=cat(parts.successful),
+        failed=cat(parts.failed),
+        unprocessed=cat(parts.unprocessed),
+        unmatched=cat(parts.unmatched),
+        jobs=parts.jobs,
+        object=object,
+        operation=operation,
+        input_columns=columns,
+        **meta,
+    )

@@ -53,7 +53,8 @@ def test_rows_of_a_job_that_failed_as_a_whole_carry_its_error_message(client, em
         {"id": job.id, "state": "Failed", "error_message": job.error_message}
     ]
     html = res._repr_html_()
-    assert job.id in html and "disk full on pod 7" in html
+    assert job.id in html
+    assert "disk full on pod 7" in html
 
 
 def test_error_counts_group_by_code_and_field_most_first(client, emulator, backend):
@@ -86,13 +87,15 @@ def test_retry_without_fixed_resends_every_failed_row_and_keeps_sf_row(client, e
                               "ExternalId__c": [f"k{i}" for i in range(30)]})
     first = sfb.upsert(df, "Contact", "ExternalId__c", progress=False)
     failed = sorted(to_pl(first.failed)["sf__Row"].to_list())
-    assert failed and {e.split(":")[0] for e in to_pl(first.failed)["sf__Error"]} == {
+    assert failed
+    assert {e.split(":")[0] for e in to_pl(first.failed)["sf__Error"]} == {
         "UNABLE_TO_LOCK_ROW"
     }
     emulator.faults.clear()
     final = first.retry()
     assert final.ok
-    assert final.attempts[0] is first and len(final.attempts) == 2
+    assert final.attempts[0] is first
+    assert len(final.attempts) == 2
     assert sorted(to_pl(final.attempts[1].successful)["sf__Id"].to_list()) == sorted(
         to_pl(final.successful).filter(pl.col("sf__Row").is_in(failed))["sf__Id"].to_list()
     )
@@ -136,7 +139,8 @@ def test_retry_of_identical_rows_with_a_fixed_subset(client, emulator, backend):
     assert to_pl(final.successful)["LastName"].to_list() == ["ok", None, None]
     assert to_pl(final.attempts[1].successful)["LastName"].to_list() == ["Fixed", "Fixed"]
     again = final.retry(_set(final.failed, "LastName", "Last"))
-    assert again.ok and len(again.attempts) == 3
+    assert again.ok
+    assert len(again.attempts) == 3
     assert emulator.count("Contact") == 4
 
 
