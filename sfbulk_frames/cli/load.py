@@ -10,9 +10,15 @@ from typing import Any
 
 import polars as pl
 
-from sfbulk_frames._exceptions import ConfigurationError, JobInterruptedError, JobTimeoutError
+from sfbulk_frames._exceptions import (
+    ConfigurationError,
+    JobInterruptedError,
+    JobTimeoutError,
+    LoadIncompleteError,
+)
 from sfbulk_frames.cli.common import (
     EXIT_INTERRUPTED,
+    EXIT_SALESFORCE,
     EXIT_TIMEOUT,
     Printer,
     add_subcommand,
@@ -26,9 +32,18 @@ from sfbulk_frames.cli.files import (
     scan_input,
     write_frame,
 )
+from sfbulk_frames.cli.manifest import Manifest, manifest_path
 from sfbulk_frames.cli.summary import load_exit_code, part_frames, print_load_summary
 
-__all__ = ["add_load_commands", "input_arguments", "output_arguments", "write_results"]
+__all__ = [
+    "add_load_commands",
+    "input_arguments",
+    "open_input",
+    "output_arguments",
+    "report_unfinished",
+    "send_arguments",
+    "write_results",
+]
 
 _DELIMITERS = ("COMMA", "TAB", "PIPE", "SEMICOLON", "CARET", "BACKQUOTE")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)[bB]?\s*$")
@@ -99,6 +114,12 @@ def _job_arguments(parser: argparse.ArgumentParser, operation: str) -> None:
     if operation == "delete":
         group.add_argument("--hard", action="store_true",
                            help="hard delete: bypass the Recycle Bin")
+    send_arguments(group)
+    output_arguments(parser)
+
+
+def send_arguments(group: Any) -> None:
+    """The options that say how rows are sent (recorded in the manifest for ``sfbulk retry``)."""
     group.add_argument("--nulls", choices=("skip", "set_null"), default="skip",
                        help="empty cells: leave the field unchanged (skip) or clear it (set_null)")
     group.add_argument("--delimiter", choices=_DELIMITERS, default="COMMA",
@@ -112,7 +133,6 @@ def _job_arguments(parser: argparse.ArgumentParser, operation: str) -> None:
     group.add_argument("--assignment-rule-id", metavar="ID")
     group.add_argument("--delete-jobs", action="store_true",
                        help="delete the jobs in Salesforce once their results are saved")
-    output_arguments(parser)
 
 
 def add_load_commands(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -147,10 +167,25 @@ def _load_options(args: argparse.Namespace) -> dict[str, Any]:
     return options
 
 
-def open_input(args: argparse.Namespace) -> tuple[pl.LazyFrame, FileFormat]:
-    """Scan FILE as the options say. Raises FrameError for unreadable or non-UTF-8 files."""
+def without_result_columns(frame: pl.LazyFrame, printer: Printer | None) -> pl.LazyFrame:
+    """``frame`` without the ``sf__*`` columns of an earlier load's result file (one notice)."""
+    names = frame.collect_schema().names()
+    result_columns = [name for name in names if name.startswith("sf__")]
+    if not result_columns:
+        return frame
+    if printer is not None:
+        printer.err(f"note: not sending the result columns {', '.join(result_columns)} of an "
+                    "earlier load (to keep each row's outcome, use sfbulk retry RESULT_DIR)")
+    return frame.drop(result_columns)
+
+
+def open_input(args: argparse.Namespace,
+               printer: Printer | None = None) -> tuple[pl.LazyFrame, FileFormat]:
+    """Scan FILE as the options say, without the ``sf__*`` columns of a result file. Raises
+    FrameError for unreadable or non-UTF-8 files."""
     fmt = detect_format(args.file, args.input_format)
-    return scan_input(args.file, fmt, infer_types=args.infer_types, separator=args.separator), fmt
+    frame = scan_input(args.file, fmt, infer_types=args.infer_types, separator=args.separator)
+    return without_result_columns(frame, printer), fmt
 
 
 def write_results(args: argparse.Namespace, result: Any, input_format: FileFormat,
@@ -161,31 +196,72 @@ def write_results(args: argparse.Namespace, result: Any, input_format: FileForma
     frames = part_frames(result)
     for part, frame in frames.items():
         write_frame(frame, paths[part], out_format)
+    Manifest.from_args(args, result, input_format, out_format, paths).write(manifest_path(paths))
     print_load_summary(printer, title=title, frames=frames, jobs=list(getattr(result, "jobs", [])),
                        paths=paths, elapsed=time.monotonic() - started)
     return load_exit_code(frames, args.fail_on)
 
 
+_REPEATED = (  # (destination, flag) of the options a resume command repeats
+    ("input_format", "--input-format"), ("separator", "--separator"),
+    ("infer_types", "--infer-types"), ("nulls", "--nulls"), ("delimiter", "--delimiter"),
+    ("line_ending", "--line-ending"), ("max_bytes", "--max-bytes"),
+    ("max_records", "--max-records"), ("concurrency", "--concurrency"),
+    ("assignment_rule_id", "--assignment-rule-id"), ("delete_jobs", "--delete-jobs"),
+    ("output_dir", "--output-dir"), ("output_format", "--format"), ("fail_on", "--fail-on"),
+    ("no_progress", "--no-progress"),
+)
+_DEFAULTS = {"separator": ",", "nulls": "skip", "delimiter": "COMMA", "line_ending": "LF",
+             "concurrency": 4, "fail_on": "failed"}
+
+
+def _quoted(value: object) -> str:
+    text = str(value)
+    return text if text and all(c.isalnum() or c in "-_./:=@+," for c in text) else repr(text)
+
+
+def original_options(args: argparse.Namespace) -> list[str]:
+    """The options of this command that differ from their defaults, as command-line words."""
+    words: list[str] = []
+    for dest, flag in _REPEATED:
+        value = getattr(args, dest, None)
+        if value is None or value is False or value == _DEFAULTS.get(dest):
+            continue
+        words.append(flag if value is True else f"{flag} {_quoted(value)}")
+    return words
+
+
 def resume_command(args: argparse.Namespace, job_ids: list[str]) -> str:
     connection = reconnect_hint(args)
-    parts = ["sfbulk jobs resume", str(args.file), *job_ids]
+    parts = ["sfbulk jobs resume", _quoted(args.file), *job_ids, *original_options(args)]
     if connection:
         parts.append(connection)
     return " ".join(parts)
 
 
-def report_unfinished(args: argparse.Namespace, exc: JobTimeoutError | JobInterruptedError,
-                      printer: Printer) -> int:
+def report_unfinished(
+    args: argparse.Namespace,
+    exc: JobTimeoutError | JobInterruptedError | LoadIncompleteError,
+    printer: Printer,
+) -> int:
     """Print why the load stopped and how to collect its results; returns the exit code."""
     interrupted = isinstance(exc, JobInterruptedError)
-    prefix = "interrupted" if interrupted else "timeout"
-    message = str(exc)
-    printer.err(message if message.lower().startswith(prefix) else f"{prefix}: {message}")
+    if isinstance(exc, LoadIncompleteError):
+        printer.err(f"error: {exc.reason}")
+    else:
+        prefix = "interrupted" if interrupted else "timeout"
+        message = str(exc).split(" — call res = sfbulk_frames.resume(")[0]
+        printer.err(message if message.lower().startswith(prefix) else f"{prefix}: {message}")
     if exc.job_ids:
-        printer.err("to collect the results of the uploaded jobs later, run:")
+        printer.err("to collect the results of the uploaded jobs and write the result files, "
+                    "run:")
         printer.err("  " + resume_command(args, list(exc.job_ids)))
+        printer.err("then send the rows no job received with: sfbulk retry "
+                    + _quoted(args.output_dir or args.file.parent or "."))
     else:
         printer.err("no job had received its data yet: run the same command again")
+    if isinstance(exc, LoadIncompleteError):
+        return EXIT_SALESFORCE
     return EXIT_INTERRUPTED if interrupted else EXIT_TIMEOUT
 
 
@@ -195,7 +271,7 @@ def run_load(args: argparse.Namespace, printer: Printer) -> int:
     if args.concurrency < 1:
         raise ConfigurationError("--concurrency must be at least 1")
     started = time.monotonic()
-    frame, fmt = open_input(args)
+    frame, fmt = open_input(args, printer)
     client = make_client(args, printer)
     options = _load_options(args)
     try:
@@ -205,7 +281,7 @@ def run_load(args: argparse.Namespace, printer: Printer) -> int:
             result = _api.delete(frame, args.object, hard=args.hard, client=client, **options)
         else:
             result = getattr(_api, args.operation)(frame, args.object, client=client, **options)
-    except (JobTimeoutError, JobInterruptedError) as exc:
+    except (JobTimeoutError, JobInterruptedError, LoadIncompleteError) as exc:
         return report_unfinished(args, exc, printer)
     operation = "hard delete" if args.operation == "delete" and args.hard else args.operation
     return write_results(args, result, fmt, printer, title=f"{operation} {args.object} from "
