@@ -179,7 +179,7 @@ def explain_resumed(outcome: MatchOutcome, jobs: list[JobInfo]) -> MatchOutcome:
             pl.when(pl.col("sf__Error") == NO_RESULT)
             .then(pl.lit(not_sent(
                 f"this row is in none of the jobs {ids} (the load stopped before it was "
-                "uploaded); res.retry() sends it"
+                "uploaded); a retry sends it"
             )))
             .otherwise(pl.col("sf__Error")).alias("sf__Error")
         )
