@@ -310,10 +310,16 @@ def _submit_all(
     that stopped reading the input (a source or encoding error), else None."""
     slots = threading.BoundedSemaphore(load.spec.max_concurrent_jobs)
     try:
+        def failed() -> bool:
+            return any(r.future.done() and r.future.exception() is not None for r in runs)
+
         for chunk in chunks:
             while not slots.acquire(timeout=0.05):
-                if any(r.future.done() and r.future.exception() is not None for r in runs):
+                if failed():
                     return None  # stop sending; the error surfaces when the runs settle
+            if failed():
+                slots.release()
+                return None
             fut = pool.submit(load.run_chunk, chunk)
             fut.add_done_callback(lambda _f: slots.release())
             runs.append(ChunkRun(chunk, fut))

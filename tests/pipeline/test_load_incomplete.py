@@ -161,3 +161,54 @@ def test_ctrl_c_after_the_first_upload_marks_unsent_rows_and_resume_then_retry_f
     assert final.ok
     assert [len(r.jobs) for r in final.attempts] == [1, 2]
     assert slow_emulator.count("Contact") == 30
+
+
+def test_a_timeout_carries_the_partial_result_with_pending_rows(slow_emulator: Emulator) -> None:
+    df = pl.concat([_part(i) for i in range(2)])
+    with slow_emulator.client() as client:
+        with pytest.raises(sfb.JobTimeoutError) as err:
+            sfb.upsert(df, "Contact", "ExternalId__c", client=client, max_records=10,
+                       timeout=0.2, progress=False)
+        exc = err.value
+        partial = exc.result
+        assert not partial.complete
+        parts_cover_input(partial, 20)
+        pending = to_pl(partial.unprocessed)["sf__Error"]
+        assert pending.str.starts_with("PENDING:job ").all()
+        assert pending.str.contains("sfbulk_frames.resume(df, ", literal=True).all()
+        final = sfb.resume(df, exc.job_ids, client=client, progress=False)
+    assert final.ok
+    assert slow_emulator.count("Contact") == 20
+
+
+def test_a_crash_in_the_pipeline_after_uploads_raises_load_incomplete(
+    client: sfb.Client, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sfbulk_frames.pipeline import ingest
+
+    real_match = ingest.match_encoded
+
+    def crash_on_second_chunk(rows: pl.DataFrame, *args: Any, start: int, **kwargs: Any) -> Any:
+        if start == ROWS_PER_PART:
+            raise RuntimeError("bug while matching results")
+        return real_match(rows, *args, start=start, **kwargs)
+
+    monkeypatch.setattr(ingest, "match_encoded", crash_on_second_chunk)
+    df = pl.concat([_part(i) for i in range(3)])
+    with pytest.raises(sfb.LoadIncompleteError) as err:
+        _upsert(df, client)
+    exc = err.value
+    assert isinstance(exc.__cause__, RuntimeError)
+    assert len(exc.job_ids) == 2, "no job is started once one failed"
+    partial = exc.result
+    parts_cover_input(partial, 30)
+    errors = to_pl(partial.unprocessed).sort("sf__Row")
+    assert errors["sf__Row"].to_list() == list(range(10, 30))
+    assert errors["sf__Error"].head(10).str.starts_with(
+        f"PENDING:job {exc.job_ids[1]} received this row but its result was not collected "
+        "(RuntimeError: bug while matching results)").all()
+    assert errors["sf__Error"].tail(10).str.starts_with("NOT_SENT:the load stopped").all()
+    monkeypatch.undo()
+    final = sfb.resume(df, exc.job_ids, client=client, progress=False).retry()
+    assert final.ok
+    assert emulator.count("Contact") == 30
