@@ -11,6 +11,7 @@ with ``--tls``, the certificate to trust. ``python -m sfbulk_frames.emulator`` r
 from __future__ import annotations
 
 import argparse
+import logging
 import re
 import signal
 import sys
@@ -18,9 +19,13 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from sfbulk_frames.emulator.models.auth import DEFAULT_PASSWORD, DEFAULT_USERNAME
+
+if TYPE_CHECKING:
+    from sfbulk_frames.emulator.service import Emulator
+    from sfbulk_frames.emulator.web.server import EmulatorServer
 
 __all__ = ["add_arguments", "main", "run"]
 
@@ -68,7 +73,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--delay", type=_non_negative, default=0.0, metavar="SECONDS",
                         help="seconds before background processing starts (default: 0)")
     parser.add_argument("--verbose", action="store_true",
-                        help="log every request (paths only, never tokens)")
+                        help="log method, path, status and duration of every request to stderr "
+                             "(never tokens, headers or query strings)")
 
 
 @contextmanager
@@ -88,7 +94,28 @@ def _sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def _banner(server: Any, emulator: Any, args: argparse.Namespace, out: TextIO) -> None:
+@contextmanager
+def _request_log(stream: TextIO, enabled: bool) -> Iterator[None]:
+    """Show the request log of ``--verbose`` (``METHOD path status duration``) on ``stream``
+    while the server runs."""
+    if not enabled:
+        yield
+        return
+    log = logging.getLogger("sfbulk_frames.emulator")
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    previous = log.level
+    log.addHandler(handler)
+    log.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        log.removeHandler(handler)
+        log.setLevel(previous)
+
+
+def _banner(server: EmulatorServer, emulator: Emulator, args: argparse.Namespace,
+            out: TextIO) -> None:
     token = server.token
     facts = [
         ("Instance URL", server.url),
@@ -133,14 +160,15 @@ def run(args: argparse.Namespace, *, out: TextIO | None = None,
               "Check the --db and --schema files.", file=sys.stderr)
         return 2
     try:
-        server = emulator.serve(port=args.port, host=args.host, tls=args.tls)
+        server = emulator.serve(port=args.port, host=args.host, tls=args.tls,
+                                verbose=args.verbose)
     except OSError as exc:
         print(f"sfbulk emulator: cannot listen on {args.host}:{args.port}: {exc.strerror or exc}. "
               "Pick another --port (0 picks a free one).", file=sys.stderr)
         _close(emulator)
         return 2
     try:
-        with _sigterm_as_interrupt():
+        with _sigterm_as_interrupt(), _request_log(sys.stderr, args.verbose):
             _banner(server, emulator, args, out)
             if ready is not None:
                 ready.set()
@@ -158,10 +186,8 @@ def run(args: argparse.Namespace, *, out: TextIO | None = None,
     return 0
 
 
-def _close(emulator: Any) -> None:
-    close = getattr(emulator, "close", None)
-    if callable(close):
-        close()
+def _close(emulator: Emulator) -> None:
+    emulator.close()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,28 +1,34 @@
 """The :class:`Emulator`: one emulated Salesforce org (records, jobs, auth, faults) with an
-in-process httpx transport and a real loopback server."""
+in-process httpx transport and a real loopback server.
+
+It composes the parts and owns the org's counters: :class:`~.models.org.Org` (SQLite records),
+:class:`~.models.jobs.JobStore`, :class:`~.models.auth.AuthService`,
+:class:`~.models.faults.FaultPlan`, the :class:`~.runner.JobRunner` that processes jobs and the
+:class:`~.web.dispatch.Dispatcher` that answers HTTP requests."""
 
 from __future__ import annotations
 
-import math
 import random
-import sqlite3
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sfbulk_frames.emulator.api import query_jobs as query_api
-from sfbulk_frames.emulator.http.responses import ApiError, json_response, not_found
-from sfbulk_frames.emulator.http.routes import CoreMixin, control_body
-from sfbulk_frames.emulator.http.transport import EmulatorTransport
-from sfbulk_frames.emulator.http.wire import Request, Response
-from sfbulk_frames.emulator.ingest.run import BackgroundWorker, IngestRun, hide_until_polled
+from sfbulk_frames.emulator.connect import client_for
+from sfbulk_frames.emulator.models.auth import AuthService
 from sfbulk_frames.emulator.models.builtin import builtin_schema
 from sfbulk_frames.emulator.models.faults import FaultPlan
 from sfbulk_frames.emulator.models.jobs import Job, JobStore
 from sfbulk_frames.emulator.models.org import Org
+from sfbulk_frames.emulator.runner import JobRunner
+from sfbulk_frames.emulator.web.dispatch import Dispatcher
+from sfbulk_frames.emulator.web.transport import EmulatorTransport
+from sfbulk_frames.emulator.web.wire import Request, Response
+
+if TYPE_CHECKING:
+    from sfbulk_frames import Client, PollPolicy, RetryPolicy
+    from sfbulk_frames.emulator.web.server import EmulatorServer
 
 DEFAULT_INSTANCE_URL = "https://emulator.sfbulk.local"
 
@@ -36,7 +42,7 @@ class PutRecord:
     status: int
 
 
-class Emulator(CoreMixin):
+class Emulator:
     """A local Salesforce org speaking the Bulk API 2.0.
 
     ``processing``: ``"instant"`` (jobs finish during close; the next info GET shows the final
@@ -61,7 +67,6 @@ class Emulator(CoreMixin):
         jwt_public_key: str | None = None,
         instance_url: str | None = None,
     ) -> None:
-        self._polls = self._parse_mode(processing)
         self.processing = processing
         self.processing_delay = processing_delay
         self.seed = seed
@@ -78,8 +83,6 @@ class Emulator(CoreMixin):
         self.default_page_size = 10_000
         self.usage_api = self.usage_batches = self.usage_query_jobs = 0
         self.puts: list[PutRecord] = []
-        from sfbulk_frames.emulator.models.auth import AuthService
-
         self.auth = AuthService(
             users=users,
             client_id=client_id,
@@ -91,19 +94,16 @@ class Emulator(CoreMixin):
             org_id=self.org.org_id,
         )
         self._token: str | None = None
-        self._worker = BackgroundWorker(self._run_in_background) if self._polls is None else None
-
-    @staticmethod
-    def _parse_mode(processing: str) -> int | None:
-        if processing == "instant":
-            return 1
-        if processing == "background":
-            return None
-        if processing.startswith("polls:") and processing[6:].isdigit() and int(processing[6:]) > 0:
-            return int(processing[6:])
-        raise ValueError(
-            f"processing must be 'instant', 'background' or 'polls:N' (N >= 1), got {processing!r}"
+        self._runner = JobRunner(
+            self.org,
+            lambda: self.store,
+            self.faults,
+            processing=processing,
+            delay=processing_delay,
+            seed=seed,
+            on_batch=self._count_batch,
         )
+        self._dispatcher = Dispatcher(self)
 
     def __repr__(self) -> str:
         return f"<Emulator {self.instance_url} processing={self.processing!r} seed={self.seed}>"
@@ -116,21 +116,46 @@ class Emulator(CoreMixin):
             self._token = self.auth.issue_token()
         return self._token
 
+    def handle(self, request: Request) -> Response:
+        """Answer one HTTP request in-process (thread-safe; never raises for bad input)."""
+        return self._dispatcher.handle(request)
+
     def transport(self) -> EmulatorTransport:
         """An httpx transport (sync and async) that answers in-process."""
         return EmulatorTransport(self.handle)
 
-    def serve(self, port: int = 0, host: str = "127.0.0.1", tls: bool = False) -> Any:
-        """A real HTTP server on loopback (context manager with ``.url``, ``.client()``)."""
-        from sfbulk_frames.emulator.http.server import serve
+    def serve(
+        self, port: int = 0, host: str = "127.0.0.1", tls: bool = False, verbose: bool = False
+    ) -> EmulatorServer:
+        """A real HTTP server on loopback, already accepting: a context manager with ``.url``,
+        ``.cert_path`` (with ``tls=True``) and ``.client()``. ``verbose=True`` logs method,
+        path, status and duration of every request to the ``sfbulk_frames.emulator`` logger
+        (never tokens, headers or query strings)."""
+        from sfbulk_frames.emulator.web.server import serve
 
-        return serve(self.handle, host=host, port=port, tls=tls, token=self.token)
+        return serve(
+            self.handle, host=host, port=port, tls=tls, token=self.token, verbose=verbose
+        )
 
-    def client(self, **kwargs: Any) -> Any:
-        """A ``sfbulk_frames.Client`` wired to this emulator in-process."""
-        from sfbulk_frames import Client  # type: ignore[attr-defined,unused-ignore]
-
-        return Client(self.instance_url, self.token, transport=self.transport(), **kwargs)
+    def client(
+        self,
+        *,
+        api_version: str | None = None,
+        retry: RetryPolicy | None = None,
+        poll: PollPolicy | None = None,
+        timeout: float | None = None,
+    ) -> Client:
+        """A ``sfbulk_frames.Client`` wired to this emulator in-process (a setting left ``None``
+        keeps the ``Client`` default)."""
+        return client_for(
+            self.instance_url,
+            self.token,
+            transport=self.transport(),
+            api_version=api_version,
+            retry=retry,
+            poll=poll,
+            timeout=timeout,
+        )
 
     def expire_tokens(self) -> None:
         """Expire every access token: the next API call answers 401 INVALID_SESSION_ID."""
@@ -141,7 +166,11 @@ class Emulator(CoreMixin):
         return self.org.count(object_name, include_deleted=include_deleted)
 
     def sql(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """Read-only SQL on the org's SQLite database (tables named like the objects)."""
+        """Read-only SQL on the org's SQLite database (tables named like the objects).
+
+        SQLite itself refuses every write (``INSERT``, ``UPDATE``, ``DELETE`` also inside
+        ``WITH``, DDL, ``ATTACH``, writing ``PRAGMA``s): raises
+        :class:`~.models.org.ReadOnlySqlError` (a ``ValueError``)."""
         return self.org.sql(query, params)
 
     def jobs_seen(self) -> dict[str, int]:
@@ -157,15 +186,24 @@ class Emulator(CoreMixin):
 
     def job(self, job_id: str) -> Job:
         """The job record (ingest or query); raises ``KeyError`` when unknown."""
-        with self._lock():
+        with self.org.lock:
             found = self.store.jobs.get(job_id)
         if found is None:
             raise KeyError(f"no job {job_id!r} in this emulator")
         return found
 
+    def api_max(self) -> int:
+        """The daily API request limit in force (``api_limit`` or a lower fault)."""
+        fault = self.faults.api_call_limit
+        return self.api_limit if fault is None else min(self.api_limit, fault)
+
+    def schedule(self, job: Job) -> None:
+        """Start processing a closed ingest job or a new query job (caller holds the lock)."""
+        self._runner.schedule(job)
+
     def reset(self) -> None:
         """Delete every record and job; clear faults, counters and upload records."""
-        with self._lock():
+        with self.org.lock:
             self.org.reset_records()
             self.store = JobStore(self.org.conn)
             self.faults.clear()
@@ -175,9 +213,7 @@ class Emulator(CoreMixin):
 
     def close(self) -> None:
         """Stop the background worker and close the database."""
-        if self._worker is not None:
-            self._worker.close()
-            self._worker = None
+        self._runner.close()
         self.org.close()
 
     def __enter__(self) -> Emulator:
@@ -191,153 +227,8 @@ class Emulator(CoreMixin):
     ) -> None:
         self.close()
 
-    # -- hooks of the core -------------------------------------------------------------------
-    def _lock(self) -> Any:
-        return self.org.lock
-
-    def api_max(self) -> int:
-        fault = self.faults.api_call_limit
-        return self.api_limit if fault is None else min(self.api_limit, fault)
-
-    def pretty(self, req: Request) -> bool:
-        return req.headers.get("x-prettyprint", "") in ("1", "true")
-
-    def _auth_check(self, authorization: str | None) -> bool:
-        return self.auth.check(authorization)
-
-    def _auth_endpoint(self, req: Request, body: bytes) -> Response | None:
-        # ``body`` is already gunzipped: drop the header that says otherwise
-        headers = {k: v for k, v in req.headers.items() if k != "content-encoding"}
-        plain = Request(req.method, req.path, req.query, headers, body, req.base_url)
-        if req.path.rstrip("/") == "/services/oauth2/token":
-            return self.auth.handle_token(plain)  # a GET gets Salesforce's 400 invalid_request
-        if req.path.startswith(("/services/Soap/u/", "/services/Soap/c/")):
-            return self.auth.handle_soap(plain)
-        return None
-
-    def _control(self, req: Request, body: bytes) -> Response:
-        action = req.path.rstrip("/").rsplit("/", 1)[-1]
-        if action == "state" and req.method == "GET":
-            with self._lock():
-                jobs = {j.id: j.state for j in self.store.jobs.values()}
-            return json_response(
-                {
-                    "jobs": jobs,
-                    "apiUsage": self.usage_api,
-                    "apiMax": self.api_max(),
-                    "faults": self.faults.state(),
-                    "uploads": self.jobs_seen(),
-                }
-            )
-        if req.method != "POST":
-            raise ApiError(405, "METHOD_NOT_ALLOWED", "control endpoints take POST (state: GET)")
-        if action == "faults":
-            spec = control_body(body)
-            if spec.get("kind") == "expire_tokens":
-                self.expire_tokens()
-            else:
-                try:
-                    self.faults.apply_control(spec)
-                except ValueError as exc:
-                    raise ApiError(400, "INVALID_FAULT", str(exc)) from exc
-            return json_response(self.faults.state())
-        if action == "reset":
-            self.reset()
-            return Response(204)
-        if action == "expire_tokens":
-            self.expire_tokens()
-            return Response(204)
-        raise not_found()
-
-    # -- processing --------------------------------------------------------------------------
-    def schedule(self, job: Job) -> None:
-        """Start processing a closed ingest job or a new query job (caller holds the lock)."""
-        if self._polls is None:
-            assert self._worker is not None
-            self._worker.submit(job.id, self.processing_delay)
-            return
-        if job.kind == "query":
-            self._run_query(job)
-        else:
-            run = self._ingest_run(job)
-            if run.start():
-                while run.step():
-                    pass
-                if job.state not in ("Failed", "Aborted"):
-                    run.finish()
-        hide_until_polled(job, self._polls)
-        self.store.save(job)
-        self.org.save_id_state()
-
-    def _run_query(self, job: Job) -> None:
-        """Materialise a query job; a database error fails the job instead of the worker."""
-        try:
-            query_api.run(self, job)
-        except sqlite3.Error as exc:  # materialize() leaves no result table behind
-            job.error_message = (
-                f"InternalServerError : the query of job {job.id} failed in the emulator's "
-                f"database ({type(exc).__name__}: {exc}); simplify the query or report it"
-            )
-            job.set_state("Failed")
-
-    def drop_query_results(self, job: Job) -> None:
-        from sfbulk_frames.emulator.soql.results import drop
-
-        drop(self.org.conn, query_api.result_table(job))
-
-    def _ingest_run(self, job: Job) -> IngestRun:
-        def count_batch() -> None:
-            self.usage_batches += 1
-
-        rng = random.Random(f"{self.seed}:{job.id}")
-        return IngestRun(self.org, self.store, job, self.faults, rng, count_batch)
-
-    def _run_in_background(self, job_id: str) -> None:
-        worker = self._worker
-        with self._lock():
-            job = self.store.jobs.get(job_id)
-            if job is None or job.terminal:
-                return
-            job.set_state("InProgress")
-            if job.kind == "query":
-                self._run_query(job)
-                self.store.save(job)
-                return
-            run = self._ingest_run(job)
-            started = run.start()
-            self.store.save(job)
-        if not started:
-            return
-        began = time.monotonic()
-        batches = max(1, math.ceil(run.total_rows / 10_000))
-        pause = self.faults.slow_seconds / batches if self.faults.slow_seconds else 0.0
-        if pause:
-            self.faults.record("slow", job=job_id, seconds=self.faults.slow_seconds)
-        more = True
-        while more:
-            if worker is not None and pause and worker.sleep(pause):
-                return
-            with self._lock():
-                if job.id not in self.store.jobs:
-                    return  # deleted while running
-                if job.state == "Aborted":
-                    run.stop("Aborted")
-                    self.store.save(job)
-                    return
-                more = run.step()
-                if not more and job.state == "InProgress":
-                    rest = self.faults.slow_seconds - (time.monotonic() - began)
-                    if rest <= 0:
-                        run.finish()
-                self.store.save(job)
-        rest = self.faults.slow_seconds - (time.monotonic() - began)
-        if job.state == "InProgress":
-            if rest > 0 and worker is not None and worker.sleep(rest):
-                return
-            with self._lock():
-                if job.state == "InProgress":
-                    run.finish()
-                    self.store.save(job)
+    def _count_batch(self) -> None:
+        self.usage_batches += 1
 
 
 __all__ = ["DEFAULT_INSTANCE_URL", "Emulator", "PutRecord"]

@@ -16,9 +16,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from sfbulk_frames.emulator.http.wire import Request
+from sfbulk_frames.emulator.api import oauth, soap
 from sfbulk_frames.emulator.models.auth import AuthService
 from sfbulk_frames.emulator.models.ids import normalize_id, to_18
+from sfbulk_frames.emulator.web.wire import Request
 
 ORG_ID = to_18("00DR00000001234")
 USER_ID = to_18("005R00000005678")
@@ -77,14 +78,14 @@ def assertion(key: rsa.RSAPrivateKey, **claims: object) -> str:
 def oauth_error(auth: AuthService, req: Request) -> tuple[int, dict[str, str]]:
     import json
 
-    response = auth.handle_token(req)
+    response = oauth.token(auth, req)
     return response.status, json.loads(response.body)
 
 
 def success(auth: AuthService, req: Request) -> dict[str, str]:
     import json
 
-    response = auth.handle_token(req)
+    response = oauth.token(auth, req)
     assert response.status == 200, response.body
     assert response.headers[0] == ("Content-Type", "application/json;charset=UTF-8")
     body: dict[str, str] = json.loads(response.body)
@@ -425,7 +426,7 @@ def soap_values(body: bytes) -> dict[str, str]:
 
 def test_soap_login_returns_session_id_and_server_url() -> None:
     auth = make_auth(token_lifetime=900)
-    response = auth.handle_soap(soap_request("admin@example.com", "password"))
+    response = soap.login(auth, soap_request("admin@example.com", "password"))
     assert response.status == 200
     values = soap_values(response.body)
     assert auth.check(f"Bearer {values['sessionId']}")
@@ -437,7 +438,7 @@ def test_soap_login_returns_session_id_and_server_url() -> None:
 
 
 def test_soap_login_with_bad_password_is_invalid_login_fault() -> None:
-    response = make_auth().handle_soap(soap_request("admin@example.com", "nope"))
+    response = soap.login(make_auth(), soap_request("admin@example.com", "nope"))
     assert response.status == 500
     values = soap_values(response.body)
     assert values["faultcode"] == "sf:INVALID_LOGIN"
@@ -448,13 +449,13 @@ def test_soap_login_with_bad_password_is_invalid_login_fault() -> None:
 
 def test_soap_login_unescapes_xml_special_characters_in_password() -> None:
     auth = make_auth(users={"a&b@example.com": "p<w>&'\""})
-    response = auth.handle_soap(soap_request("a&amp;b@example.com", "p&lt;w&gt;&amp;&apos;&quot;"))
+    response = soap.login(auth, soap_request("a&amp;b@example.com", "p&lt;w&gt;&amp;&apos;&quot;"))
     assert response.status == 200
     assert soap_values(response.body)["userName"] == "a&b@example.com"
 
 
 def test_soap_login_on_enterprise_endpoint_uses_enterprise_namespace() -> None:
-    response = make_auth().handle_soap(
+    response = soap.login(make_auth(),
         soap_request("admin@example.com", "password", path="/services/Soap/c/59.0"))
     assert b'xmlns="urn:enterprise.soap.sforce.com"' in response.body
     assert f"/services/Soap/c/59.0/{ORG_ID[:15]}".encode() in response.body
@@ -463,6 +464,6 @@ def test_soap_login_on_enterprise_endpoint_uses_enterprise_namespace() -> None:
 def test_soap_request_that_is_not_xml_is_a_client_fault() -> None:
     req = soap_request("x", "y")
     req.body = b"not xml"
-    response = make_auth().handle_soap(req)
+    response = soap.login(make_auth(), req)
     assert response.status == 500
     assert soap_values(response.body)["faultcode"] == "soapenv:Client"

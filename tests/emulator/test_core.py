@@ -10,7 +10,14 @@ from typing import Any
 import httpx
 import pytest
 
-from sfbulk_frames.emulator import Emulator, IdGenerator, checksum_suffix, normalize_id, to_18
+from sfbulk_frames.emulator import (
+    Emulator,
+    IdGenerator,
+    ReadOnlySqlError,
+    checksum_suffix,
+    normalize_id,
+    to_18,
+)
 
 BASE = "/services/data/v62.0"
 Api = Any
@@ -197,7 +204,12 @@ def test_schema_files_add_objects(tmp_path: object) -> None:
     )
     with Emulator(schema_files=[path]) as emu:
         assert emu.count("Gadget__c") == 0
-        assert emu.org.schema.get("gadget__c") is not None
+        gadget = emu.org.schema.get("gadget__c")  # object names match in any case
+        assert gadget is not None
+        assert gadget.name == "Gadget__c"
+        code = gadget.field("Code__c")
+        assert code is not None
+        assert (code.type, code.length, code.external_id, code.unique) == ("string", 5, True, True)
 
 
 def test_control_state_and_reset_need_no_auth(emu: Emulator, api: Api) -> None:
@@ -213,9 +225,46 @@ def test_control_state_and_reset_need_no_auth(emu: Emulator, api: Api) -> None:
     assert api.http.get(f"{BASE}/limits").status_code == 200
 
 
-def test_sql_helper_is_read_only(emu: Emulator) -> None:
-    with pytest.raises(ValueError, match="read-only"):
-        emu.sql('DELETE FROM "Contact"')
+WRITES = [
+    'DELETE FROM "Contact"',
+    'WITH x AS (SELECT 1) DELETE FROM "Contact"',
+    'WITH x AS (SELECT 1) UPDATE "Contact" SET LastName = \'Changed\'',
+    'INSERT INTO "Contact" (Id, LastName) VALUES (\'003R00000000001\', \'Sneaky\')',
+    'UPDATE "Contact" SET LastName = \'Changed\'',
+    'DROP TABLE "Contact"',
+    'CREATE TABLE sneaky (x)',
+    'CREATE TEMP TABLE sneaky (x)',
+    "ATTACH DATABASE ':memory:' AS other",
+    "PRAGMA user_version = 7",
+    "PRAGMA journal_mode = DELETE",
+    "BEGIN",
+]
+
+
+@pytest.mark.parametrize("statement", WRITES)
+def test_sql_helper_refuses_every_write_and_changes_nothing(
+    emu: Emulator, api: Api, statement: str
+) -> None:
+    api.ingest("Contact", "insert", "LastName\nKept\n")
+    before = emu.sql('SELECT Id, LastName FROM "Contact"')
+    with pytest.raises(ReadOnlySqlError, match="read-only") as raised:
+        emu.sql(statement)
+    assert isinstance(raised.value, ValueError)
+    assert raised.value.query == statement
+    assert emu.sql('SELECT Id, LastName FROM "Contact"') == before == [(before[0][0], "Kept")]
+    assert emu.sql("PRAGMA user_version") == [(0,)]
+    assert emu.sql("PRAGMA database_list")[0][1] == "main"
+    assert len(emu.sql("PRAGMA database_list")) == 1  # nothing attached
+
+
+def test_sql_helper_reads_with_select_with_and_read_only_pragmas(emu: Emulator, api: Api) -> None:
+    api.ingest("Contact", "insert", "LastName\nA\nB\n")
+    assert emu.sql('SELECT LastName FROM "Contact" ORDER BY LastName') == [("A",), ("B",)]
+    assert emu.sql('WITH c AS (SELECT LastName FROM "Contact") SELECT COUNT(*) FROM c') == [(2,)]
+    assert "LastName" in {row[1] for row in emu.sql('PRAGMA table_info("Contact")')}
+    # the org keeps working: the authorizer is only in place during Emulator.sql()
+    api.ingest("Contact", "insert", "LastName\nC\n")
+    assert emu.count("Contact") == 3
 
 
 def test_async_client_works_through_the_same_transport(emu: Emulator) -> None:
@@ -249,7 +298,7 @@ def test_id_checksum_matches_salesforce_vectors(id15: str, id18: str) -> None:
 
 
 def test_malformed_ids_are_rejected() -> None:
-    assert normalize_id("003R0000003wOTN") is not None
+    assert normalize_id("003R0000003wOTN") == to_18("003R0000003wOTN")  # well formed: kept
     assert normalize_id("003R0000003wOTNXXX") is None
     assert normalize_id("not-an-id") is None
 

@@ -345,3 +345,20 @@ def test_counters_cover_many_internal_batches(api: Any) -> None:
     assert len(outcome.successful) == 25_000
     limits = api.http.get("/services/data/v62.0/limits").json()
     assert limits["DailyBulkApiBatches"]["Remaining"] == 15000 - 3
+
+
+def test_a_field_longer_than_the_csv_module_limit_is_read_and_the_limit_is_restored(
+    api: Any,
+) -> None:
+    import csv
+
+    limit = csv.field_size_limit()
+    long_text = "x" * (limit + 10)
+    job_id = api.new_ingest("Contact", "insert")
+    assert api.upload(job_id, f'LastName,Description\nLong,"{long_text}"\n').status_code == 201
+    assert api.patch(job_id, "UploadComplete").status_code == 200
+    info = api.info(job_id).json()
+    # parsed (not an InvalidBatch CSV failure): the row reaches the field check
+    assert (info["state"], info["numberRecordsProcessed"]) == ("JobComplete", 1)
+    assert "STRING_TOO_LONG" in api.result(job_id, "failedResults").text
+    assert csv.field_size_limit() == limit

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import time
 from typing import Any
 
 import httpx
@@ -230,3 +231,40 @@ def test_query_results_use_the_job_delimiter_and_line_ending(seeded: Any) -> Non
     seeded.info(job_id, "query")
     text = seeded.http.get(f"{BASE}/jobs/query/{job_id}/results").text
     assert text.startswith('"LastName"|"NumberOfChildren__c"\r\n"Name00"|"0"\r\n')
+
+
+Api = Any  # the ``api`` helper of conftest.py (a fixture, not importable)
+
+
+def make_http(emu: Emulator, base_url: str | None = None) -> httpx.Client:
+    return httpx.Client(
+        transport=None if base_url else emu.transport(),
+        base_url=base_url or emu.instance_url,
+        headers={"Authorization": f"Bearer {emu.token}"},
+        timeout=30,
+    )
+
+
+def _wait_for_query(api: Api, job_id: str) -> dict[str, object]:
+    for _ in range(200):
+        info: dict[str, object] = api.info(job_id, "query").json()
+        if info["state"] in ("JobComplete", "Failed", "Aborted"):
+            return info
+        api.emu.job(job_id)  # raises if the job vanished
+        time.sleep(0.02)
+    raise AssertionError(f"query job {job_id} did not finish")
+
+
+# -- a database error fails the query job, not the worker -------------------------------------
+@pytest.mark.parametrize("mode", ["instant", "background"])
+def test_query_failing_in_sqlite_marks_the_job_failed(mode: str, api_factory: Any) -> None:
+    with Emulator(seed=3, processing=mode) as emu, make_http(emu) as http:
+        api = api_factory(http, emu)
+        emu.org.conn.execute('ALTER TABLE "Contact" DROP COLUMN "Title"')  # break the org
+        job_id = api.query("SELECT Id, Title FROM Contact")
+        info = _wait_for_query(api, job_id)
+        assert info["state"] == "Failed"
+        assert job_id in info["errorMessage"]
+        assert "Title" in info["errorMessage"]
+        healthy = _wait_for_query(api, api.query("SELECT Id, LastName FROM Contact"))
+        assert healthy["state"] == "JobComplete"  # the worker is still alive

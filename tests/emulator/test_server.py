@@ -13,10 +13,11 @@ from pathlib import Path
 import httpx
 import pytest
 
-from sfbulk_frames.emulator.http.server import EmulatorServer, serve
-from sfbulk_frames.emulator.http.wire import Request, Response
+from sfbulk_frames.emulator.api import oauth
 from sfbulk_frames.emulator.models.auth import AuthService
 from sfbulk_frames.emulator.models.ids import to_18
+from sfbulk_frames.emulator.web.server import EmulatorServer, serve
+from sfbulk_frames.emulator.web.wire import Request, Response
 
 pytestmark = pytest.mark.server
 
@@ -233,7 +234,7 @@ def test_token_endpoint_over_https_returns_the_server_url_as_instance_url() -> N
 
     def handler(req: Request) -> Response:
         if req.path == "/services/oauth2/token":
-            return auth.handle_token(req)
+            return oauth.token(auth, req)
         ok = auth.check(req.headers.get("authorization"))
         return Response(200 if ok else 401, [], b"")
 
@@ -388,3 +389,71 @@ def test_emulator_server_requires_a_valid_token_and_issues_tokens() -> None:
         emu.expire_tokens()
         expired = httpx.get(limits, headers={"Authorization": f"Bearer {token['access_token']}"})
         assert expired.status_code == 401
+
+
+# ---------------------------------------------------------------- the request log (--verbose)
+_LOG_LINE = r"(GET|POST) (/\S*) (\d{3}|dropped) \d+\.\d ms"
+
+
+def test_verbose_server_logs_method_path_status_and_duration_but_no_secret(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    import re
+
+    from sfbulk_frames.emulator import Emulator
+
+    with (
+        caplog.at_level(logging.INFO, logger="sfbulk_frames.emulator"),
+        Emulator(seed=3) as emu,
+        emu.serve(port=0, verbose=True) as running,
+    ):
+        limits = f"{running.url}/services/data/v62.0/limits"
+        token = running.token
+        assert token is not None
+        ok = httpx.get(f"{limits}?hint={token}", headers={"Authorization": f"Bearer {token}"})
+        assert ok.status_code == 200
+        issued = httpx.post(f"{running.url}/services/oauth2/token", data={
+            "grant_type": "password", "client_id": "c", "client_secret": "s",
+            "username": "admin@example.com", "password": "password"}).json()["access_token"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "sfbulk_frames.emulator"]
+    parsed = [re.fullmatch(_LOG_LINE, line) for line in lines]
+    assert all(parsed), lines
+    assert [(m.group(1), m.group(2), m.group(3)) for m in parsed if m] == [
+        ("GET", "/services/data/v62.0/limits", "200"),
+        ("POST", "/services/oauth2/token", "200"),
+    ]
+    for secret in (token, issued, "password", "Bearer"):
+        assert not any(secret in line for line in lines)
+
+
+def test_cli_verbose_logs_each_request_to_stderr_without_tokens() -> None:
+    import re
+
+    cli = CliProcess("--port", "0", "--verbose", "--token", "00Dfixed!AQsecret-token")
+    banner = cli.banner()
+    token = banner["Access token"]
+    limits = f"{banner['Instance URL']}/services/data/v62.0/limits"
+    assert httpx.get(limits, headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert httpx.get(limits, headers={"Authorization": "Bearer wrong"}).status_code == 401
+    code, err = cli.stop()
+    assert code == 0
+    logged = re.findall(_LOG_LINE, err)
+    assert [(method, path, status) for method, path, status in logged] == [
+        ("GET", "/services/data/v62.0/limits", "200"),
+        ("GET", "/services/data/v62.0/limits", "401"),
+    ]
+    assert token not in err
+    assert banner["Refresh token"] not in err
+
+
+def test_a_quiet_server_logs_no_request(caplog: pytest.LogCaptureFixture) -> None:
+    from sfbulk_frames.emulator import Emulator
+
+    with (
+        caplog.at_level(logging.INFO, logger="sfbulk_frames.emulator"),
+        Emulator(seed=4) as emu,
+        emu.serve(port=0) as running,
+    ):
+        headers = {"Authorization": f"Bearer {running.token}"}
+        assert httpx.get(f"{running.url}/services/data/v62.0/limits", headers=headers).is_success
+    assert [r for r in caplog.records if r.name == "sfbulk_frames.emulator"] == []

@@ -1,21 +1,22 @@
 """Query job endpoints (protocol §2): create (SOQL compiled at create time), results paging
-with locators, parallel ``resultPages`` (v58.0+); info/list/abort/delete reuse the ingest
-handlers."""
+with locators, parallel ``resultPages`` (v58.0+); info/list/abort/delete are the shared job
+endpoints of :mod:`.jobs`."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-from typing import TYPE_CHECKING
 
-from sfbulk_frames.emulator.api.ingest_jobs import job_options, parse_json_body
-from sfbulk_frames.emulator.http.responses import ApiError, csv_response, json_response
-from sfbulk_frames.emulator.http.wire import Request, Response
+from sfbulk_frames.emulator.api import jobs
+from sfbulk_frames.emulator.api.backend import ApiBackend
+from sfbulk_frames.emulator.models.errors import ApiError
 from sfbulk_frames.emulator.models.ids import JOB_PREFIX
 from sfbulk_frames.emulator.models.jobs import QUERY_OPERATIONS, Job, create_view
-
-if TYPE_CHECKING:
-    from sfbulk_frames.emulator.service import Emulator
+from sfbulk_frames.emulator.soql import Column, SoqlError, compile_soql
+from sfbulk_frames.emulator.soql.results import page_csv
+from sfbulk_frames.emulator.soql.runs import result_table
+from sfbulk_frames.emulator.web.responses import csv_response, json_response, wants_pretty
+from sfbulk_frames.emulator.web.wire import Call, Request, Response
 
 MIN_QUERY_VERSION = 47.0
 MIN_RESULT_PAGES_VERSION = 58.0
@@ -29,17 +30,13 @@ _STATUS_NAMES = {
 }
 
 
-def result_table(job: Job) -> str:
-    return f"__qr_{job.id}"
-
-
-def create(emu: Emulator, req: Request, version: str, body: bytes) -> Response:
-    from sfbulk_frames.emulator.soql import SoqlError, compile_soql
-
+def create(org: ApiBackend, call: Call) -> Response:
+    """``POST /jobs/query``: the SOQL is compiled now, so a bad query fails the create."""
+    req, version = call.request, call.version
     if float(version) < MIN_QUERY_VERSION:
         raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
-    spec = parse_json_body(req, body)
-    content_type, delimiter, line_ending = job_options(spec)
+    spec = jobs.parse_json_body(call.body)
+    content_type, delimiter, line_ending = jobs.job_options(spec)
     operation = str(spec.get("operation") or "")
     if operation not in QUERY_OPERATIONS:
         raise ApiError(
@@ -49,16 +46,16 @@ def create(emu: Emulator, req: Request, version: str, body: bytes) -> Response:
     if not isinstance(soql, str) or not soql.strip():
         raise ApiError(400, "API_ERROR", "Invalid value: '' supplied for property: 'query'")
     try:
-        compiled = compile_soql(soql, emu.org.schema, include_deleted=operation == "queryAll")
+        compiled = compile_soql(soql, org.org.schema, include_deleted=operation == "queryAll")
     except SoqlError as err:
         raise ApiError(err.status, err.error_code, err.message) from err
-    emu.usage_query_jobs += 1
+    org.usage_query_jobs += 1
     job = Job(
-        id=emu.org.ids.new(JOB_PREFIX),
+        id=org.org.ids.new(JOB_PREFIX),
         kind="query",
         operation=operation,
         object=compiled.object_name,
-        created_by=emu.org.user_id,
+        created_by=org.org.user_id,
         api_version=version,
         state="UploadComplete",
         query=soql,
@@ -66,31 +63,13 @@ def create(emu: Emulator, req: Request, version: str, body: bytes) -> Response:
         column_delimiter=delimiter,
         line_ending=line_ending,
     )
-    emu.store.add(job)
-    emu.schedule(job)
-    return json_response(create_view(job), pretty=emu.pretty(req))
+    org.store.add(job)
+    org.schedule(job)
+    return json_response(create_view(job), pretty=wants_pretty(req))
 
 
-def run(emu: Emulator, job: Job) -> None:
-    """Materialise a query job's rows into its result table (job ends JobComplete/Failed)."""
-    from sfbulk_frames.emulator.soql import SoqlError, compile_soql
-    from sfbulk_frames.emulator.soql.results import materialize
-
-    try:
-        compiled = compile_soql(
-            job.query or "", emu.org.schema, include_deleted=job.operation == "queryAll"
-        )
-        job.processed = materialize(emu.org.conn, compiled, result_table(job))
-    except SoqlError as err:
-        job.error_message = f"{err.error_code} : {err.message}"
-        job.set_state("Failed")
-        return
-    job.result_columns = [[c.header, c.field_type] for c in compiled.columns]
-    job.set_state("JobComplete")
-
-
-def _complete_job(emu: Emulator, version: str, job_id: str) -> Job:
-    job = emu.store.get(job_id, "query")
+def _complete_job(org: ApiBackend, version: str, job_id: str) -> Job:
+    job = org.store.get(job_id, "query")
     if version != job.api_version:
         raise ApiError(
             409,
@@ -125,10 +104,10 @@ def decode_locator(locator: str) -> int:
     return offset
 
 
-def _page_size(emu: Emulator, req: Request) -> int:
+def _page_size(org: ApiBackend, req: Request) -> int:
     raw = req.query.get("maxRecords")
     if raw is None or raw == "":
-        return emu.default_page_size
+        return org.default_page_size
     try:
         size = int(raw)
     except ValueError:
@@ -140,16 +119,15 @@ def _page_size(emu: Emulator, req: Request) -> int:
     return size
 
 
-def results(emu: Emulator, req: Request, version: str, job_id: str) -> Response:
-    from sfbulk_frames.emulator.soql import Column
-    from sfbulk_frames.emulator.soql.results import page_csv
-
-    job = _complete_job(emu, version, job_id)
+def results(org: ApiBackend, call: Call) -> Response:
+    """``GET /jobs/query/{id}/results``: one page of CSV rows and its ``Sforce-Locator``."""
+    req = call.request
+    job = _complete_job(org, call.version, call.job_id)
     offset = decode_locator(req.query["locator"]) if req.query.get("locator") else 0
-    size = _page_size(emu, req)
+    size = _page_size(org, req)
     columns = [Column(h, t) for h, t in job.result_columns or []]
     body, count = page_csv(
-        emu.org.conn,
+        org.org.conn,
         result_table(job),
         columns,
         offset,
@@ -162,12 +140,14 @@ def results(emu: Emulator, req: Request, version: str, job_id: str) -> Response:
     return csv_response(body, [("Sforce-Locator", locator), ("Sforce-NumberOfRecords", str(count))])
 
 
-def result_pages(emu: Emulator, req: Request, version: str, job_id: str) -> Response:
+def result_pages(org: ApiBackend, call: Call) -> Response:
+    """``GET /jobs/query/{id}/resultPages`` (v58.0+): up to five result page URLs at once."""
+    req, version = call.request, call.version
     if float(version) < MIN_RESULT_PAGES_VERSION:
         raise ApiError(404, "NOT_FOUND", "The requested resource does not exist")
-    job = _complete_job(emu, version, job_id)
+    job = _complete_job(org, version, call.job_id)
     offset = decode_locator(req.query["locator"]) if req.query.get("locator") else 0
-    size = _page_size(emu, req)
+    size = _page_size(org, req)
     base = f"/services/data/v{version}/jobs/query/{job.id}"
     pages: list[dict[str, str]] = []
     cursor = offset
@@ -183,4 +163,24 @@ def result_pages(emu: Emulator, req: Request, version: str, job_id: str) -> Resp
         else f"{base}/resultPages?maxRecords={size}&locator={encode_locator(cursor)}",
         "done": done,
     }
-    return json_response(body, pretty=emu.pretty(req))
+    return json_response(body, pretty=wants_pretty(req))
+
+
+def listing(org: ApiBackend, call: Call) -> Response:
+    """``GET /jobs/query``."""
+    return jobs.listing(org, call, "query")
+
+
+def info(org: ApiBackend, call: Call) -> Response:
+    """``GET /jobs/query/{id}``."""
+    return jobs.info(org, call, "query")
+
+
+def close_or_abort(org: ApiBackend, call: Call) -> Response:
+    """``PATCH /jobs/query/{id}`` (a query job can only be aborted)."""
+    return jobs.close_or_abort(org, call, "query")
+
+
+def delete(org: ApiBackend, call: Call) -> Response:
+    """``DELETE /jobs/query/{id}``."""
+    return jobs.delete(org, call, "query")

@@ -3,13 +3,10 @@ resource map, limits, sobject list and describe."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from sfbulk_frames.emulator.http.responses import ApiError, json_response
-from sfbulk_frames.emulator.http.wire import Request, Response
-
-if TYPE_CHECKING:
-    from sfbulk_frames.emulator.service import Emulator
+from sfbulk_frames.emulator.api.backend import ApiBackend
+from sfbulk_frames.emulator.models.errors import ApiError
+from sfbulk_frames.emulator.web.responses import json_response, wants_pretty
+from sfbulk_frames.emulator.web.wire import Call, Request, Response
 
 OLDEST_VERSION = 31
 NEWEST_VERSION = 66
@@ -28,38 +25,42 @@ def supported_versions() -> list[str]:
     return [f"{v}.0" for v in range(OLDEST_VERSION, NEWEST_VERSION + 1)]
 
 
-def versions(emu: Emulator, req: Request) -> Response:
+def versions(req: Request) -> Response:
     """``GET /services/data/`` (no auth): every version, oldest first."""
     body = [
         {"label": _label(int(float(v))), "url": f"/services/data/v{v}", "version": v}
         for v in supported_versions()
     ]
-    return json_response(body, pretty=emu.pretty(req))
+    return json_response(body, pretty=wants_pretty(req))
 
 
-def resources(emu: Emulator, req: Request, version: str) -> Response:
-    base = f"/services/data/v{version}"
+def resources(org: ApiBackend, call: Call) -> Response:
+    """``GET /services/data/vXX.X``: the resource map of one version."""
+    base = f"/services/data/v{call.version}"
     names = ("jobs", "limits", "sobjects", "query", "queryAll")
-    return json_response({n: f"{base}/{n}" for n in names}, pretty=emu.pretty(req))
+    return json_response({n: f"{base}/{n}" for n in names}, pretty=wants_pretty(call.request))
 
 
-def limits(emu: Emulator, req: Request, version: str) -> Response:
-    api_max = emu.api_max()
+def limits(org: ApiBackend, call: Call) -> Response:
+    """``GET /limits``: the daily API, batch and query job usage of this org."""
+    api_max = org.api_max()
     batches = 15000
     body = {
-        "DailyApiRequests": {"Max": api_max, "Remaining": max(0, api_max - emu.usage_api)},
+        "DailyApiRequests": {"Max": api_max, "Remaining": max(0, api_max - org.usage_api)},
         "DailyAsyncApexExecutions": {"Max": 250000, "Remaining": 250000},
-        "DailyBulkApiBatches": {"Max": batches, "Remaining": max(0, batches - emu.usage_batches)},
+        "DailyBulkApiBatches": {"Max": batches, "Remaining": max(0, batches - org.usage_batches)},
         "DailyBulkV2QueryFileStorageMB": {"Max": 976562, "Remaining": 976562},
-        "DailyBulkV2QueryJobs": {"Max": 10000, "Remaining": max(0, 10000 - emu.usage_query_jobs)},
+        "DailyBulkV2QueryJobs": {"Max": 10000, "Remaining": max(0, 10000 - org.usage_query_jobs)},
         "DataStorageMB": {"Max": 1024, "Remaining": 1024},
         "FileStorageMB": {"Max": 1024, "Remaining": 1024},
         "SingleEmail": {"Max": 15, "Remaining": 15},
     }
-    return json_response(body, pretty=emu.pretty(req))
+    return json_response(body, pretty=wants_pretty(call.request))
 
 
-def sobjects(emu: Emulator, req: Request, version: str) -> Response:
+def sobjects(org: ApiBackend, call: Call) -> Response:
+    """``GET /sobjects``: every object of the schema."""
+    version = call.version
     rows = [
         {
             "name": o.name,
@@ -72,15 +73,16 @@ def sobjects(emu: Emulator, req: Request, version: str) -> Response:
             "queryable": True,
             "urls": {"describe": f"/services/data/v{version}/sobjects/{o.name}/describe"},
         }
-        for o in emu.org.schema.objects.values()
+        for o in org.org.schema.objects.values()
     ]
-    return json_response(
-        {"encoding": "UTF-8", "maxBatchSize": 200, "sobjects": rows}, pretty=emu.pretty(req)
-    )
+    body = {"encoding": "UTF-8", "maxBatchSize": 200, "sobjects": rows}
+    return json_response(body, pretty=wants_pretty(call.request))
 
 
-def describe(emu: Emulator, req: Request, version: str, object_name: str) -> Response:
-    obj = emu.org.schema.get(object_name)
+def describe(org: ApiBackend, call: Call) -> Response:
+    """``GET /sobjects/{name}/describe``."""
+    object_name, version = call.object_name, call.version
+    obj = org.org.schema.get(object_name)
     if obj is None:
         raise ApiError(
             404,
@@ -89,4 +91,4 @@ def describe(emu: Emulator, req: Request, version: str, object_name: str) -> Res
         )
     body = obj.describe()
     body["urls"] = {"describe": f"/services/data/v{version}/sobjects/{obj.name}/describe"}
-    return json_response(body, pretty=emu.pretty(req))
+    return json_response(body, pretty=wants_pretty(call.request))

@@ -1,5 +1,6 @@
-"""The SOAP side of the emulator's login server (protocol §7.5): parse ``login``, answer
-``loginResponse`` or a SOAP fault. Only wire format here; credentials live in ``auth.py``."""
+"""``POST /services/Soap/u/XX.X`` (protocol §7.5): parse the partner ``login`` call, answer
+``loginResponse`` or a SOAP fault. Only wire format here; credentials and sessions live in
+:mod:`..models.auth`."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
-from sfbulk_frames.emulator.http.wire import Response
+from sfbulk_frames.emulator.api.oauth import decoded_body
+from sfbulk_frames.emulator.models.auth import AuthService
+from sfbulk_frames.emulator.web.wire import Request, Response
 
-__all__ = ["INVALID_LOGIN", "SoapFault", "login_response", "parse_login"]
+__all__ = ["INVALID_LOGIN", "SoapFault", "login", "login_response", "parse_login"]
 
 _XML = "text/xml;charset=UTF-8"
 _SOAP_PATH = re.compile(r"/services/Soap/([uc])/(\d+(?:\.\d+)?)")
@@ -41,6 +44,23 @@ INVALID_LOGIN = SoapFault(
 
 def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
+
+
+def login(auth: AuthService, req: Request) -> Response:
+    """Answer a SOAP ``login``: ``loginResponse``, or a 500 SOAP fault."""
+    try:
+        username, password = parse_login(decoded_body(req))
+    except SoapFault as fault:
+        return fault.response()
+    session = auth.soap_login(username, password)
+    if session is None:
+        return INVALID_LOGIN.response()
+    return login_response(
+        req.path, req.base_url,
+        session_id=session.session_id, user_id=session.user_id, org_id=session.org_id,
+        organization_name=session.organization_name, session_seconds=session.session_seconds,
+        username=session.username, full_name=session.full_name,
+    )
 
 
 def parse_login(body: bytes) -> tuple[str, str]:

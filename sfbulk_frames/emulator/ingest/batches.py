@@ -5,18 +5,23 @@ Quote-free uploads whose lines end in ``\\n`` or ``\\r\\n`` (every line is then 
 are cut into batches of whole lines and each batch is parsed by polars' CSV reader (all
 columns as text). A batch polars refuses, or whose shape the ``csv`` module would read
 differently (blank lines, rows of another width), is read by the ``csv`` module instead, so
-the rows are always exactly those of :func:`.csvfmt.read_rows`. Uploads with quotes or bare
-``\\r`` line ends are read row by row by the ``csv`` module (see :mod:`.ingest_reader`)."""
+the rows are always exactly those of the ``csv`` module (:func:`..models.csvfmt.csv_rows`).
+Uploads with quotes or bare ``\\r`` line ends are read row by row by the ``csv`` module (see
+:mod:`.reader`)."""
 
 from __future__ import annotations
 
-import csv
 import io
 import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import polars as pl
+from sfbulk_frames.emulator.models.csvfmt import csv_rows
+
+if TYPE_CHECKING:
+    import polars as pl
+
 
 
 @dataclass
@@ -130,7 +135,7 @@ class LineBatches:
         count = line_ends + (not text.endswith("\n"))
         frame = self._parse(text, count)
         if frame is None:
-            rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter))
+            rows = list(csv_rows(io.StringIO(text, newline=""), self.delimiter, strict=False))
             return RowBatch(len(rows), rows=rows)
         columns = [series.to_list() for series in frame.get_columns()]
         return RowBatch(count, columns=columns, frame=frame)
@@ -138,6 +143,7 @@ class LineBatches:
     def _parse(self, text: str, count: int) -> pl.DataFrame | None:
         """``text`` as polars reads it (text columns), ``None`` when the ``csv`` module must read
         it (blank lines, rows of another width than the header's, or a refusal)."""
+        import polars as pl  # lazy: importing the emulator loads no polars
         d, width = self.delimiter, self.width
         if "\n\n" in text or "\n\r\n" in text or text.startswith(("\n", "\r\n")):
             return None  # a blank line is an empty row for the csv module

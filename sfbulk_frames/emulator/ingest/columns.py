@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-
-import polars as pl
+from typing import TYPE_CHECKING, Any
 
 from sfbulk_frames.emulator.models.ids import normalize_id
 from sfbulk_frames.emulator.models.schema import FieldDef, ObjectDef, Schema
 from sfbulk_frames.emulator.models.values import XSD_TYPES, invalid_emails, parse_column, parser_for
+
+if TYPE_CHECKING:
+    import polars as pl
 
 NULL_TOKEN = "#N/A"
 
@@ -119,6 +120,7 @@ class ColumnStats:
 
 def frame_stats(frame: pl.DataFrame) -> list[ColumnStats]:
     """:class:`ColumnStats` of every column of a batch, in one polars query."""
+    import polars as pl  # lazy: importing the emulator loads no polars
     if not frame.height:
         return [ColumnStats(s, False, 0) for s in frame.get_columns()]
     names = frame.columns

@@ -16,22 +16,29 @@ from sfbulk_frames.emulator.ingest.keys import (
     sql_literal,
     without_errors,
 )
-from sfbulk_frames.emulator.ingest.lookups import LookupMixin
-from sfbulk_frames.emulator.models.org import case_insensitive_key, quote_ident
-from sfbulk_frames.emulator.models.schema import FieldDef
+from sfbulk_frames.emulator.ingest.lookups import Lookups
+from sfbulk_frames.emulator.models.org import Org, case_insensitive_key, quote_ident
+from sfbulk_frames.emulator.models.schema import FieldDef, ObjectDef
 
 _AUDIT = ("CreatedDate", "LastModifiedDate", "SystemModstamp")
 _ROWS_PER_INSERT = 100
 
 
-class InsertMixin(LookupMixin):
-    """Inserts of :class:`~.ingest.BatchProcessor` (which provides these attributes)."""
+class Inserter:
+    """The inserts of one job's batches, and the unique-field check that updates share.
+    ``written`` maps field names to the columns the upload writes."""
 
-    written: dict[str, Column]
-    table: str
-    now: str
+    def __init__(
+        self, org: Org, obj: ObjectDef, written: dict[str, Column], lookups: Lookups
+    ) -> None:
+        self.org, self.obj, self.written, self.lookups = org, obj, written, lookups
+        self.table = quote_ident(obj.name)
+        self.now = ""
 
-    def _insert(self, rows: list[int], errors: list[str | None]) -> dict[int, str]:
+    def insert(self, rows: list[int], errors: list[str | None], now: str) -> dict[int, str]:
+        """Insert the error-free ``rows`` stamped ``now``; returns their new Ids by row (rows
+        that fail a required or unique field get their error instead)."""
+        self.now = now
         rows = self._check_required(rows, errors)
         new_ids = dict(
             zip(rows, self.org.ids.new_many(self.obj.key_prefix, len(rows)), strict=True)
@@ -50,7 +57,7 @@ class InsertMixin(LookupMixin):
             else:
                 conn.execute("RELEASE unchecked_insert")
                 return new_ids  # every row of ``rows``, in order
-        rows = self._check_unique(rows, new_ids, errors)
+        rows = self.check_unique(rows, new_ids, errors)
         if not rows:
             return {}
         self._write_rows(rows, new_ids)
@@ -176,7 +183,7 @@ class InsertMixin(LookupMixin):
                     errors[i] = message
         return without_errors(rows, errors)
 
-    def _check_unique(
+    def check_unique(
         self, rows: list[int], ids: dict[int, str], errors: list[str | None]
     ) -> list[int]:
         """Rows whose unique-field values clash with another record or an earlier row of the
@@ -190,7 +197,7 @@ class InsertMixin(LookupMixin):
                 if col.complete or present(selected)
                 else [v for v in selected if v is not EMPTY and v is not None]
             )
-            existing = self._lookup(self.obj, name, values)
+            existing = self.lookups.lookup(self.obj, name, values)
             keys = fold_keys(values) if existing.folded else values
             if not existing and len(set(keys)) == len(keys):
                 continue  # no clash with the org, none inside the batch

@@ -12,16 +12,14 @@ from sfbulk_frames.emulator.models.org import Org, case_insensitive_key, quote_i
 from sfbulk_frames.emulator.models.schema import ObjectDef
 
 
-class LookupMixin:
-    """Lookups of :class:`~.ingest.BatchProcessor` (which provides these attributes)."""
+class Lookups:
+    """The database reads of one job's batches against the org: records by key, relationship
+    columns resolved to Ids, parents and update/delete targets that must exist."""
 
-    org: Org
-    obj: ObjectDef
-    operation: str
-    columns: list[Column]
+    def __init__(self, org: Org, obj: ObjectDef, operation: str, columns: list[Column]) -> None:
+        self.org, self.obj, self.operation, self.columns = org, obj, operation, columns
 
-    # -- lookups -----------------------------------------------------------------------------
-    def _lookup(
+    def lookup(
         self, obj: ObjectDef, key: str, values: Iterable[Any], include_deleted: bool = False
     ) -> KeyMatches:
         """Live (or all) records of ``obj`` whose ``key`` is one of ``values``."""
@@ -46,7 +44,7 @@ class LookupMixin:
                 found.setdefault(fold_key(k) if found.folded else k, []).append((rid, deleted))
         return found
 
-    def _resolve_relationships(self, errors: list[str | None]) -> None:
+    def resolve_relationships(self, errors: list[str | None]) -> None:
         for col in self.columns:
             if col.kind != "relationship" or col.target is None or col.target_field is None:
                 continue
@@ -54,7 +52,7 @@ class LookupMixin:
             if not keys:
                 continue
             key_name = col.target_field.name
-            found = self._lookup(col.target, key_name, keys)
+            found = self.lookup(col.target, key_name, keys)
             for i, v in enumerate(col.stored):
                 if v is EMPTY or v is None:
                     continue
@@ -77,7 +75,7 @@ class LookupMixin:
                         )
                     )
 
-    def _check_parents_exist(self, errors: list[str | None]) -> None:
+    def check_parents_exist(self, errors: list[str | None]) -> None:
         for col in self.columns:
             fdef = col.fdef
             if col.kind != "field" or fdef is None or fdef.type != "reference":
@@ -100,14 +98,14 @@ class LookupMixin:
                 else:
                     by_parent.setdefault(v[:3], []).append(i)
             for prefix, rows in by_parent.items():
-                found = self._lookup(prefixes[prefix], "Id", [col.stored[i] for i in rows])
+                found = self.lookup(prefixes[prefix], "Id", [col.stored[i] for i in rows])
                 for i in rows:
                     if col.stored[i] not in found:
                         errors[i] = error_text(
                             "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", fdef.name
                         )
 
-    def _existing_targets(
+    def existing_targets(
         self, sent: list[Any], errors: list[str | None], verb: str, only: set[int] | None = None
     ) -> dict[int, str]:
         """Rows whose Id names a live record of this object (others get their row error)."""
@@ -133,7 +131,7 @@ class LookupMixin:
             else:
                 seen.add(v)
                 candidates[i] = v
-        found = self._lookup(self.obj, "Id", candidates.values(), include_deleted=True)
+        found = self.lookup(self.obj, "Id", candidates.values(), include_deleted=True)
         allow_deleted = self.operation == "hardDelete"
         targets = {}
         for i, rid in candidates.items():

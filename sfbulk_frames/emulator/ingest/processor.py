@@ -1,6 +1,6 @@
 """Processing of one ingest batch (up to 10,000 rows) against the org: checks by field type,
 required and unique fields, upsert matching, relationship resolution, then the writes (inserts
-in :mod:`.ingest_insert`). Produces fully quoted result lines in a seeded shuffled order."""
+in :mod:`.inserts`). Produces fully quoted result lines in a seeded shuffled order."""
 
 from __future__ import annotations
 
@@ -16,15 +16,18 @@ from sfbulk_frames.emulator.ingest.columns import (
     error_text,
     frame_stats,
 )
-from sfbulk_frames.emulator.ingest.inserts import InsertMixin
+from sfbulk_frames.emulator.ingest.inserts import Inserter
 from sfbulk_frames.emulator.ingest.keys import fold_key, without_errors
+from sfbulk_frames.emulator.ingest.lookups import Lookups
 from sfbulk_frames.emulator.ingest.results import BatchOutcome, build_outcome
 from sfbulk_frames.emulator.models.org import Org, now_utc_text, quote_ident
 from sfbulk_frames.emulator.models.schema import FieldDef, ObjectDef
 
 
-class BatchProcessor(InsertMixin):
-    """Applies one job's rows to the org, batch by batch (see :meth:`process`)."""
+class BatchProcessor:
+    """Applies one job's rows to the org, batch by batch (see :meth:`process`): the column
+    checks, then the reads (:class:`Lookups`) and writes (:class:`Inserter`, updates, upserts,
+    deletes) of its operation."""
 
     def __init__(
         self,
@@ -55,6 +58,9 @@ class BatchProcessor(InsertMixin):
         for c in columns:
             if c.kind in ("field", "relationship") and c.fdef is not None:
                 self.written[c.fdef.name] = c
+        self.lookups = Lookups(org, obj, operation, columns)
+        self.inserter = Inserter(org, obj, self.written, self.lookups)
+        self.now = ""
 
     # -- entry point -------------------------------------------------------------------------
     def process(self, batch: RowBatch) -> BatchOutcome:
@@ -82,8 +88,8 @@ class BatchProcessor(InsertMixin):
                     )
         for col, values, column in zip(self.columns, transposed, stats, strict=True):
             check_column(col, values, errors, self.operation, column)
-        self._resolve_relationships(errors)
-        self._check_parents_exist(errors)
+        self.lookups.resolve_relationships(errors)
+        self.lookups.check_parents_exist(errors)
         self.now = now_utc_text()
         sent_ids = self.id_col.stored if self.id_col else [EMPTY] * n
         created: dict[int, str] = {}
@@ -97,14 +103,14 @@ class BatchProcessor(InsertMixin):
                             "cannot specify Id in an insert call",
                             "Id",
                         )
-            created = self._insert(without_errors(list(range(n)), errors), errors)
+            created = self._insert_rows(without_errors(list(range(n)), errors), errors)
         elif self.operation == "update":
-            targets = self._existing_targets(sent_ids, errors, "update")
+            targets = self.lookups.existing_targets(sent_ids, errors, "update")
             updated = self._update(targets, errors)
         elif self.operation == "upsert":
             created, updated = self._upsert(sent_ids, errors)
         else:
-            targets = self._existing_targets(sent_ids, errors, "delete")
+            targets = self.lookups.existing_targets(sent_ids, errors, "delete")
             updated = self._delete(targets)
         return build_outcome(
             self.columns,
@@ -119,6 +125,9 @@ class BatchProcessor(InsertMixin):
             escape=not self.quote_free,
         )
 
+    def _insert_rows(self, rows: list[int], errors: list[str | None]) -> dict[int, str]:
+        return self.inserter.insert(rows, errors, self.now)
+
     def _check_widths(self, rows: list[list[str]], errors: list[str | None]) -> None:
         width = len(self.columns)
         for i, r in enumerate(rows):
@@ -128,7 +137,7 @@ class BatchProcessor(InsertMixin):
                 )
                 rows[i] = (r + [""] * width)[:width]
 
-    # -- writes (inserts: see InsertMixin) -----------------------------------------------------
+    # -- writes (inserts: see Inserter) -----------------------------------------------------
     def _update(self, targets: dict[int, str], errors: list[str | None]) -> dict[int, str]:
         for name, col in self.written.items():
             if col.fdef is not None and not col.fdef.nillable:
@@ -137,7 +146,8 @@ class BatchProcessor(InsertMixin):
                         errors[i] = error_text(
                             "REQUIRED_FIELD_MISSING", f"Required fields are missing: [{name}]", name
                         )
-        rows = self._check_unique([i for i in targets if errors[i] is None], targets, errors)
+        candidates = [i for i in targets if errors[i] is None]
+        rows = self.inserter.check_unique(candidates, targets, errors)
         if not rows:
             return {}
         sets = [
@@ -194,9 +204,9 @@ class BatchProcessor(InsertMixin):
             else:
                 lookups[i] = k
         if ext.lower() == "id":
-            targets = self._existing_targets(sent_ids, errors, "update", only=set(lookups))
+            targets = self.lookups.existing_targets(sent_ids, errors, "update", only=set(lookups))
         else:
-            found = self._lookup(
+            found = self.lookups.lookup(
                 self.obj, key_col.fdef.name if key_col and key_col.fdef else ext, lookups.values()
             )
             targets = {}
@@ -214,7 +224,7 @@ class BatchProcessor(InsertMixin):
                 else:
                     to_insert.append(i)
         updated = self._update(targets, errors)
-        created = self._insert(sorted(to_insert), errors)
+        created = self._insert_rows(sorted(to_insert), errors)
         return created, updated
 
     def _delete(self, targets: dict[int, str]) -> dict[int, str]:

@@ -2,16 +2,17 @@
 rows come out of the C ``csv`` module (or, for quote-free data, of plain string splits), so
 memory stays bounded by the chunk size rather than by the upload size.
 
-Reading follows :func:`.csvfmt.decode_upload` / :func:`.csvfmt.read_rows` exactly: UTF-8 with
+Reading follows Salesforce exactly: UTF-8 with
 invalid bytes replaced, a leading BOM dropped, strict RFC-4180 parsing where lines end at
 ``\\r``, ``\\n`` or ``\\r\\n`` and a blank line is an empty row."""
 
 from __future__ import annotations
 
 import codecs
-import csv
 import io
 from collections.abc import Callable, Iterator
+
+from sfbulk_frames.emulator.models.csvfmt import csv_rows
 
 # each read opens the stored BLOB afresh and SQLite walks its page chain up to the offset, so
 # fewer, larger reads cost much less than many small ones
@@ -91,7 +92,7 @@ class UploadReader:
 
     def rows(self) -> Iterator[list[str]]:
         if not self.quote_free:
-            return csv.reader(self._lines(), delimiter=self.delimiter, strict=True)
+            return csv_rows(self._lines(), self.delimiter)
         return self._split_rows()
 
     def _lines(self) -> Iterator[str]:
@@ -112,6 +113,6 @@ class UploadReader:
                 end = ""
             body = text[: -len(end)] if end and text.endswith(end) else text
             if not end or not body or end + end in text or text.startswith(end):
-                yield from csv.reader(io.StringIO(text, newline=""), delimiter=d, strict=True)
+                yield from csv_rows(io.StringIO(text, newline=""), d)
                 continue
             yield from [line.split(d) for line in body.split(end)]

@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
-import polars as pl
-
 from sfbulk_frames.emulator.ingest.columns import EMPTY, Column, error_text
 from sfbulk_frames.emulator.models.csvfmt import quoted_line
 
@@ -28,6 +26,7 @@ class BatchOutcome:
 
 def shuffled_text(lines: list[str], rng: random.Random) -> str:
     """``lines`` joined in an order drawn from ``rng`` (vectorised permutation)."""
+    import polars as pl  # lazy: importing the emulator loads no polars
     if len(lines) < 2:
         return "".join(lines)
     order = pl.int_range(0, len(lines), eager=True).shuffle(seed=rng.getrandbits(63))
@@ -57,6 +56,7 @@ def _picked(values: list[list[str]], rows: dict[int, str], count: int) -> list[l
 def _shuffled_lines(cores: list[str], line_ending: str, rng: random.Random) -> str:
     """Lines ``"<core>"<line_ending>`` in an order drawn from ``rng``, as one text (the same
     text and draws as :func:`shuffled_text` of the lines)."""
+    import polars as pl  # lazy: importing the emulator loads no polars
     if not cores:
         return ""
     picked: Sequence[str] = cores

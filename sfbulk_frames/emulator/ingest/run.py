@@ -1,16 +1,13 @@
-"""Running jobs: ingest uploads in 10,000-row batches, query materialisation, and the three
-processing modes (``instant``, ``background``, ``polls:N``)."""
+"""Running one ingest job: the upload checked as a whole, then applied in 10,000-row batches
+(:class:`IngestRun`); the scheduling of jobs lives in :mod:`sfbulk_frames.emulator.runner`."""
 
 from __future__ import annotations
 
 import csv
 import itertools
-import queue
 import random
-import threading
 import time
 from collections.abc import Callable, Iterator
-from typing import Any
 
 from sfbulk_frames.emulator.ingest.batches import CsvRowBatches, LineBatches
 from sfbulk_frames.emulator.ingest.columns import HeaderError, plan_columns
@@ -21,14 +18,12 @@ from sfbulk_frames.emulator.models.csvfmt import (
     LINE_ENDINGS,
     header_line_problem,
     plain_lines,
-    quoted_line,
 )
 from sfbulk_frames.emulator.models.faults import FaultPlan
 from sfbulk_frames.emulator.models.jobs import Job, JobStore
 from sfbulk_frames.emulator.models.org import Org
 
 BATCH_SIZE = 10_000
-_SNAPSHOT = ("state", "processed", "failed", "retries", "total_ms", "api_ms", "error_message")
 
 
 class IngestRun:
@@ -58,7 +53,7 @@ class IngestRun:
         The upload is streamed from storage: one cheap byte scan, a full CSV pass only when the
         data has quotes (to find unparseable CSV before any row is written, as Salesforce does)
         or duplicate upsert keys must be found, then the rows batch by batch in :meth:`step`
-        (quote-free data parsed by polars into columns, see :mod:`.ingest_batches`).
+        (quote-free data parsed by polars into columns, see :mod:`.batches`).
         """
         size = self.store.data_size(self.job)
         if size is None:
@@ -191,90 +186,3 @@ def _csv_reason(exc: csv.Error) -> str:
     if "expected after" in text or "unexpected end" in text:
         return "Found unescaped quote. A value with quote should be within a quote"
     return text
-
-
-def result_header(job: Job, kind: str) -> str:
-    """The header line of a result file (empty when the job never got a header)."""
-    header = job.header
-    if header is None:
-        return ""
-    d, le = DELIMITERS[job.column_delimiter], LINE_ENDINGS[job.line_ending]
-    if kind == "successful":
-        return quoted_line(["sf__Id", "sf__Created", *header], d, le)
-    if kind == "failed":
-        return quoted_line(["sf__Id", "sf__Error", *header], d, le)
-    return plain_lines([header], d, le)
-
-
-def snapshot(job: Job) -> dict[str, Any]:
-    return {name: getattr(job, name) for name in _SNAPSHOT}
-
-
-def hide_until_polled(job: Job, polls: int) -> None:
-    """Keep a finished job looking ``UploadComplete`` until it is polled ``polls`` times."""
-    job.pending = snapshot(job)
-    job.polls_left = job.poll_total = polls
-    job.state, job.processed, job.failed, job.total_ms, job.api_ms = "UploadComplete", 0, 0, 0, 0
-    job.error_message = None
-
-
-def reveal_on_poll(job: Job) -> None:
-    """An info GET of a hidden job: one poll closer to revealing its final state."""
-    if job.pending is None:
-        return
-    job.polls_left -= 1
-    if job.polls_left <= 0:
-        reveal(job)
-        return
-    done = job.poll_total - job.polls_left
-    job.state = "InProgress"
-    job.processed = job.pending["processed"] * done // job.poll_total
-    job.failed = min(job.failed, job.processed)
-
-
-def reveal(job: Job, *, state: str | None = None) -> None:
-    if job.pending is None:
-        return
-    for name, value in job.pending.items():
-        setattr(job, name, value)
-    job.pending = None
-    job.set_state(state or job.state)
-
-
-class BackgroundWorker:
-    """A daemon thread running queued jobs after a delay; :meth:`close` stops it."""
-
-    def __init__(self, run: Callable[[str], None]) -> None:
-        self._run = run
-        self._queue: queue.Queue[tuple[float, str] | None] = queue.Queue()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._loop, name="sfbulk-emulator-worker", daemon=True
-        )
-        self._thread.start()
-
-    def submit(self, job_id: str, delay: float) -> None:
-        self._queue.put((time.monotonic() + delay, job_id))
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            item = self._queue.get()
-            if item is None:
-                return
-            due, job_id = item
-            if self._stop.wait(max(0.0, due - time.monotonic())):
-                return
-            self._run(job_id)
-
-    @property
-    def stopping(self) -> bool:
-        return self._stop.is_set()
-
-    def sleep(self, seconds: float) -> bool:
-        """Sleep unless closing; returns True when the worker should stop."""
-        return self._stop.wait(seconds)
-
-    def close(self) -> None:
-        self._stop.set()
-        self._queue.put(None)
-        self._thread.join(timeout=5)

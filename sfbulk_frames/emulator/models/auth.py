@@ -1,32 +1,27 @@
-"""The emulator's login server: OAuth 2.0 token endpoint, SOAP ``login`` and token checks.
-
-Protocol §7. ``POST /services/oauth2/token`` supports the ``password``, ``client_credentials``,
-``refresh_token`` and JWT bearer (RS256) grants with Salesforce's success and error shapes;
-``POST /services/Soap/u/XX.X`` answers the partner ``login`` call. Tokens look like Salesforce's
-(``00D…!AQ…``), come from a seedable RNG, can expire after a lifetime or on demand, and are never
-logged or shown in a repr.
+"""Users, connected-app credentials and sessions of the emulated org, and the rules of its
+login flows (protocol §7): the ``password``, ``client_credentials``, ``refresh_token`` and JWT
+bearer (RS256) grants and the SOAP ``login`` call. Refusals raise :class:`OAuthError` with
+Salesforce's wire values; the HTTP side is :mod:`..api.oauth` and :mod:`..api.soap`. Tokens look
+like Salesforce's (``00D…!AQ…``), come from a seedable RNG, can expire after a lifetime or on
+demand, and are never logged or shown in a repr.
 """
 
 from __future__ import annotations
 
 import base64
-import gzip
 import hashlib
 import hmac
-import json
 import random
 import string
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
 
 import jwt
 
-from sfbulk_frames.emulator.api.soap import INVALID_LOGIN, SoapFault, login_response, parse_login
-from sfbulk_frames.emulator.http.wire import Request, Response
+from sfbulk_frames.emulator.models.builtin import DEFAULT_USERNAME
 from sfbulk_frames.emulator.models.ids import BASE62, to_18
 
 __all__ = [
@@ -35,9 +30,10 @@ __all__ = [
     "JWT_BEARER_GRANT",
     "JWT_LOGIN_AUDIENCES",
     "AuthService",
+    "OAuthError",
+    "SoapSession",
 ]
 
-DEFAULT_USERNAME = "admin@example.com"
 DEFAULT_PASSWORD = "password"  # the emulator's documented default login
 JWT_BEARER_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 JWT_LOGIN_AUDIENCES = ("https://login.salesforce.com", "https://test.salesforce.com")
@@ -45,8 +41,6 @@ DEFAULT_SESSION_SECONDS = 7200
 JWT_CLOCK_SKEW = 300  # seconds of tolerance on ``exp``
 
 _TOKEN_ALPHABET = string.ascii_letters + string.digits + "._"
-_JSON = "application/json;charset=UTF-8"
-_NO_STORE = "no-cache,must-revalidate,max-age=0,no-store,private"
 
 
 class OAuthError(Exception):
@@ -81,6 +75,19 @@ class _User:
     def full_name(self) -> str:
         local = self.username.split("@", 1)[0]
         return "Admin User" if local == "admin" else local.replace(".", " ").title()
+
+
+@dataclass(frozen=True)
+class SoapSession:
+    """What a successful SOAP ``login`` returns (the session id is a secret: no repr)."""
+
+    session_id: str = field(repr=False)
+    user_id: str
+    org_id: str
+    organization_name: str
+    session_seconds: int
+    username: str
+    full_name: str
 
 
 class AuthService:
@@ -206,29 +213,22 @@ class AuthService:
             self._sessions[token] = _Session(user.username, self._expiry())
         return token
 
-    # ----------------------------------------------------------------- OAuth
-    def handle_token(self, req: Request) -> Response:
-        """``POST /services/oauth2/token`` (form-encoded); errors use the OAuth JSON shape."""
-        try:
-            if req.method != "POST":
-                raise OAuthError("invalid_request", "must use HTTP POST")
-            form = {**req.query, **_form(req)}
-            grant = form.get("grant_type", "")
-            if not grant:
-                raise OAuthError("unsupported_grant_type", "grant type not supported")
-            flows: dict[str, Callable[[dict[str, str], Request], dict[str, Any]]] = {
-                "password": self._password_grant,
-                "client_credentials": self._client_credentials_grant,
-                "refresh_token": self._refresh_grant,
-                JWT_BEARER_GRANT: self._jwt_grant,
-            }
-            flow = flows.get(grant)
-            if flow is None:
-                raise OAuthError("unsupported_grant_type", "grant type not supported")
-            return _json_response(200, flow(form, req))
-        except OAuthError as exc:
-            body = {"error": exc.error, "error_description": exc.description}
-            return _json_response(exc.status, body)
+    # ----------------------------------------------------------------- grants
+    def grant(self, form: dict[str, str], base_url: str,
+              basic: tuple[str, str] | None = None) -> dict[str, Any]:
+        """The token body of an OAuth token request (``form`` holds its parameters, ``basic``
+        the client id and secret of an ``Authorization: Basic`` header); raises
+        :class:`OAuthError` when refused."""
+        grant = form.get("grant_type", "")
+        if grant == "password":
+            return self._password_grant(form, base_url)
+        if grant == "client_credentials":
+            return self._client_credentials_grant(form, base_url, basic)
+        if grant == "refresh_token":
+            return self._refresh_grant(form, base_url)
+        if grant == JWT_BEARER_GRANT:
+            return self._jwt_grant(form, base_url)
+        raise OAuthError("unsupported_grant_type", "grant type not supported")
 
     def _check_client(self, client_id: str | None, secret: str | None, *,
                       secret_required: bool) -> None:
@@ -240,24 +240,24 @@ class AuthService:
                 and not hmac.compare_digest(secret, self._client_secret)):
             raise OAuthError("invalid_client", "invalid client credentials")
 
-    def _password_grant(self, form: dict[str, str], req: Request) -> dict[str, Any]:
+    def _password_grant(self, form: dict[str, str], base_url: str) -> dict[str, Any]:
         self._check_client(form.get("client_id"), form.get("client_secret"),
                            secret_required=True)
         user = self._user(form.get("username", ""))
         if user is None or not user.accepts(form.get("password", "")):
             raise OAuthError("invalid_grant", "authentication failure")
-        return self._token_body(user, req, form.get("client_secret"))
+        return self._token_body(user, base_url, form.get("client_secret"))
 
-    def _client_credentials_grant(self, form: dict[str, str], req: Request) -> dict[str, Any]:
+    def _client_credentials_grant(self, form: dict[str, str], base_url: str,
+                                  basic: tuple[str, str] | None) -> dict[str, Any]:
         client_id, secret = form.get("client_id"), form.get("client_secret")
-        basic = _basic_credentials(req.headers.get("authorization"))
         if basic is not None:
             client_id, secret = basic
         self._check_client(client_id, secret, secret_required=True)
         user = self._users[self.default_username.lower()]
-        return self._token_body(user, req, secret, scope="api")
+        return self._token_body(user, base_url, secret, scope="api")
 
-    def _refresh_grant(self, form: dict[str, str], req: Request) -> dict[str, Any]:
+    def _refresh_grant(self, form: dict[str, str], base_url: str) -> dict[str, Any]:
         self._check_client(form.get("client_id"), form.get("client_secret"),
                            secret_required=False)
         with self._lock:
@@ -265,21 +265,21 @@ class AuthService:
         user = self._user(username) if username else None
         if user is None:
             raise OAuthError("invalid_grant", "expired access/refresh token")
-        return self._token_body(user, req, form.get("client_secret"),
+        return self._token_body(user, base_url, form.get("client_secret"),
                                 scope="refresh_token api")
 
-    def _jwt_grant(self, form: dict[str, str], req: Request) -> dict[str, Any]:
-        claims = self._verified_claims(form.get("assertion", ""), req)
+    def _jwt_grant(self, form: dict[str, str], base_url: str) -> dict[str, Any]:
+        claims = self._verified_claims(form.get("assertion", ""), base_url)
         if self.client_id is not None and claims.get("iss") != self.client_id:
             raise OAuthError("invalid_client_id", "client identifier invalid")
         user = self._user(str(claims.get("sub") or claims.get("prn") or ""))
         if user is None:
             raise OAuthError("invalid_grant", "user hasn't approved this consumer")
         token = self._new_session(user)
-        return {"access_token": token, "scope": "api", "instance_url": req.base_url,
-                "id": self._identity_url(user, req), "token_type": "Bearer"}
+        return {"access_token": token, "scope": "api", "instance_url": base_url,
+                "id": self._identity_url(user, base_url), "token_type": "Bearer"}
 
-    def _verified_claims(self, assertion: str, req: Request) -> dict[str, Any]:
+    def _verified_claims(self, assertion: str, base_url: str) -> dict[str, Any]:
         if not assertion:
             raise OAuthError("invalid_request", "assertion is required for this grant type")
         if self._jwt_key is None:
@@ -297,7 +297,7 @@ class AuthService:
         except jwt.PyJWTError as exc:
             raise OAuthError("invalid_grant", "invalid assertion") from exc
         audiences = claims.get("aud")
-        allowed = {*JWT_LOGIN_AUDIENCES, req.base_url.rstrip("/")}
+        allowed = {*JWT_LOGIN_AUDIENCES, base_url.rstrip("/")}
         aud_list = audiences if isinstance(audiences, list) else [audiences]
         if not any(isinstance(a, str) and a.rstrip("/") in allowed for a in aud_list):
             raise OAuthError("invalid_grant", "audience is invalid")
@@ -309,38 +309,33 @@ class AuthService:
             raise OAuthError("invalid_grant", "expired authorization code")
         return claims
 
-    def _identity_url(self, user: _User, req: Request) -> str:
-        return f"{req.base_url}/id/{self.org_id}/{user.user_id}"
+    def _identity_url(self, user: _User, base_url: str) -> str:
+        return f"{base_url}/id/{self.org_id}/{user.user_id}"
 
-    def _token_body(self, user: _User, req: Request, secret: str | None,
+    def _token_body(self, user: _User, base_url: str, secret: str | None,
                     scope: str | None = None) -> dict[str, Any]:
         token = self._new_session(user)
-        identity = self._identity_url(user, req)
+        identity = self._identity_url(user, base_url)
         issued_at = str(int(self._clock() * 1000))
         key = (secret or self._client_secret or "").encode()
         signature = base64.b64encode(
             hmac.new(key, (identity + issued_at).encode(), hashlib.sha256).digest()
         ).decode()
         if scope is None:  # username-password flow: Salesforce's exact key order, no scope
-            return {"access_token": token, "instance_url": req.base_url, "id": identity,
+            return {"access_token": token, "instance_url": base_url, "id": identity,
                     "token_type": "Bearer", "issued_at": issued_at, "signature": signature}
         return {"access_token": token, "signature": signature, "scope": scope,
-                "instance_url": req.base_url, "id": identity, "token_type": "Bearer",
+                "instance_url": base_url, "id": identity, "token_type": "Bearer",
                 "issued_at": issued_at}
 
     # ----------------------------------------------------------------- SOAP
-    def handle_soap(self, req: Request) -> Response:
-        """``POST /services/Soap/u/{ver}`` ``login``: loginResponse, or a 500 SOAP fault."""
-        try:
-            username, password = parse_login(_decoded_body(req))
-        except SoapFault as fault:
-            return fault.response()
+    def soap_login(self, username: str, password: str) -> SoapSession | None:
+        """A new session for a SOAP ``login`` call, or ``None`` when the credentials are wrong."""
         user = self._user(username)
         if user is None or not user.accepts(password):
-            return INVALID_LOGIN.response()
+            return None
         seconds = int(self.token_lifetime) if self.token_lifetime else DEFAULT_SESSION_SECONDS
-        return login_response(
-            req.path, req.base_url,
+        return SoapSession(
             session_id=self._new_session(user), user_id=user.user_id, org_id=self.org_id,
             organization_name=self.organization_name, session_seconds=seconds,
             username=user.username, full_name=user.full_name,
@@ -377,32 +372,3 @@ def _bearer_token(authorization: str | None) -> str | None:
     if scheme.lower() not in ("bearer", "oauth") or not token.strip():
         return None
     return token.strip()
-
-
-def _basic_credentials(authorization: str | None) -> tuple[str, str] | None:
-    if not authorization or not authorization.lower().startswith("basic "):
-        return None
-    try:
-        decoded = base64.b64decode(authorization[6:].strip()).decode()
-    except ValueError:
-        return None
-    client_id, sep, secret = decoded.partition(":")
-    return (client_id, secret) if sep else None
-
-
-def _decoded_body(req: Request) -> bytes:
-    # the core may hand over an already decoded body with the original headers
-    if "gzip" in req.headers.get("content-encoding", "").lower() and req.body[:2] == b"\x1f\x8b":
-        return gzip.decompress(req.body)
-    return req.body
-
-
-def _form(req: Request) -> dict[str, str]:
-    text = _decoded_body(req).decode("utf-8", "replace")
-    return dict(parse_qsl(text, keep_blank_values=True))
-
-
-def _json_response(status: int, body: dict[str, Any]) -> Response:
-    payload = json.dumps(body, separators=(",", ":")).encode()
-    headers = [("Content-Type", _JSON), ("Cache-Control", _NO_STORE), ("Pragma", "no-cache")]
-    return Response(status, headers, payload)

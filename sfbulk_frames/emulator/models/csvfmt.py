@@ -1,11 +1,13 @@
-"""CSV helpers of the emulator: the delimiter/line-ending enums, reading uploads (strict
-RFC-4180), writing fully quoted result lines, and echo formatting of values by field type."""
+"""CSV format of the emulator: the delimiter/line-ending enums, reading CSV rows with no field
+size limit (without changing the process-wide ``csv.field_size_limit``), writing fully quoted
+result lines, and the Java formatting of doubles that Salesforce echoes."""
 
 from __future__ import annotations
 
 import csv
 import io
 import math
+import threading
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 
@@ -18,14 +20,28 @@ DELIMITERS = {
     "TAB": "\t",
 }
 LINE_ENDINGS = {"LF": "\n", "CRLF": "\r\n"}
-BOM = "\ufeff"
-csv.field_size_limit(2**31 - 1)
+# Salesforce fields hold up to 131,072 characters (the csv module's default limit) but an upload
+# may carry a longer value, which must reach the field checks (STRING_TOO_LONG), not fail the
+# CSV parse.
+_FIELD_SIZE_LIMIT = 2**31 - 1
+_FIELD_SIZE_LOCK = threading.Lock()
 
 
-def decode_upload(data: bytes) -> str:
-    """Upload bytes as text: UTF-8 (invalid bytes replaced), a leading BOM stripped."""
-    text = data.decode("utf-8", errors="replace")
-    return text[1:] if text.startswith(BOM) else text
+def csv_rows(lines: Iterable[str], delimiter: str, *, strict: bool = True) -> Iterator[list[str]]:
+    """Rows of ``lines`` (RFC-4180, ``strict`` raises ``csv.Error`` on a bad quote) with no field
+    size limit. The process-wide ``csv.field_size_limit`` is raised around each row under a lock
+    and restored, so the emulator never leaves it changed for the rest of the process."""
+    reader = csv.reader(lines, delimiter=delimiter, strict=strict)
+    while True:
+        with _FIELD_SIZE_LOCK:
+            previous = csv.field_size_limit(_FIELD_SIZE_LIMIT)
+            try:
+                row = next(reader, None)
+            finally:
+                csv.field_size_limit(previous)
+        if row is None:
+            return
+        yield row
 
 
 def header_line_problem(text: str, line_ending: str) -> str | None:
@@ -40,11 +56,6 @@ def header_line_problem(text: str, line_ending: str) -> str | None:
     if "\n" in first:
         return first.split("\n", 1)[0].rsplit(",", 1)[-1] + "\n" + first.split("\n", 1)[1][:40]
     return None
-
-
-def read_rows(text: str, delimiter: str) -> Iterator[list[str]]:
-    """Rows of an upload (header first). Raises ``csv.Error`` on unparseable CSV."""
-    return csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
 
 
 def quoted_line(values: Iterable[str], delimiter: str, line_ending: str) -> str:

@@ -19,8 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sfbulk_frames.emulator.http.responses import json_response
-from sfbulk_frames.emulator.http.wire import Response
+from sfbulk_frames.emulator.models.errors import ApiError
 
 # Salesforce's REST/Bulk API never answers 429 (its daily limit is 403 REQUEST_LIMIT_EXCEEDED,
 # see ``api_limit``); an injected 429 stands for a throttling proxy or gateway in front of it,
@@ -200,12 +199,12 @@ class FaultPlan:
         }
 
 
-def http_fault_response(status: int, retry_after: float | None) -> Response:
-    """A Salesforce-like error answer for an injected HTTP fault."""
+def fault_error(status: int, retry_after: float | None) -> ApiError:
+    """The Salesforce-like error answer of an injected HTTP fault."""
     code = _CODES.get(status, "SERVER_UNAVAILABLE" if status >= 500 else "API_ERROR")
     message = _MESSAGES.get(status, f"Injected fault: HTTP {status}")
-    response = json_response([{"errorCode": code, "message": message}], status)
+    headers: list[tuple[str, str]] = []
     if retry_after is not None and status in (429, 503):
         seconds = int(retry_after) if float(retry_after).is_integer() else retry_after
-        response.headers.append(("Retry-After", str(seconds)))
-    return response
+        headers.append(("Retry-After", str(seconds)))
+    return ApiError(status, code, message, headers)

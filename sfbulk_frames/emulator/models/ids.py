@@ -11,7 +11,6 @@ import numpy as np
 BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 _ID_PATTERN = re.compile(r"^[0-9A-Za-z]{15}(?:[0-9A-Z]{3})?$")
-_COUNTER_WIDTH = 9
 JOB_PREFIX = "750"
 ORG_PREFIX = "00D"
 USER_PREFIX = "005"
@@ -52,10 +51,6 @@ def _base62(number: int, width: int) -> str:
         number, rem = divmod(number, 62)
         digits.append(BASE62[rem])
     return "".join(reversed(digits))
-
-
-def _upper_bits(chunk: str) -> int:
-    return sum(1 << i for i, ch in enumerate(chunk) if "A" <= ch <= "Z")
 
 
 _BASE62_CODES = np.frombuffer(BASE62.encode(), dtype=np.uint8)

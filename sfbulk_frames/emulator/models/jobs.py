@@ -9,11 +9,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sfbulk_frames.emulator.http.responses import ApiError, not_found, sf_timestamp
+from sfbulk_frames.emulator.models.csvfmt import DELIMITERS, LINE_ENDINGS, plain_lines, quoted_line
+from sfbulk_frames.emulator.models.errors import ApiError, not_found, sf_timestamp
 
 TERMINAL = frozenset({"JobComplete", "Failed", "Aborted"})
 INGEST_OPERATIONS = ("insert", "update", "upsert", "delete", "hardDelete")
 QUERY_OPERATIONS = ("query", "queryAll")
+_SNAPSHOT = ("state", "processed", "failed", "retries", "total_ms", "api_ms", "error_message")
 
 
 @dataclass
@@ -298,3 +300,51 @@ class JobStore:
         ).fetchall()
         for (data,) in rows:
             yield bytes(data)
+
+
+def result_header(job: Job, kind: str) -> str:
+    """The header line of a result file (empty when the job never got a header)."""
+    header = job.header
+    if header is None:
+        return ""
+    d, le = DELIMITERS[job.column_delimiter], LINE_ENDINGS[job.line_ending]
+    if kind == "successful":
+        return quoted_line(["sf__Id", "sf__Created", *header], d, le)
+    if kind == "failed":
+        return quoted_line(["sf__Id", "sf__Error", *header], d, le)
+    return plain_lines([header], d, le)
+
+
+def snapshot(job: Job) -> dict[str, Any]:
+    return {name: getattr(job, name) for name in _SNAPSHOT}
+
+
+def hide_until_polled(job: Job, polls: int) -> None:
+    """Keep a finished job looking ``UploadComplete`` until it is polled ``polls`` times."""
+    job.pending = snapshot(job)
+    job.polls_left = job.poll_total = polls
+    job.state, job.processed, job.failed, job.total_ms, job.api_ms = "UploadComplete", 0, 0, 0, 0
+    job.error_message = None
+
+
+def reveal_on_poll(job: Job) -> None:
+    """An info GET of a hidden job: one poll closer to revealing its final state."""
+    if job.pending is None:
+        return
+    job.polls_left -= 1
+    if job.polls_left <= 0:
+        reveal(job)
+        return
+    done = job.poll_total - job.polls_left
+    job.state = "InProgress"
+    job.processed = job.pending["processed"] * done // job.poll_total
+    job.failed = min(job.failed, job.processed)
+
+
+def reveal(job: Job, *, state: str | None = None) -> None:
+    if job.pending is None:
+        return
+    for name, value in job.pending.items():
+        setattr(job, name, value)
+    job.pending = None
+    job.set_state(state or job.state)

@@ -14,6 +14,56 @@ from sfbulk_frames.emulator.models.builtin import DEFAULT_USER_FIELDS, DEFAULT_U
 from sfbulk_frames.emulator.models.ids import ORG_PREFIX, USER_PREFIX, IdGenerator
 from sfbulk_frames.emulator.models.schema import FieldDef, ObjectDef, Schema, storage_class
 
+_READ_ACTIONS = frozenset(
+    {sqlite3.SQLITE_SELECT, sqlite3.SQLITE_READ, sqlite3.SQLITE_FUNCTION, sqlite3.SQLITE_RECURSIVE}
+)
+# pragmas that only read, whatever their argument (a table or index name) ...
+_READ_ONLY_PRAGMAS = frozenset(
+    {
+        "table_info",
+        "table_xinfo",
+        "table_list",
+        "index_list",
+        "index_info",
+        "index_xinfo",
+        "foreign_key_list",
+        "page_count",
+        "freelist_count",
+        "database_list",
+        "compile_options",
+        "integrity_check",
+        "quick_check",
+    }
+)
+# ... and settings that read without a value but write with one
+_SETTING_PRAGMAS = frozenset({"page_size", "user_version", "journal_mode", "encoding"})
+
+
+class ReadOnlySqlError(ValueError):
+    """``Emulator.sql()`` was given a statement that would change the org's database."""
+
+    def __init__(self, query: str) -> None:
+        super().__init__(
+            f"Emulator.sql() is read-only and refused {query!r}: pass a SELECT statement, and "
+            "change records through the Bulk API (or Emulator.client()) instead"
+        )
+        self.query = query
+
+
+def _read_only_authorizer(
+    action: int, arg1: str | None, arg2: str | None, db: str | None, trigger: str | None
+) -> int:
+    """SQLite authorizer of :meth:`Org.sql`: reads only (``PRAGMA user_version`` reads,
+    ``PRAGMA user_version = 7`` is refused)."""
+    if action in _READ_ACTIONS:
+        return sqlite3.SQLITE_OK
+    pragma = (arg1 or "").lower()
+    if action == sqlite3.SQLITE_PRAGMA and (
+        pragma in _READ_ONLY_PRAGMAS or (pragma in _SETTING_PRAGMAS and arg2 is None)
+    ):
+        return sqlite3.SQLITE_OK
+    return sqlite3.SQLITE_DENY
+
 
 def now_utc_text() -> str:
     """Current time in the storage format ``YYYY-MM-DDTHH:MM:SS.sssZ``."""
@@ -175,12 +225,20 @@ class Org:
         return int(row[0])
 
     def sql(self, query: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        """Run a read-only SQL statement; raises ``ValueError`` for anything but SELECT/WITH."""
-        head = query.lstrip().split(None, 1)[0].upper() if query.strip() else ""
-        if head not in ("SELECT", "WITH"):
-            raise ValueError("Emulator.sql() is read-only: pass a SELECT statement")
+        """Run one read-only SQL statement. SQLite's authorizer refuses, while it is prepared,
+        everything but reads (``INSERT``/``UPDATE``/``DELETE`` also inside ``WITH``, DDL,
+        ``ATTACH``, transactions, ``PRAGMA`` other than a few read-only ones): raises
+        :class:`ReadOnlySqlError` naming the statement."""
         with self.lock:
-            return [tuple(r) for r in self.conn.execute(query, tuple(params)).fetchall()]
+            self.conn.set_authorizer(_read_only_authorizer)
+            try:
+                return [tuple(r) for r in self.conn.execute(query, tuple(params)).fetchall()]
+            except sqlite3.DatabaseError as exc:
+                if "not authorized" in str(exc):
+                    raise ReadOnlySqlError(query) from exc
+                raise
+            finally:
+                self.conn.set_authorizer(None)
 
     def reset_records(self) -> None:
         """Delete every record and job; the org, the default user and their Ids are kept."""

@@ -23,15 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-TEXT_TYPES = frozenset(
-    {
-        "id", "reference", "string", "textarea", "email", "phone", "url", "picklist",
-        "multipicklist", "combobox", "encryptedstring",
-    }
-)
 INTEGER_TYPES = frozenset({"boolean", "int", "long"})
 REAL_TYPES = frozenset({"double", "currency", "percent"})
-TEMPORAL_TYPES = frozenset({"date", "datetime", "time"})
 COMPOUND_TYPES = frozenset({"address", "location"})
 
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta, timezone
-from typing import Any
-
-import polars as pl
+from typing import TYPE_CHECKING, Any
 
 from sfbulk_frames.emulator.models.csvfmt import java_double
 from sfbulk_frames.emulator.models.schema import FieldDef
+
+if TYPE_CHECKING:
+    import polars as pl
 
 _INT = re.compile(r"^[+-]?\d+(?:\.0*)?$")
 _NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
@@ -154,6 +155,7 @@ class ParsedColumn:
 
 def _fast_parse(field_type: str, series: pl.Series) -> tuple[pl.Series, pl.Series]:
     """(accepted mask, stored values) of the vectorised fast path for a field type."""
+    import polars as pl  # lazy: importing the emulator loads no polars
     if field_type == "boolean":
         low = series.str.to_lowercase()
         value = (
@@ -187,6 +189,7 @@ def parse_column(
 ) -> ParsedColumn:
     """Parse many values of one typed field (see :func:`parser_for`); never raises.
     ``series``: the same values as a polars text column, when the caller has one."""
+    import polars as pl  # lazy: importing the emulator loads no polars
     if series is None:
         series = pl.Series(values, dtype=pl.String)
     ok, fast = _fast_parse(field_type, series)
@@ -222,6 +225,7 @@ def parse_column(
 def invalid_emails(values: list[str], series: pl.Series | None = None) -> list[int]:
     """Positions of values that are not valid email addresses (see :func:`is_valid_email`).
     ``series``: the same values as a polars text column, when the caller has one."""
+    import polars as pl  # lazy: importing the emulator loads no polars
     if series is None:
         series = pl.Series(values, dtype=pl.String)
     fast = series.str.contains(_ASCII_EMAIL) & (series.str.len_bytes() == series.str.len_chars())

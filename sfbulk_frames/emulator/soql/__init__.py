@@ -2,7 +2,7 @@
 
 ``compile_soql(soql, schema, include_deleted=...)`` returns a :class:`CompiledQuery` (SQL text,
 bound parameters, result columns) or raises :class:`SoqlError` carrying Salesforce's status,
-error code and message. Rows are never evaluated in Python: see :mod:`.query_results` for
+error code and message. Rows are never evaluated in Python: see :mod:`.results` for
 running the query into a result table and formatting CSV pages.
 
 Supported: SELECT lists with fields and child-to-parent paths (up to 5 levels), FROM with an
@@ -23,7 +23,7 @@ Text comparisons and ordering are case-insensitive for ASCII letters only (SQLit
 
 from __future__ import annotations
 
+from sfbulk_frames.emulator.soql.compiled import Column, CompiledQuery, SoqlError
 from sfbulk_frames.emulator.soql.compiler import compile_soql
-from sfbulk_frames.emulator.soql.types import Column, CompiledQuery, SoqlError
 
 __all__ = ["Column", "CompiledQuery", "SoqlError", "compile_soql"]

@@ -18,9 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sfbulk_frames.emulator.models.schema import COMPOUND_TYPES, FieldDef, ObjectDef, Schema
-from sfbulk_frames.emulator.soql.filters import FilterCompiler
-from sfbulk_frames.emulator.soql.parser import FieldRef, Query, parse
-from sfbulk_frames.emulator.soql.types import (
+from sfbulk_frames.emulator.soql.compiled import (
     API_ERROR,
     INVALID_FIELD,
     INVALID_TYPE,
@@ -30,6 +28,8 @@ from sfbulk_frames.emulator.soql.types import (
     caret_message,
     malformed,
 )
+from sfbulk_frames.emulator.soql.filters import FilterCompiler
+from sfbulk_frames.emulator.soql.parser import FieldRef, Query, parse
 
 MAX_RELATIONSHIP_DEPTH = 5
 TEXT_COLLATION_TYPES = frozenset(

@@ -6,7 +6,14 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
+from sfbulk_frames.emulator.models.ids import to_18
 from sfbulk_frames.emulator.models.schema import COMPOUND_TYPES
+from sfbulk_frames.emulator.soql.compiled import (
+    INVALID_QUERY_FILTER_OPERATOR,
+    SoqlError,
+    caret_message,
+    malformed,
+)
 from sfbulk_frames.emulator.soql.dates import date_range
 from sfbulk_frames.emulator.soql.parser import (
     Comparison,
@@ -18,12 +25,6 @@ from sfbulk_frames.emulator.soql.parser import (
     Literal,
     Not,
     SemiJoin,
-)
-from sfbulk_frames.emulator.soql.types import (
-    INVALID_QUERY_FILTER_OPERATOR,
-    SoqlError,
-    caret_message,
-    malformed,
 )
 
 if TYPE_CHECKING:
@@ -41,7 +42,6 @@ _TYPE_NAMES = {
 }
 _UNFILTERABLE = frozenset({"textarea", "base64"}) | COMPOUND_TYPES
 _ID_PATTERN = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
-_ID_SUFFIX_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 
 
 @dataclass(frozen=True)
@@ -54,14 +54,7 @@ class Range:
 
 def id18(record_id: str) -> str:
     """The 18-character form of a 15- or 18-character Salesforce Id."""
-    if len(record_id) == 18:
-        return record_id
-    suffix = ""
-    for block in range(3):
-        chunk = record_id[block * 5 : block * 5 + 5]
-        bits = sum(1 << i for i, char in enumerate(chunk) if "A" <= char <= "Z")
-        suffix += _ID_SUFFIX_ALPHABET[bits]
-    return record_id + suffix
+    return record_id if len(record_id) == 18 else to_18(record_id)
 
 
 class FilterCompiler:

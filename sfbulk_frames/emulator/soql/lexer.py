@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sfbulk_frames.emulator.soql.types import malformed
+from sfbulk_frames.emulator.soql.compiled import malformed
 
 IDENT = "ident"
 STRING = "string"

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sfbulk_frames.emulator.soql.compiled import API_ERROR, SoqlError, caret_message, malformed
 from sfbulk_frames.emulator.soql.dates import FIXED_LITERALS, N_LITERALS
 from sfbulk_frames.emulator.soql.lexer import EOF, IDENT, NUMBER, OP, PUNCT, STRING, Token, tokenize
-from sfbulk_frames.emulator.soql.types import API_ERROR, SoqlError, caret_message, malformed
 
 AGGREGATES = frozenset({"COUNT", "COUNT_DISTINCT", "SUM", "AVG", "MIN", "MAX"})
 _RESERVED = frozenset(

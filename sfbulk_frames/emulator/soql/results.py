@@ -13,12 +13,8 @@ import io
 import sqlite3
 from collections.abc import Sequence
 
-from sfbulk_frames.emulator.soql.types import Column, CompiledQuery
-
-COLUMN_DELIMITERS = {
-    "COMMA": ",", "TAB": "\t", "SEMICOLON": ";", "PIPE": "|", "CARET": "^", "BACKQUOTE": "`",
-}
-LINE_ENDINGS = {"LF": "\n", "CRLF": "\r\n"}
+from sfbulk_frames.emulator.models.csvfmt import DELIMITERS, LINE_ENDINGS
+from sfbulk_frames.emulator.soql.compiled import Column, CompiledQuery
 
 
 def _quote(name: str) -> str:
@@ -84,7 +80,7 @@ def page_csv(
     Returns ``(utf-8 bytes, number of rows)``; raises ValueError for an unknown delimiter or
     line ending.
     """
-    separator = _resolve(delimiter, COLUMN_DELIMITERS, "columnDelimiter")
+    separator = _resolve(delimiter, DELIMITERS, "columnDelimiter")
     terminator = _resolve(line_ending, LINE_ENDINGS, "lineEnding")
     exprs = ", ".join(_value_sql(i, column.field_type) for i, column in enumerate(columns))
     rows = conn.execute(

@@ -25,17 +25,22 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 import uvicorn
 
-from sfbulk_frames.emulator.http.tls import CertificateFiles, generate_certificate
-from sfbulk_frames.emulator.http.wire import Request, Response
+from sfbulk_frames.emulator.connect import client_for
+from sfbulk_frames.emulator.web.tls import CertificateFiles, generate_certificate
+from sfbulk_frames.emulator.web.wire import Request, Response
+
+if TYPE_CHECKING:
+    from sfbulk_frames import Client, PollPolicy, RetryPolicy
 
 __all__ = ["EmulatorServer", "serve"]
 
 logger = logging.getLogger("sfbulk_frames.emulator.server")
+request_log = logging.getLogger("sfbulk_frames.emulator")
 
 Handler = Callable[[Request], Response]
 Scope = MutableMapping[str, Any]
@@ -59,14 +64,18 @@ def _internal_error_body() -> bytes:
 class AsgiAdapter:
     """ASGI application that serves one ``handler(Request) -> Response`` function."""
 
-    def __init__(self, handler: Handler, executor: ThreadPoolExecutor) -> None:
+    def __init__(
+        self, handler: Handler, executor: ThreadPoolExecutor, *, verbose: bool = False
+    ) -> None:
         self._handler = handler
         self._executor = executor
+        self._verbose = verbose
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # lifespan is switched off; websockets are not served
             return
         request = await self._read_request(scope, receive)
+        began = time.perf_counter()
         loop = asyncio.get_running_loop()
         try:
             response = await loop.run_in_executor(self._executor, self._handler, request)
@@ -75,6 +84,10 @@ class AsgiAdapter:
             response = Response(
                 500, [("Content-Type", "application/json;charset=UTF-8")], _internal_error_body()
             )
+        if self._verbose:  # method, path and status only: never headers, query or body
+            took = (time.perf_counter() - began) * 1000
+            shown = "dropped" if response.drop else str(response.status)
+            request_log.info("%s %s %s %.1f ms", request.method, request.path, shown, took)
         if response.drop == "before":
             await self._drop(send, receive)
             return
@@ -203,12 +216,12 @@ class EmulatorServer:
         url_host = f"[{host}]" if ":" in host else host
         self.url = f"{scheme}://{url_host}:{self.port}"
         config = uvicorn.Config(
-            AsgiAdapter(handler, self._executor),
+            AsgiAdapter(handler, self._executor, verbose=verbose),
             lifespan="off",
             http="h11",
             log_config=None,
-            log_level="info" if verbose else "warning",
-            access_log=verbose,
+            log_level="warning",
+            access_log=False,  # its lines show query strings; AsgiAdapter logs requests
             server_header=False,
             date_header=True,
             timeout_graceful_shutdown=2,
@@ -240,15 +253,25 @@ class EmulatorServer:
                 )
             time.sleep(0.005)
 
-    def client(self, **kwargs: Any) -> Any:
-        """A ``sfbulk_frames.Client`` talking to this server (trusting its certificate)."""
-        import sfbulk_frames  # lazy: the emulator never imports the client eagerly
-
-        client_class: Any = sfbulk_frames.Client  # type: ignore[attr-defined,unused-ignore]
-
-        if self.cert_path is not None:
-            kwargs.setdefault("verify", self.cert_path)
-        return client_class(self.url, self.token, **kwargs)
+    def client(
+        self,
+        *,
+        api_version: str | None = None,
+        retry: RetryPolicy | None = None,
+        poll: PollPolicy | None = None,
+        timeout: float | None = None,
+    ) -> Client:
+        """A ``sfbulk_frames.Client`` talking to this server (trusting its certificate; a
+        setting left ``None`` keeps the ``Client`` default)."""
+        return client_for(
+            self.url,
+            self.token,
+            verify=self.cert_path,
+            api_version=api_version,
+            retry=retry,
+            poll=poll,
+            timeout=timeout,
+        )
 
     def close(self) -> None:
         """Stop serving; waits for the server thread (idempotent).
@@ -314,7 +337,9 @@ def serve(
     """Serve ``handler`` on ``host:port`` in a background thread; returns once it accepts.
 
     ``port=0`` picks a free port (see ``.url``). ``tls=True`` generates a self-signed CA and
-    certificate for 127.0.0.1/localhost (``.cert_path`` is the CA to trust). Raises
+    certificate for 127.0.0.1/localhost (``.cert_path`` is the CA to trust). ``verbose=True``
+    logs ``METHOD path status duration`` of every request at INFO on the
+    ``sfbulk_frames.emulator`` logger (never headers, query strings or bodies). Raises
     ``OSError`` if the address cannot be bound, ``RuntimeError`` if uvicorn fails to start.
     """
     return EmulatorServer(handler, host=host, port=port, tls=tls, token=token, verbose=verbose)

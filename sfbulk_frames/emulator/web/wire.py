@@ -27,3 +27,22 @@ class Response:
     # Fault injection: the server/transport must break the connection instead of answering.
     # "before" = drop before any byte of the answer; "midway" = send headers and part of the body.
     drop: str | None = None
+
+
+@dataclass(frozen=True)
+class Call:
+    """One routed API request: the request, the API version of its path, its body (gzip already
+    removed) and the path parameters of its route (``job_id``, ``object_name``)."""
+
+    request: Request
+    version: str
+    body: bytes
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def job_id(self) -> str:
+        return self.params["job_id"]
+
+    @property
+    def object_name(self) -> str:
+        return self.params["object_name"]

@@ -1,0 +1,184 @@
+"""Scheduling jobs in the three processing modes: ``instant`` (processed when closed),
+``polls:N`` (processed when closed, revealed on the N-th info GET) and ``background`` (a daemon
+worker processes each job after a delay, batch by batch, honouring ``slow`` and aborts)."""
+
+from __future__ import annotations
+
+import math
+import queue
+import random
+import sqlite3
+import threading
+import time
+from collections.abc import Callable
+
+from sfbulk_frames.emulator.ingest.run import BATCH_SIZE, IngestRun
+from sfbulk_frames.emulator.models.faults import FaultPlan
+from sfbulk_frames.emulator.models.jobs import Job, JobStore, hide_until_polled
+from sfbulk_frames.emulator.models.org import Org
+from sfbulk_frames.emulator.soql.runs import run_query_job
+
+
+def parse_processing_mode(processing: str) -> int | None:
+    """Polls before a job shows its final state (1 for ``instant``), ``None`` for background;
+    raises ``ValueError`` for anything else."""
+    if processing == "instant":
+        return 1
+    if processing == "background":
+        return None
+    if processing.startswith("polls:") and processing[6:].isdigit() and int(processing[6:]) > 0:
+        return int(processing[6:])
+    raise ValueError(
+        f"processing must be 'instant', 'background' or 'polls:N' (N >= 1), got {processing!r}"
+    )
+
+
+class JobRunner:
+    """Runs the jobs of one org. ``store`` is read through a callable because a reset replaces
+    it; ``on_batch`` counts each ingest batch (the ``DailyBulkApiBatches`` usage)."""
+
+    def __init__(
+        self,
+        org: Org,
+        store: Callable[[], JobStore],
+        faults: FaultPlan,
+        *,
+        processing: str,
+        delay: float,
+        seed: int,
+        on_batch: Callable[[], None],
+    ) -> None:
+        self._polls = parse_processing_mode(processing)
+        self.org, self._store, self.faults = org, store, faults
+        self.delay, self.seed, self.on_batch = delay, seed, on_batch
+        self._worker = BackgroundWorker(self._run_in_background) if self._polls is None else None
+
+    def schedule(self, job: Job) -> None:
+        """Start processing a closed ingest job or a new query job (caller holds the lock)."""
+        if self._polls is None:
+            assert self._worker is not None
+            self._worker.submit(job.id, self.delay)
+            return
+        store = self._store()
+        if job.kind == "query":
+            self._run_query(job)
+        else:
+            run = self._ingest_run(job)
+            if run.start():
+                while run.step():
+                    pass
+                if job.state not in ("Failed", "Aborted"):
+                    run.finish()
+        hide_until_polled(job, self._polls)
+        store.save(job)
+        self.org.save_id_state()
+
+    def close(self) -> None:
+        """Stop the background worker (if any)."""
+        if self._worker is not None:
+            self._worker.close()
+            self._worker = None
+
+    def _run_query(self, job: Job) -> None:
+        """Materialise a query job; a database error fails the job instead of the worker."""
+        try:
+            run_query_job(self.org, job)
+        except sqlite3.Error as exc:  # materialize() leaves no result table behind
+            job.error_message = (
+                f"InternalServerError : the query of job {job.id} failed in the emulator's "
+                f"database ({type(exc).__name__}: {exc}); simplify the query or report it"
+            )
+            job.set_state("Failed")
+
+    def _ingest_run(self, job: Job) -> IngestRun:
+        rng = random.Random(f"{self.seed}:{job.id}")
+        return IngestRun(self.org, self._store(), job, self.faults, rng, self.on_batch)
+
+    def _run_in_background(self, job_id: str) -> None:
+        worker = self._worker
+        with self.org.lock:
+            store = self._store()
+            job = store.jobs.get(job_id)
+            if job is None or job.terminal:
+                return
+            job.set_state("InProgress")
+            if job.kind == "query":
+                self._run_query(job)
+                store.save(job)
+                return
+            run = self._ingest_run(job)
+            started = run.start()
+            store.save(job)
+        if not started:
+            return
+        slow = self.faults.slow_seconds
+        began = time.monotonic()
+        batches = max(1, math.ceil(run.total_rows / BATCH_SIZE))
+        pause = slow / batches if slow else 0.0
+        if pause:
+            self.faults.record("slow", job=job_id, seconds=slow)
+        more = True
+        while more:
+            if worker is not None and pause and worker.sleep(pause):
+                return
+            with self.org.lock:
+                store = self._store()
+                if job.id not in store.jobs:
+                    return  # deleted while running
+                if job.state == "Aborted":
+                    run.stop("Aborted")
+                    store.save(job)
+                    return
+                more = run.step()
+                if not more and job.state == "InProgress":
+                    rest = self.faults.slow_seconds - (time.monotonic() - began)
+                    if rest <= 0:
+                        run.finish()
+                store.save(job)
+        rest = self.faults.slow_seconds - (time.monotonic() - began)
+        if job.state == "InProgress":
+            if rest > 0 and worker is not None and worker.sleep(rest):
+                return
+            with self.org.lock:
+                if job.state == "InProgress":
+                    run.finish()
+                    self._store().save(job)
+
+
+class BackgroundWorker:
+    """A daemon thread running queued jobs after a delay; :meth:`close` stops it."""
+
+    def __init__(self, run: Callable[[str], None]) -> None:
+        self._run = run
+        self._queue: queue.Queue[tuple[float, str] | None] = queue.Queue()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._loop, name="sfbulk-emulator-worker", daemon=True
+        )
+        self._thread.start()
+
+    def submit(self, job_id: str, delay: float) -> None:
+        self._queue.put((time.monotonic() + delay, job_id))
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            item = self._queue.get()
+            if item is None:
+                return
+            due, job_id = item
+            if self._stop.wait(max(0.0, due - time.monotonic())):
+                return
+            self._run(job_id)
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def sleep(self, seconds: float) -> bool:
+        """Sleep unless closing; returns True when the worker should stop."""
+        return self._stop.wait(seconds)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._queue.put(None)
+        self._thread.join(timeout=5)
