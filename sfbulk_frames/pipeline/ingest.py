@@ -359,12 +359,12 @@ def run_ingest(
         operation=spec.operation,
         external_id_field=spec.external_id_field,
     )
-    client = resolve_client(client)
-    resend = PipelineResend(spec, progress, client)
     if isinstance(frame, pl.DataFrame) and frame.height == 0:
         empty = BulkResult.empty(df, spec.object, spec.operation)
-        empty.resend = resend
+        empty.resend = PipelineResend(spec, progress, client)  # nothing sent: no client needed
         return empty
+    client = resolve_client(client)
+    resend = PipelineResend(spec, progress, client)
     reporter = make_reporter(progress, desc=f"{spec.operation} {spec.object}")
     total = frame.height if isinstance(frame, pl.DataFrame) else None
     load = _Load(client, spec, join_kinds(client, spec.object, dict(schema)), reporter)

@@ -191,3 +191,11 @@ def test_a_result_built_without_a_load_cannot_retry(backend):
     )
     with pytest.raises(sfb.ConfigurationError, match="cannot retry"):
         res.retry()
+
+
+def test_an_empty_frame_needs_no_client_and_has_nothing_to_retry(backend, monkeypatch):
+    for name in ("SF_INSTANCE_URL", "SF_ACCESS_TOKEN", "SF_USERNAME", "SF_CLIENT_ID"):
+        monkeypatch.delenv(name, raising=False)
+    res = sfb.insert(make_frame(backend, {"LastName": []}), "Contact", progress=False)
+    assert res.counts()["successful"] == 0
+    assert res.retry() is res
