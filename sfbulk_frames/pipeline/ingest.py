@@ -309,10 +309,11 @@ def _submit_all(
     """Submit one job per chunk into ``runs``; stop at the first failed job. Returns the error
     that stopped reading the input (a source or encoding error), else None."""
     slots = threading.BoundedSemaphore(load.spec.max_concurrent_jobs)
-    try:
-        def failed() -> bool:
-            return any(r.future.done() and r.future.exception() is not None for r in runs)
 
+    def failed() -> bool:
+        return any(r.future.done() and r.future.exception() is not None for r in runs)
+
+    try:
         for chunk in chunks:
             while not slots.acquire(timeout=0.05):
                 if failed():
@@ -327,11 +328,6 @@ def _submit_all(
     except Exception as exc:  # reading or encoding the input failed part-way
         return exc
     return None
-
-
-def _stop_workers(load: _Load, pool: ThreadPoolExecutor) -> None:
-    load.stop.set()
-    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def run_ingest(
@@ -374,37 +370,32 @@ def run_ingest(
     pool = ThreadPoolExecutor(max_workers=spec.max_concurrent_jobs, thread_name_prefix="sfbulk")
     columns = list(schema.names())
 
-    def partial(why: str) -> tuple[BulkResult, BaseException | None]:
+    def outcome(why: str) -> tuple[BulkResult, BaseException | None]:
+        """The result of every row read (see settle) and the first error of a job."""
         settled, error = settle(runs, source, load.uploaded, why=why,
                                 resume_ids=list(load.ledger.closed))
         parts = Parts()
-        for rows, outcome, infos in settled:
-            parts.add(rows, outcome, infos)
+        for rows, chunk_outcome, infos in settled:
+            parts.add(rows, chunk_outcome, infos)
         result = assemble(parts, df, spec.object, spec.operation, columns)
         result.resend = resend
-        result.complete = error is None and source.unsent() is None and all(
-            not run.future.cancelled() and run.future.exception() is None for run in runs
-        )
         return result, error
 
     try:
-        source_error = _submit_all(
-            load, iter_chunks(source, spec.encode), pool, source, runs
-        )
+        # a source error stops the sending; the jobs already sent are waited for all the same
+        source_error = _submit_all(load, iter_chunks(source, spec.encode), pool, source, runs)
         _wait_all(runs)
-        if source_error is not None:
-            _stop_workers(load, pool)
-        result, error = partial(
+        result, error = outcome(
             "the load stopped" if source_error is None
             else f"the load stopped ({type(source_error).__name__}: {source_error})"
         )
         error = source_error or error
-        result.complete = result.complete and error is None
+        result.complete = error is None
     except KeyboardInterrupt:
         load.stop.set()
         aborted = load.abort_open_jobs()
         pool.shutdown(wait=True, cancel_futures=True)
-        result, _ = partial("load interrupted (Ctrl-C)")
+        result, _ = outcome("load interrupted (Ctrl-C)")
         result.complete = False
         raise JobInterruptedError(
             f"interrupted: aborted open jobs {aborted}; uploaded jobs keep running — "
