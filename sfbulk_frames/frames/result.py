@@ -383,7 +383,8 @@ class BulkResult:
         counts = self.counts()
         rows = counts["successful"] + counts["failed"] + counts["unprocessed"]
         states = ", ".join(f"{n} {s}" for s, n in self.summary()["job_states"].items())
-        jobs = f"{len(self.jobs)} job{'s' if len(self.jobs) != 1 else ''}"
+        jobs = f"{len(self.jobs)} job{'s' if len(self.jobs) != 1 else ''}" + (
+            f" in {len(self.attempts)} attempts" if len(self.attempts) > 1 else "")
         unmatched = f", {counts['unmatched']:,} unmatched" if counts["unmatched"] else ""
         return (
             f"<BulkResult {self.object} {self.operation}: {rows:,} row{'s' if rows != 1 else ''} — "
