@@ -48,8 +48,9 @@ def pending(why: str) -> str:
 def job_reason(job_id: str, state: str, message: str | None) -> str:
     """The reason given to the rows of a job that ended Failed or Aborted as a whole."""
     code = "JOB_ABORTED" if state == "Aborted" else "JOB_FAILED"
-    what = (message or "").strip() or ("the job was aborted" if state == "Aborted" else
-                                       "no errorMessage")
+    what = (message or "").strip() or (
+        "the job was aborted" if state == "Aborted" else "no errorMessage"
+    )
     return f"{code}:{what} (job {job_id} {state})"
 
 

@@ -30,8 +30,7 @@ def _sample(result: BulkResult, part: str) -> str:
     if not rows.height:
         return ""
     head = result._convert(rows.head(SAMPLE_ROWS))
-    table = (head.to_html(max_rows=SAMPLE_ROWS) if result.backend == "pandas"
-             else head._repr_html_())
+    table = head.to_html(max_rows=SAMPLE_ROWS) if result.backend == "pandas" else head._repr_html_()
     return f"<p>First {part} rows:</p>{table}"
 
 
@@ -49,8 +48,11 @@ def result_html(result: BulkResult) -> str:
         f"ok={result.ok}{partial}</p>"
         + statuses
         + (_table(["error code", "field", "rows"], errors) if errors else "")
-        + ("<p>Jobs that failed as a whole:</p>"
-           + _table(["job", "state", "errorMessage"], jobs) if jobs else "")
+        + (
+            "<p>Jobs that failed as a whole:</p>" + _table(["job", "state", "errorMessage"], jobs)
+            if jobs
+            else ""
+        )
         + _sample(result, "failed")
         + _sample(result, "unprocessed")
         + "</div>"
