@@ -209,7 +209,7 @@ _REPEATED = (  # (destination, flag) of the options a resume command repeats
     ("max_records", "--max-records"), ("concurrency", "--concurrency"),
     ("assignment_rule_id", "--assignment-rule-id"), ("delete_jobs", "--delete-jobs"),
     ("output_dir", "--output-dir"), ("output_format", "--format"), ("fail_on", "--fail-on"),
-    ("no_progress", "--no-progress"),
+    ("no_progress", "--no-progress"), ("timeout", "--timeout"),
 )
 _DEFAULTS = {"separator": ",", "nulls": "skip", "delimiter": "COMMA", "line_ending": "LF",
              "concurrency": 4, "fail_on": "failed"}
