@@ -209,8 +209,8 @@ _REPEATED = (  # (destination, flag) of the options a resume command repeats
     ("max_records", "--max-records"), ("concurrency", "--concurrency"),
     ("assignment_rule_id", "--assignment-rule-id"), ("delete_jobs", "--delete-jobs"),
     ("output_dir", "--output-dir"), ("output_format", "--format"), ("fail_on", "--fail-on"),
-    ("no_progress", "--no-progress"), ("timeout", "--timeout"),
-)
+    ("no_progress", "--no-progress"),
+)  # not --timeout: the jobs may need longer than the load waited
 _DEFAULTS = {"separator": ",", "nulls": "skip", "delimiter": "COMMA", "line_ending": "LF",
              "concurrency": 4, "fail_on": "failed"}
 
