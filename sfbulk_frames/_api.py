@@ -139,12 +139,21 @@ def resume(
     if isinstance(frame, pl.LazyFrame):
         frame = frame.collect()
     reporter = make_reporter(progress, desc="resume")
+    reporter.emit("start", "resume", total_rows=frame.height)
+    reporter.emit("uploads_done", "resume")  # the rows were sent by the interrupted call
     jobs: list[JobInfo] = []
     texts: dict[str, list[pl.DataFrame]] = {"successful": [], "failed": [], "unprocessed": []}
     try:
         for job_id in job_ids:
             job = client.ingest_job(job_id)
-            info = job.wait(timeout=timeout, poll=poll)
+            info = job.wait(
+                timeout=timeout,
+                poll=poll,
+                on_poll=lambda i: reporter.emit(
+                    "job_state", "resume", job_id=i.id, state=str(i.state),
+                    processed=i.number_records_processed, failed=i.number_records_failed,
+                ),
+            )
             reporter.emit(
                 "job_done",
                 str(info.operation),
@@ -156,10 +165,13 @@ def resume(
             )
             for name, part in fetch_results(job, info).items():
                 texts[name].append(part)
+            reporter.emit("results_downloaded", "resume", job_id=info.id,
+                          rows=info.number_records_processed or 0)
             jobs.append(info)
             if delete_jobs:
                 job.delete()
     finally:
+        reporter.emit("finish", "resume", message="" if len(jobs) == len(job_ids) else "stopped")
         reporter.close()
     first = jobs[0]
     options = _encode_options(

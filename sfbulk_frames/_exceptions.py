@@ -4,10 +4,12 @@ Every error the library raises on purpose derives from :class:`SfBulkError`::
 
     SfBulkError
     ├── ConfigurationError          bad options or missing credentials (nothing was sent)
+    │   └── SyncScopeError              sync(delete_missing=True) with no where= or no rows
     ├── FrameError(ValueError)      the input frame cannot be sent as it is (nothing was sent)
     ├── AuthenticationError         a login flow was refused (bad credentials, expired token)
     ├── TransportError              the network failed and retries were exhausted or not allowed
     ├── SalesforceError             Salesforce answered with an error body
+    │   ├── NotSalesforceError          the URL answered with an HTML page, not the REST API
     │   ├── InvalidSessionError         401 INVALID_SESSION_ID
     │   ├── RequestLimitExceededError   403 REQUEST_LIMIT_EXCEEDED (never retried)
     │   ├── NotFoundError               404 NOT_FOUND
@@ -50,6 +52,7 @@ __all__ = [
     "LoadIncompleteError",
     "MalformedQueryError",
     "NotFoundError",
+    "NotSalesforceError",
     "QueryError",
     "RateLimitedError",
     "RequestLimitExceededError",
@@ -57,6 +60,7 @@ __all__ = [
     "SalesforceError",
     "ServerError",
     "SfBulkError",
+    "SyncScopeError",
     "TransportError",
     "error_from_response",
 ]
@@ -68,6 +72,11 @@ class SfBulkError(Exception):
 
 class ConfigurationError(SfBulkError):
     """Options or credentials are missing or inconsistent; nothing was sent."""
+
+
+class SyncScopeError(ConfigurationError):
+    """``sync(..., delete_missing=True)`` without ``where=`` (every record of the object that
+    the source lacks would be deleted) or with an empty frame. Nothing was sent."""
 
 
 class FrameError(SfBulkError, ValueError):
@@ -124,6 +133,14 @@ class SalesforceError(SfBulkError):
         where = f" ({method} {url})" if method and url else ""
         code = f"{error_code}: " if error_code else ""
         super().__init__(f"HTTP {status} {code}{message}{where}")
+
+
+class NotSalesforceError(SalesforceError):
+    """The instance URL answered with something that is not the Salesforce REST API (an HTML
+    page, a login portal, a proxy): the URL is wrong. The message is one line."""
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class InvalidSessionError(SalesforceError):

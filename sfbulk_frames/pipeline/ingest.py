@@ -203,6 +203,9 @@ class _Load:
         self.deadline = None if spec.timeout is None else time.monotonic() + spec.timeout
         self.uploaded: dict[int, str] = {}
         """Chunk start -> the job that received the chunk's rows."""
+        self._counts = threading.Lock()
+        self._submitted: int | None = None  # known once every chunk has been handed out
+        self._uploaded = 0
 
     def _emit(self, kind: Any, **fields: Any) -> None:
         self.reporter.emit(kind, self.spec.operation, object=self.spec.object, **fields)
@@ -219,6 +222,7 @@ class _Load:
                 assignment_rule_id=spec.assignment_rule_id,
             )
             self.ledger.opened(job)
+            self._emit("job_created", job_id=job.id, state="Open")
             try:
                 job.upload(chunk.data)
                 chunk.release_data()  # sent: the bytes are not needed again
@@ -240,8 +244,21 @@ class _Load:
             self.ledger.mark_closed(job.id)
             self.uploaded[chunk.start] = job.id
             self._emit("chunk_uploaded", job_id=job.id, rows=chunk.n_rows, state="UploadComplete")
+            self.count_upload()
             return job
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def count_upload(self, submitted: int | None = None) -> None:
+        """Count one finished upload (or learn how many chunks there are); emits
+        ``uploads_done`` once every chunk has been uploaded."""
+        with self._counts:
+            if submitted is None:
+                self._uploaded += 1
+            else:
+                self._submitted = submitted
+            done = self._submitted is not None and self._uploaded == self._submitted
+        if done:
+            self._emit("uploads_done")
 
     def _on_poll(self, info: JobInfo) -> None:
         if self.stop.is_set():
@@ -266,9 +283,11 @@ class _Load:
             processed=info.number_records_processed,
             failed=info.number_records_failed,
         )
+        readers = result_readers(job, info)
+        self._emit("results_downloaded", job_id=info.id, rows=info.number_records_processed or 0)
         outcome = explain_job_failure(match_encoded(
             chunk.rows, chunk.cells_of, start=chunk.start, key=self.spec.key, kinds=self.kinds,
-            **result_readers(job, info),
+            **readers,
         ), info)
         if self.spec.delete_jobs:
             job.delete()
@@ -315,6 +334,9 @@ def _submit_all(
 
     try:
         for chunk in chunks:
+            load.reporter.emit(
+                "chunk_encoded", load.spec.operation, object=load.spec.object, rows=chunk.n_rows
+            )
             while not slots.acquire(timeout=0.05):
                 if failed():
                     return None  # stop sending; the error surfaces when the runs settle
@@ -327,6 +349,7 @@ def _submit_all(
             source.mark_sent(chunk.stop)
     except Exception as exc:  # reading or encoding the input failed part-way
         return exc
+    load.count_upload(submitted=len(runs))
     return None
 
 
@@ -362,13 +385,14 @@ def run_ingest(
     client = resolve_client(client)
     resend = PipelineResend(spec, progress, client)
     reporter = make_reporter(progress, desc=f"{spec.operation} {spec.object}")
-    total = frame.height if isinstance(frame, pl.DataFrame) else None
+    total = frame.height if isinstance(frame, pl.DataFrame) else _parquet_height(frame)
     load = _Load(client, spec, join_kinds(client, spec.object, dict(schema)), reporter)
     reporter.emit("start", spec.operation, object=spec.object, total_rows=total)
     source = SourceRows(iter_batches(frame, batch_rows))
     runs: list[ChunkRun] = []
     pool = ThreadPoolExecutor(max_workers=spec.max_concurrent_jobs, thread_name_prefix="sfbulk")
     columns = list(schema.names())
+    completed = False
 
     def outcome(why: str) -> tuple[BulkResult, BaseException | None]:
         """The result of every row read (see settle) and the first error of a job."""
@@ -390,7 +414,7 @@ def run_ingest(
             else f"the load stopped ({type(source_error).__name__}: {source_error})"
         )
         error = source_error or error
-        result.complete = error is None
+        result.complete = completed = error is None
     except KeyboardInterrupt:
         load.stop.set()
         aborted = load.abort_open_jobs()
@@ -405,13 +429,30 @@ def run_ingest(
         ) from None
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-        reporter.emit("finish", spec.operation, object=spec.object)
+        reporter.emit(
+            "finish", spec.operation, object=spec.object, message="" if completed else "stopped"
+        )
         reporter.close()
     if error is not None:
         _raise_incomplete(spec, load, result, error)
     if spec.raise_on_failure:
         result.raise_for_failures()
     return result
+
+
+def _parquet_height(frame: pl.LazyFrame) -> int | None:
+    """The row count of a lazy frame that is a plain parquet scan (from the files' metadata),
+    else None: counting any other lazy input would mean reading it twice. A file that cannot
+    be read is not counted (the load reports it when it reaches it)."""
+    try:
+        lines = [line.strip() for line in frame.explain().strip().splitlines()]
+        if not lines or not lines[0].startswith("Parquet SCAN"):
+            return None
+        if any(not line.startswith(("PROJECT", "ESTIMATED ROWS")) for line in lines[1:]):
+            return None
+        return int(frame.select(pl.len()).collect().item())
+    except pl.exceptions.PolarsError:
+        return None
 
 
 def _raise_incomplete(
