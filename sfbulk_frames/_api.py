@@ -27,6 +27,7 @@ from sfbulk_frames.pipeline.ingest import (
     run_ingest,
 )
 from sfbulk_frames.pipeline.outcomes import explain_resumed
+from sfbulk_frames.pipeline.preflight import PreflightMode, check_mode
 from sfbulk_frames.pipeline.progress import ProgressLike, make_reporter
 from sfbulk_frames.pipeline.resend import PipelineResend
 
@@ -76,6 +77,7 @@ def _load(
     progress: ProgressLike = "auto",
     delete_jobs: bool = False,
     raise_on_failure: bool = False,
+    preflight: PreflightMode = "columns",
 ) -> BulkResult:
     if max_concurrent_jobs < 1:
         raise ConfigurationError("max_concurrent_jobs must be at least 1")
@@ -90,6 +92,7 @@ def _load(
         poll=poll,
         delete_jobs=delete_jobs,
         raise_on_failure=raise_on_failure,
+        preflight=check_mode(preflight),
     )
     return run_ingest(df, spec, client=client, progress=progress)
 

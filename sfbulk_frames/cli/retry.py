@@ -44,6 +44,7 @@ from sfbulk_frames.cli.summary import (
 from sfbulk_frames.frames.encode import DEFAULT_MAX_BYTES, EncodeOptions
 from sfbulk_frames.frames.result import BulkResult
 from sfbulk_frames.pipeline.ingest import IngestSpec
+from sfbulk_frames.pipeline.preflight import check_mode
 from sfbulk_frames.pipeline.resend import PipelineResend, encode_nulls
 
 __all__ = ["add_retry_command", "run_retry"]
@@ -183,6 +184,8 @@ def _spec(manifest: Manifest) -> IngestSpec:
         encode=encode,
         max_concurrent_jobs=options.get("concurrency") or 4,
         delete_jobs=bool(options.get("delete_jobs")),
+        preflight=check_mode(False if options.get("preflight") == "off"
+                             else options.get("preflight") or "columns"),
     )
 
 
