@@ -3,7 +3,9 @@
 Every error the library raises on purpose derives from :class:`SfBulkError`::
 
     SfBulkError
-    ├── ConfigurationError          bad options or missing credentials (nothing was sent)
+    ├── ConfigurationError(ValueError)   bad settings or missing credentials (nothing was sent)
+    │   └── InvalidArgumentError(TypeError)  an unknown keyword, or an AsyncClient given to a
+    │                                        sync function (use ``sfbulk_frames.aio``)
     ├── FrameError(ValueError)      the input frame cannot be sent as it is (nothing was sent)
     ├── AuthenticationError         a login flow was refused (bad credentials, expired token)
     ├── TransportError              the network failed and retries were exhausted or not allowed
@@ -38,6 +40,7 @@ __all__ = [
     "AuthenticationError",
     "ConfigurationError",
     "FrameError",
+    "InvalidArgumentError",
     "InvalidFieldError",
     "InvalidJobError",
     "InvalidJobStateError",
@@ -66,8 +69,19 @@ class SfBulkError(Exception):
     """Root of every error raised by sfbulk_frames."""
 
 
-class ConfigurationError(SfBulkError):
-    """Options or credentials are missing or inconsistent; nothing was sent."""
+class ConfigurationError(SfBulkError, ValueError):
+    """Options or credentials are missing or inconsistent; nothing was sent.
+
+    It is a ``ValueError`` too, as a bad setting is a bad value.
+    """
+
+
+class InvalidArgumentError(ConfigurationError, TypeError):
+    """A call got an argument it cannot take: an unknown keyword (the message lists the valid
+    ones), or an ``AsyncClient`` passed to a sync function. Nothing was sent.
+
+    It is a ``TypeError`` too, like any call with a wrong keyword.
+    """
 
 
 class FrameError(SfBulkError, ValueError):

@@ -69,7 +69,7 @@ class Printer:
 
 
 def add_subcommand(
-    subparsers: argparse._SubParsersAction,
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
     name: str,
     *,
     help: str,
@@ -78,7 +78,7 @@ def add_subcommand(
     parents: list[argparse.ArgumentParser] | None = None,
 ) -> argparse.ArgumentParser:
     """A subparser whose --help shows the description, examples and exit codes verbatim."""
-    return subparsers.add_parser(
+    parser: argparse.ArgumentParser = subparsers.add_parser(
         name,
         help=help,
         description=textwrap.fill(description, 88),
@@ -86,6 +86,7 @@ def add_subcommand(
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=parents or [],
     )
+    return parser
 
 
 def human_int(value: int | None) -> str:

@@ -16,6 +16,7 @@ from sfbulk_frames._exceptions import (
     JobTimeoutError,
     LoadIncompleteError,
 )
+from sfbulk_frames._models import COLUMN_DELIMITERS
 from sfbulk_frames.cli.common import (
     EXIT_INTERRUPTED,
     EXIT_SALESFORCE,
@@ -45,7 +46,6 @@ __all__ = [
     "write_results",
 ]
 
-_DELIMITERS = ("COMMA", "TAB", "PIPE", "SEMICOLON", "CARET", "BACKQUOTE")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)[bB]?\s*$")
 
 _EXAMPLES = {
@@ -122,7 +122,7 @@ def send_arguments(group: Any) -> None:
     """The options that say how rows are sent (recorded in the manifest for ``sfbulk retry``)."""
     group.add_argument("--nulls", choices=("skip", "set_null"), default="skip",
                        help="empty cells: leave the field unchanged (skip) or clear it (set_null)")
-    group.add_argument("--delimiter", choices=_DELIMITERS, default="COMMA",
+    group.add_argument("--delimiter", choices=list(COLUMN_DELIMITERS), default="COMMA",
                        help="column delimiter of the uploaded CSV")
     group.add_argument("--line-ending", choices=("LF", "CRLF"), default="LF")
     group.add_argument("--max-bytes", type=parse_size, metavar="SIZE",

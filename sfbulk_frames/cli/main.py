@@ -52,7 +52,7 @@ examples:
 """
 
 
-def _add_emulator_command(subparsers: argparse._SubParsersAction) -> None:
+def _add_emulator_command(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from sfbulk_frames.emulator import cli as emulator_cli
 
     parser = add_subcommand(
@@ -66,7 +66,7 @@ def _add_emulator_command(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=lambda args, printer: emulator_cli.run(args))
 
 
-def _add_demo_command(subparsers: argparse._SubParsersAction) -> None:
+def _add_demo_command(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from sfbulk_frames.cli import demo
 
     parser = add_subcommand(

@@ -103,7 +103,7 @@ def _outcomes(manifest: Manifest, directory: Path) -> dict[str, pl.DataFrame]:
     return parts
 
 
-def rebuild_result(manifest: Manifest, directory: Path) -> BulkResult:
+def rebuild_result(manifest: Manifest, directory: Path) -> BulkResult[Any]:
     """The load's BulkResult over its input file, from the manifest and the result files."""
     source = Path(manifest.input_path)
     frame = without_result_columns(

@@ -87,11 +87,11 @@ class Resend(Protocol):
     @property
     def raise_on_failure(self) -> bool: ...
 
-    def __call__(self, frame: Any, *, client: Any, options: RetryOptions) -> BulkResult: ...
+    def __call__(self, frame: Any, *, client: Any, options: RetryOptions) -> BulkResult[Any]: ...
 
 
 def _positions_not_retriable(
-    result: BulkResult, positions: pl.Series
+    result: BulkResult[Any], positions: pl.Series
 ) -> tuple[list[int], list[int]]:
     """Of ``positions``, those that already succeeded and those that are no input row."""
     succeeded = result._parts["successful"].get_column(ROW)
@@ -103,7 +103,7 @@ def _positions_not_retriable(
     return done, unknown
 
 
-def _check_pending(result: BulkResult, positions: pl.Series) -> None:
+def _check_pending(result: BulkResult[Any], positions: pl.Series) -> None:
     rows = pl.concat([result._parts[kind].select(ROW, "sf__Error") for kind in _RETRIED])
     waiting = rows.filter(
         pl.col(ROW).is_in(positions.implode()) & pl.col("sf__Error").str.starts_with(PENDING)
@@ -125,7 +125,7 @@ def _without_sf_columns(frame: Any) -> Any:
     return frame.drop(columns=columns)
 
 
-def retry_frame(result: BulkResult, fixed: Any) -> tuple[Any, pl.Series]:
+def retry_frame(result: BulkResult[Any], fixed: Any) -> tuple[Any, pl.Series]:
     """The frame to send for a retry of ``result`` and the input positions of its rows.
 
     Without ``fixed``: every failed and unprocessed row, with the input's own values. With
@@ -179,7 +179,9 @@ def retry_frame(result: BulkResult, fixed: Any) -> tuple[Any, pl.Series]:
     return _without_sf_columns(fixed), positions
 
 
-def combine(original: BulkResult, attempt: BulkResult, positions: pl.Series) -> BulkResult:
+def combine(
+    original: BulkResult[Any], attempt: BulkResult[Any], positions: pl.Series
+) -> BulkResult[Any]:
     """``original`` with the rows at ``positions`` (sent as rows 0.. of ``attempt``) taking
     their outcome in ``attempt``; payload values, sf__Row and index labels stay the original's.
     """
@@ -202,7 +204,7 @@ def combine(original: BulkResult, attempt: BulkResult, positions: pl.Series) -> 
 
 
 def _combined_parts(
-    original: BulkResult, attempt: BulkResult, positions: pl.Series
+    original: BulkResult[Any], attempt: BulkResult[Any], positions: pl.Series
 ) -> dict[str, pl.DataFrame]:
     mapping = pl.DataFrame(
         {_ATTEMPT_ROW: pl.int_range(positions.len(), dtype=pl.Int64, eager=True),

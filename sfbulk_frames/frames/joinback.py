@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from sfbulk_frames.frames.result import sorted_by_row
+from sfbulk_frames.frames.result import ROW, SF_COLUMNS, sorted_by_row
 
 __all__ = [
     "NO_RESULT",
@@ -32,7 +32,6 @@ __all__ = [
 ]
 
 RESULT_SETS = ("successful", "failed", "unprocessed")
-ROW = "sf__Row"
 _OCCURRENCE = "__sfbulk_occurrence"
 _KEY = "__key:"
 _HASH = "__sfbulk_hash"
@@ -362,11 +361,7 @@ def _shape(matched: pl.DataFrame, set_name: str) -> pl.DataFrame:
     return matched.select(pl.col(ROW), pl.lit(None, dtype=pl.String).alias("sf__Error"))
 
 
-_EMPTY = {
-    "successful": {ROW: pl.Int64, "sf__Id": pl.String, "sf__Created": pl.Boolean},
-    "failed": {ROW: pl.Int64, "sf__Id": pl.String, "sf__Error": pl.String},
-    "unprocessed": {ROW: pl.Int64, "sf__Error": pl.String},
-}
+_EMPTY = {kind: {ROW: pl.Int64(), **columns} for kind, columns in SF_COLUMNS.items()}
 
 
 def match_results(

@@ -25,7 +25,7 @@ def _table(headers: list[str], rows: list[list[Any]]) -> str:
     return f"<table><tr>{head}</tr>{body}</table>"
 
 
-def _sample(result: BulkResult, part: str) -> str:
+def _sample(result: BulkResult[Any], part: str) -> str:
     rows = result._parts[part]
     if not rows.height:
         return ""
@@ -35,7 +35,7 @@ def _sample(result: BulkResult, part: str) -> str:
     return f"<p>First {part} rows:</p>{table}"
 
 
-def result_html(result: BulkResult) -> str:
+def result_html(result: BulkResult[Any]) -> str:
     """The HTML shown for ``result`` in a notebook."""
     esc = html.escape
     summary = result.summary()

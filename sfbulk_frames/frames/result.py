@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import polars as pl
 
@@ -34,11 +34,17 @@ if TYPE_CHECKING:
 
     from sfbulk_frames._models import JobInfo
 
-__all__ = ["BulkResult", "sorted_by_row"]
+__all__ = ["ROW", "SF_COLUMNS", "BulkResult", "FrameT", "sorted_by_row"]
 
+#: The frame type of a result's parts: ``pandas.DataFrame`` for pandas input,
+#: ``polars.DataFrame`` for a polars ``DataFrame`` or ``LazyFrame``.
+FrameT = TypeVar("FrameT")
+
+#: The input row position carried by every part of a result.
 ROW = "sf__Row"
 STATUSES = ("success", "failed", "unprocessed")
-_SF_COLUMNS: dict[str, dict[str, pl.DataType]] = {
+#: The ``sf__`` columns of each part of a result (besides ``sf__Row``), with their dtypes.
+SF_COLUMNS: dict[str, dict[str, pl.DataType]] = {
     "successful": {"sf__Id": pl.String(), "sf__Created": pl.Boolean()},
     "failed": {"sf__Id": pl.String(), "sf__Error": pl.String()},
     "unprocessed": {"sf__Error": pl.String()},
@@ -75,7 +81,7 @@ def _conform(
     part: pl.DataFrame | None, kind: str, payload: Mapping[str, pl.DataType]
 ) -> pl.DataFrame:
     """One part with the columns payload..., sf__ columns, sf__Row (missing ones as nulls)."""
-    wanted = {**payload, **_SF_COLUMNS[kind], ROW: pl.Int64()}
+    wanted = {**payload, **SF_COLUMNS[kind], ROW: pl.Int64()}
     if part is None:
         return pl.DataFrame(schema=wanted)
     exprs = [
@@ -85,12 +91,13 @@ def _conform(
     return sorted_by_row(part.select(exprs).with_columns(pl.col(ROW).cast(pl.Int64)))
 
 
-class BulkResult:
+class BulkResult(Generic[FrameT]):
     """What happened to every input row of a load.
 
     ``successful``, ``failed`` and ``unprocessed`` are frames of the input's kind with the
     input's own values and dtypes, the ``sf__*`` columns and ``sf__Row`` (the input row
     position); pandas parts keep the input's index labels. Every input row is in exactly one.
+    ``BulkResult[pandas.DataFrame]`` or ``BulkResult[polars.DataFrame]`` to a type checker.
     """
 
     def __init__(
@@ -107,7 +114,7 @@ class BulkResult:
         pandas_dtypes: Mapping[str, Any] | None = None,
         pandas_source: pd.DataFrame | None = None,
         resend: Resend | None = None,
-        attempts: Sequence[BulkResult] | None = None,
+        attempts: Sequence[BulkResult[FrameT]] | None = None,
         ok_jobs: Sequence[JobInfo] | None = None,
         complete: bool = True,
     ) -> None:
@@ -145,7 +152,7 @@ class BulkResult:
         pandas_index: Any = None,
         pandas_dtypes: Any = None,
         pandas_source: pd.DataFrame | None = None,
-    ) -> BulkResult:
+    ) -> BulkResult[Any]:
         """Build from polars parts (payload + sf__ columns + sf__Row); None means no rows.
 
         For pandas input pass ``pandas_source`` (the input frame: exact values, dtypes and index
@@ -171,13 +178,13 @@ class BulkResult:
         )
 
     @classmethod
-    def empty(cls, df: Any, object: str, operation: str) -> BulkResult:
+    def empty(cls, df: Any, object: str, operation: str) -> BulkResult[Any]:
         """The result of loading a frame with no rows: nothing was sent, no job was created."""
         backend = backend_of(df)
         schema = dict(frame_schema(df))
         parts = {
-            kind: pl.DataFrame(schema={**schema, **_SF_COLUMNS[kind], ROW: pl.Int64()})
-            for kind in _SF_COLUMNS
+            kind: pl.DataFrame(schema={**schema, **SF_COLUMNS[kind], ROW: pl.Int64()})
+            for kind in SF_COLUMNS
         }
         return cls(
             backend=backend, parts=parts, unmatched=pl.DataFrame(), jobs=[], object=object,
@@ -189,33 +196,34 @@ class BulkResult:
 
     # --- the parts ------------------------------------------------------------------------
 
-    def _convert(self, part: pl.DataFrame) -> Any:
-        return from_polars(
+    def _convert(self, part: pl.DataFrame) -> FrameT:
+        converted = from_polars(
             part, self.backend, pandas_index=self._pandas_index,
             pandas_dtypes=self._pandas_dtypes, pandas_source=self._pandas_source,
         )
+        return cast(FrameT, converted)
 
     @cached_property
-    def successful(self) -> Any:
+    def successful(self) -> FrameT:
         """Input rows that succeeded + ``sf__Id``, ``sf__Created``, ``sf__Row``."""
         return self._convert(self._parts["successful"])
 
     @cached_property
-    def failed(self) -> Any:
+    def failed(self) -> FrameT:
         """Input rows that failed + ``sf__Id``, ``sf__Error``, ``sf__Row``."""
         return self._convert(self._parts["failed"])
 
     @cached_property
-    def unprocessed(self) -> Any:
+    def unprocessed(self) -> FrameT:
         """Input rows never attempted + ``sf__Error`` (null unless explained), ``sf__Row``."""
         return self._convert(self._parts["unprocessed"])
 
     @cached_property
-    def unmatched(self) -> Any:
+    def unmatched(self) -> FrameT:
         """Result rows that matched no input row (raw text, with the result set they were in)."""
         if self.backend == "polars":
-            return self._unmatched
-        return to_pandas_frame(self._unmatched)
+            return cast(FrameT, self._unmatched)
+        return cast(FrameT, to_pandas_frame(self._unmatched))
 
     def counts(self) -> dict[str, int]:
         """Rows per part: successful, failed, unprocessed, unmatched (result rows)."""
@@ -243,7 +251,7 @@ class BulkResult:
         return self.jobs if self._ok_jobs is None else self._ok_jobs
 
     @property
-    def attempts(self) -> list[BulkResult]:
+    def attempts(self) -> list[BulkResult[FrameT]]:
         """The result of every load that built this one, first load first (``[self]`` for a
         result no :meth:`retry` made)."""
         return [self] if self._attempts is None else list(self._attempts)
@@ -263,12 +271,12 @@ class BulkResult:
             .sort(["count", *by], descending=[True, *(False for _ in by)], nulls_last=True)
         )
 
-    def error_counts(self) -> Any:
+    def error_counts(self) -> FrameT:
         """Rows per error code and field, most first: columns ``code`` (the text of
         ``sf__Error`` before the first ':'), ``field`` (the field Salesforce's message names,
         null when it names none) and ``count``."""
         counts = self._error_counts()
-        return counts if self.backend == "polars" else to_pandas_frame(counts)
+        return cast(FrameT, counts if self.backend == "polars" else to_pandas_frame(counts))
 
     def summary(self) -> dict[str, Any]:
         """Counts of rows per status, jobs per state, errors per code."""
@@ -296,7 +304,7 @@ class BulkResult:
             ],
         }
 
-    def annotate(self) -> Any:
+    def annotate(self) -> FrameT:
         """The input rows in input order with ``sf__Id``, ``sf__Created``, ``sf__Error`` and
         ``status`` ("success", "failed" or "unprocessed")."""
         frames = [
@@ -305,10 +313,12 @@ class BulkResult:
         ]
         columns = [*self.input_columns, "sf__Id", "sf__Created", "sf__Error", "status", ROW]
         annotated = pl.concat(frames, how="diagonal_relaxed").sort(ROW).select(columns)
-        converted = self._convert(annotated)
-        return converted.drop(columns=[ROW]) if self.backend == "pandas" else converted.drop(ROW)
+        converted: Any = self._convert(annotated)
+        if self.backend == "pandas":
+            return cast(FrameT, converted.drop(columns=[ROW]))
+        return cast(FrameT, converted.drop(ROW))
 
-    def raise_for_failures(self) -> BulkResult:
+    def raise_for_failures(self) -> BulkResult[FrameT]:
         """Return self when :attr:`ok`; else raise JobFailedError with the counts and job ids."""
         if self.ok:
             return self
@@ -341,7 +351,7 @@ class BulkResult:
         progress: ProgressOption | Keep = KEEP,
         delete_jobs: bool | Keep = KEEP,
         raise_on_failure: bool | Keep = KEEP,
-    ) -> BulkResult:
+    ) -> BulkResult[FrameT]:
         """Send the rows that did not succeed again and return the result over the original
         input.
 

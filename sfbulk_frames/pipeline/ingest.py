@@ -29,7 +29,7 @@ from sfbulk_frames._exceptions import (
     TransportError,
 )
 from sfbulk_frames._models import COLUMN_DELIMITERS, JobInfo
-from sfbulk_frames.frames.backend import iter_batches, to_polars
+from sfbulk_frames.frames.backend import DEFAULT_BATCH_ROWS, iter_batches, to_polars
 from sfbulk_frames.frames.decode import read_result_csv
 from sfbulk_frames.frames.encode import Chunk, EncodeOptions, iter_chunks, validate_frame
 from sfbulk_frames.frames.joinback import MatchOutcome, ResultSource, column_kinds, match_encoded
@@ -64,7 +64,6 @@ __all__ = [
 logger = logging.getLogger("sfbulk_frames")
 
 UPLOAD_ATTEMPTS = 3
-BATCH_ROWS = 50_000
 
 
 @dataclass(frozen=True)
@@ -340,8 +339,8 @@ def run_ingest(
     *,
     client: Client | None = None,
     progress: ProgressLike = "auto",
-    batch_rows: int = BATCH_ROWS,
-) -> BulkResult:
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+) -> BulkResult[Any]:
     """Load ``df`` with one job per chunk and return the joined-back result.
 
     Raises FrameError before any request when the frame cannot be sent, JobTimeoutError
@@ -374,7 +373,7 @@ def run_ingest(
     pool = ThreadPoolExecutor(max_workers=spec.max_concurrent_jobs, thread_name_prefix="sfbulk")
     columns = list(schema.names())
 
-    def partial(why: str) -> tuple[BulkResult, BaseException | None]:
+    def partial(why: str) -> tuple[BulkResult[Any], BaseException | None]:
         settled, error = settle(runs, source, load.uploaded, why=why,
                                 resume_ids=list(load.ledger.closed))
         parts = Parts()
@@ -424,7 +423,7 @@ def run_ingest(
 
 
 def _raise_incomplete(
-    spec: IngestSpec, load: _Load, result: BulkResult, error: BaseException
+    spec: IngestSpec, load: _Load, result: BulkResult[Any], error: BaseException
 ) -> None:
     """Raise the error that stopped a load, with the partial result and how to resume."""
     if isinstance(error, JobTimeoutError):

@@ -218,7 +218,8 @@ def _with_rows(rows: pl.DataFrame, matched: pl.DataFrame) -> pl.DataFrame:
     if matched.height == rows.height:  # unique positions in the chunk's range: all, in order
         return rows.hstack(extra)
     first = rows.get_column("sf__Row")[0]
-    return rows[matched.get_column("sf__Row") - first].hstack(extra)
+    picked: pl.DataFrame = rows[matched.get_column("sf__Row") - first]
+    return picked.hstack(extra)
 
 
 def indexed(rows: pl.DataFrame, start: int) -> pl.DataFrame:
@@ -227,7 +228,9 @@ def indexed(rows: pl.DataFrame, start: int) -> pl.DataFrame:
     )
 
 
-def assemble(parts: Parts, df: Any, object: str, operation: str, columns: list[str]) -> BulkResult:
+def assemble(
+    parts: Parts, df: Any, object: str, operation: str, columns: list[str]
+) -> BulkResult[Any]:
     """The BulkResult of a load (or a resume) from its per-chunk parts."""
 
     def cat(frames: list[pl.DataFrame]) -> pl.DataFrame | None:

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+from sfbulk_frames._exceptions import ConfigurationError
+
 __all__ = ["ProgressEvent", "ProgressLike", "Reporter", "make_reporter"]
 
 logger = logging.getLogger("sfbulk_frames")
@@ -124,7 +126,10 @@ def _log_sink(event: ProgressEvent) -> None:
 
 
 def make_reporter(progress: ProgressLike, *, desc: str) -> Reporter:
-    """Build the reporter for a ``progress=`` argument. Raises ValueError for unknown values."""
+    """Build the reporter for a ``progress=`` argument.
+
+    Raises ConfigurationError for a value it does not understand.
+    """
     if progress is None or progress is False:
         return Reporter(lambda event: None)
     if progress is True or progress == "auto":
@@ -135,6 +140,6 @@ def make_reporter(progress: ProgressLike, *, desc: str) -> Reporter:
     if callable(progress):
         user = progress
         return Reporter(lambda event: user(event))
-    raise ValueError(
+    raise ConfigurationError(
         f"progress={progress!r} is not understood; use 'auto', 'log', False or a callable"
     )

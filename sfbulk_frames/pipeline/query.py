@@ -12,7 +12,7 @@ import logging
 import warnings
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import polars as pl
 
@@ -20,10 +20,13 @@ from sfbulk_frames._config import PollPolicy
 from sfbulk_frames._context import resolve_client
 from sfbulk_frames._exceptions import ConfigurationError, JobError, JobFailedError, SalesforceError
 from sfbulk_frames._models import COLUMN_DELIMITERS, JobState
+from sfbulk_frames._signatures import keyword_checked
 from sfbulk_frames.frames.decode import empty_query_frame, parse_query_page
 from sfbulk_frames.pipeline.progress import ProgressLike, make_reporter
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from sfbulk_frames.client.clients import Client
 
 __all__ = ["ColumnTyper", "query"]
@@ -201,6 +204,58 @@ def _typed_pages(
         return
 
 
+@overload
+def query(
+    soql: str,
+    *,
+    client: Client | None = ...,
+    backend: Literal["polars"] = ...,
+    include_deleted: bool = ...,
+    max_records_per_page: int | None = ...,
+    parallel: bool = ...,
+    out: None = ...,
+    progress: ProgressLike = ...,
+    timeout: float | None = ...,
+    poll: PollPolicy | None = ...,
+    delete_job: bool = ...,
+) -> pl.DataFrame: ...
+
+
+@overload
+def query(
+    soql: str,
+    *,
+    client: Client | None = ...,
+    backend: Literal["pandas"],
+    include_deleted: bool = ...,
+    max_records_per_page: int | None = ...,
+    parallel: bool = ...,
+    out: None = ...,
+    progress: ProgressLike = ...,
+    timeout: float | None = ...,
+    poll: PollPolicy | None = ...,
+    delete_job: bool = ...,
+) -> pd.DataFrame: ...
+
+
+@overload
+def query(
+    soql: str,
+    *,
+    client: Client | None = ...,
+    backend: Literal["polars", "pandas"] = ...,
+    include_deleted: bool = ...,
+    max_records_per_page: int | None = ...,
+    parallel: bool = ...,
+    out: str | Path,
+    progress: ProgressLike = ...,
+    timeout: float | None = ...,
+    poll: PollPolicy | None = ...,
+    delete_job: bool = ...,
+) -> Path: ...
+
+
+@keyword_checked
 def query(
     soql: str,
     *,
@@ -214,7 +269,7 @@ def query(
     timeout: float | None = None,
     poll: PollPolicy | None = None,
     delete_job: bool = True,
-) -> Any:
+) -> pl.DataFrame | pd.DataFrame | Path:
     """Run ``soql`` as a Bulk API 2.0 query job and return a typed frame.
 
     With ``out=`` ("x.parquet" or "x.csv") pages are streamed to that file (memory bounded by a
@@ -257,4 +312,5 @@ def query(
         job.delete()
     if sink.out is not None:
         return sink.out
-    return sink.result()
+    result: pl.DataFrame | pd.DataFrame = sink.result()
+    return result

@@ -58,7 +58,7 @@ class PipelineResend:
     def raise_on_failure(self) -> bool:
         return self.spec.raise_on_failure
 
-    def __call__(self, frame: Any, *, client: Any, options: RetryOptions) -> BulkResult:
+    def __call__(self, frame: Any, *, client: Any, options: RetryOptions) -> BulkResult[Any]:
         from sfbulk_frames.pipeline.ingest import run_ingest
 
         changed = options.changed()

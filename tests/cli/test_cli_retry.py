@@ -10,9 +10,9 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from sfbulk_frames.emulator.http.server import serve
 
 from sfbulk_frames.emulator import Emulator, Request, Response
-from sfbulk_frames.emulator.http.server import serve
 
 from .harness import Org, read_any, sfbulk
 

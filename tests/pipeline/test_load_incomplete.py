@@ -15,7 +15,7 @@ from polars.io.plugins import register_io_source
 import sfbulk_frames as sfb
 from sfbulk_frames import testing
 from sfbulk_frames.emulator import Emulator
-from sfbulk_frames.pipeline.ingest import BATCH_ROWS
+from sfbulk_frames.frames.backend import DEFAULT_BATCH_ROWS as BATCH_ROWS
 
 from .conftest import parts_cover_input, to_pl
 
