@@ -10,6 +10,7 @@ client on the caller's event loop (its session, connections, transport and token
 
 from __future__ import annotations
 
+import os
 import asyncio
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -85,6 +86,7 @@ async def insert(
     progress: ProgressLike = "auto",
     delete_jobs: bool = False,
     raise_on_failure: bool = False,
+    results_dir: str | os.PathLike[str] | None = None,
 ) -> FrameResult:
     """``await``able :func:`sfbulk_frames.insert`."""
     return await _load(df, object, "insert", client, LoadOptions.pick(locals()))
@@ -108,6 +110,7 @@ async def update(
     progress: ProgressLike = "auto",
     delete_jobs: bool = False,
     raise_on_failure: bool = False,
+    results_dir: str | os.PathLike[str] | None = None,
 ) -> FrameResult:
     """``await``able :func:`sfbulk_frames.update`."""
     return await _load(df, object, "update", client, LoadOptions.pick(locals()))
@@ -132,6 +135,7 @@ async def upsert(
     progress: ProgressLike = "auto",
     delete_jobs: bool = False,
     raise_on_failure: bool = False,
+    results_dir: str | os.PathLike[str] | None = None,
 ) -> FrameResult:
     """``await``able :func:`sfbulk_frames.upsert`."""
     options = LoadOptions.pick(locals())
@@ -157,6 +161,7 @@ async def delete(
     progress: ProgressLike = "auto",
     delete_jobs: bool = False,
     raise_on_failure: bool = False,
+    results_dir: str | os.PathLike[str] | None = None,
 ) -> FrameResult:
     """``await``able :func:`sfbulk_frames.delete`."""
     operation = "hardDelete" if hard else "delete"
