@@ -10,8 +10,8 @@ client on the caller's event loop (its session, connections, transport and token
 
 from __future__ import annotations
 
-import os
 import asyncio
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
