@@ -29,7 +29,9 @@ from sfbulk_frames.pipeline.ingest import (
     join_kinds,
     run_ingest,
 )
+from sfbulk_frames.pipeline.outcomes import explain_resumed
 from sfbulk_frames.pipeline.progress import ProgressLike, make_reporter
+from sfbulk_frames.pipeline.resend import PipelineResend
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -297,16 +299,27 @@ def resume_jobs(
         if str(first.operation) == "upsert"
         else ("Id" if str(first.operation) in ("update", "delete", "hardDelete") else None)
     )
-    outcome = match_results(
+    outcome = explain_resumed(match_results(
         cells,
         start=0,
         key=key,
         kinds=join_kinds(client, first.object or "", dict(frame.schema)),
         **{name: pl.concat(parts, how="diagonal_relaxed") for name, parts in texts.items()},
-    )
+    ), jobs)
     parts = Parts()
     parts.add(indexed(frame, 0), outcome, jobs)
     result = assemble(parts, df, first.object or "", str(first.operation), list(frame.columns))
+    spec = IngestSpec(
+        object=first.object or "",
+        operation=str(first.operation),
+        external_id_field=first.external_id_field_name,
+        encode=encode,
+        timeout=options.timeout,
+        poll=options.poll,
+        delete_jobs=options.delete_jobs,
+        raise_on_failure=options.raise_on_failure,
+    )
+    result.resend = PipelineResend(spec, options.progress, client)
     if options.raise_on_failure:
         result.raise_for_failures()
     return result

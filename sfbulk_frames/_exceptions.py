@@ -202,11 +202,17 @@ class InvalidTypeError(QueryError):
 
 
 class JobError(SfBulkError):
-    """Something about the outcome of one or more jobs. ``job_ids`` lists them."""
+    """Something about the outcome of one or more jobs. ``job_ids`` lists them.
 
-    def __init__(self, message: str, *, job_ids: Sequence[str] = ()) -> None:
+    ``result`` is the partial ``BulkResult`` of a load that stopped part-way (timeout, Ctrl-C,
+    an error after the first upload), else None: rows no job received carry ``NOT_SENT:...``
+    and rows of jobs whose results were not collected carry ``PENDING:...`` in ``sf__Error``.
+    """
+
+    def __init__(self, message: str, *, job_ids: Sequence[str] = (), result: Any = None) -> None:
         super().__init__(message)
         self.job_ids = list(job_ids)
+        self.result = result
 
 
 class JobFailedError(JobError):
@@ -224,8 +230,24 @@ class ResultMatchError(JobError):
 class LoadIncompleteError(JobError):
     """A load stopped part-way on an error (see ``__cause__``). The jobs in ``job_ids`` were
     already uploaded and keep running: ``sfbulk_frames.resume(df, job_ids)`` collects their
-    results, and the rows no job received come back in ``unprocessed``.
+    results, and the rows no job received come back in ``unprocessed`` as ``NOT_SENT``.
+
+    ``reason`` says what stopped the load, ``resume_hint`` the call that finishes it and
+    ``result`` is the partial ``BulkResult`` of the rows read so far.
     """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        job_ids: Sequence[str] = (),
+        result: Any = None,
+        reason: str = "",
+        resume_hint: str = "",
+    ) -> None:
+        super().__init__(message, job_ids=job_ids, result=result)
+        self.reason = reason or message
+        self.resume_hint = resume_hint
 
 
 class JobInterruptedError(JobError, KeyboardInterrupt):

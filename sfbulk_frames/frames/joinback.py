@@ -20,6 +20,7 @@ import polars as pl
 from sfbulk_frames.frames.result import ROW, SF_COLUMNS, sorted_by_row
 
 __all__ = [
+    "NO_RESULT",
     "RESULT_SETS",
     "MatchOutcome",
     "ResultSource",
@@ -38,6 +39,8 @@ _RESULT_ROW = "__sfbulk_result_row"
 _KIND_COST = {"text": 0, "id": 0, "date": 1, "number": 2, "time": 3, "datetime": 4, "boolean": 5}
 """Which single-column keys to try first: text compares as is; the others need parsing."""
 _NO_RESULT = "NO_RESULT:Salesforce returned no result row for this input row"
+NO_RESULT = _NO_RESULT
+"""The reason of an input row that the job's results do not mention."""
 _NO_MATCH = (
     "NO_RESULT:no result row could be matched to this input row; see BulkResult.unmatched "
     "for the result rows that matched no input row"

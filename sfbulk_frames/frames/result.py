@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping, Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import polars as pl
 
-from sfbulk_frames._exceptions import JobFailedError
+from sfbulk_frames._config import PollPolicy
+from sfbulk_frames._exceptions import ConfigurationError, JobFailedError
 from sfbulk_frames._models import readable_job_error
+from sfbulk_frames.frames.attempts import (
+    KEEP,
+    Keep,
+    NullsOption,
+    ProgressOption,
+    Resend,
+    RetryOptions,
+    combine,
+    retry_frame,
+)
 from sfbulk_frames.frames.backend import (
     Backend,
     backend_of,
@@ -18,6 +28,7 @@ from sfbulk_frames.frames.backend import (
     from_polars,
     to_pandas_frame,
 )
+from sfbulk_frames.frames.errors import error_code, error_field
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -39,32 +50,6 @@ SF_COLUMNS: dict[str, dict[str, pl.DataType]] = {
     "failed": {"sf__Id": pl.String(), "sf__Error": pl.String()},
     "unprocessed": {"sf__Error": pl.String()},
 }
-_HTML_FAILED_ROWS = 5
-
-
-PREVIEW_CELL_CHARS = 50
-PREVIEW_ERROR_CHARS = 100  # sf__Error keeps more: it is what the preview is for
-
-
-def _cut(value: Any, limit: int) -> Any:
-    if isinstance(value, str) and len(value) > limit:
-        return value[: limit - 1] + "…"
-    return value
-
-
-def shortened(frame: Any) -> Any:
-    """A copy of a (small) pandas preview with text cells cut to PREVIEW_CELL_CHARS and '…',
-    so one long Title does not push sf__Error off the screen (polars' repr does the same)."""
-    from pandas.api.types import is_object_dtype, is_string_dtype
-
-    preview = frame.copy()
-    for column in preview.columns:
-        dtype = preview[column].dtype
-        if is_object_dtype(dtype) or is_string_dtype(dtype):
-            limit = PREVIEW_ERROR_CHARS if column == "sf__Error" else PREVIEW_CELL_CHARS
-            cut = preview[column].map(lambda v, n=limit: _cut(v, n), na_action="ignore")
-            preview[column] = cut.astype(dtype)
-    return preview
 
 
 def _state(job: Any) -> str:
@@ -107,10 +92,6 @@ def _conform(
     return sorted_by_row(part.select(exprs).with_columns(pl.col(ROW).cast(pl.Int64)))
 
 
-def _error_code(error: pl.Expr) -> pl.Expr:
-    return error.str.split_exact(":", 1).struct.field("field_0").str.strip_chars()
-
-
 class BulkResult(Generic[FrameT]):
     """What happened to every input row of a load.
 
@@ -133,6 +114,10 @@ class BulkResult(Generic[FrameT]):
         pandas_index: Any = None,
         pandas_dtypes: Mapping[str, Any] | None = None,
         pandas_source: pd.DataFrame | None = None,
+        resend: Resend | None = None,
+        attempts: Sequence[BulkResult[FrameT]] | None = None,
+        ok_jobs: Sequence[JobInfo] | None = None,
+        complete: bool = True,
     ) -> None:
         self.backend: Backend = backend
         self._parts = dict(parts)
@@ -144,6 +129,13 @@ class BulkResult(Generic[FrameT]):
         self._pandas_index = pandas_index
         self._pandas_dtypes = pandas_dtypes
         self._pandas_source = pandas_source
+        self.resend = resend
+        """How :meth:`retry` sends rows again (attached by the pipeline), or None."""
+        self._attempts = list(attempts) if attempts is not None else None
+        self._ok_jobs = list(ok_jobs) if ok_jobs is not None else None
+        self.complete = complete
+        """False for the partial result of a load that stopped part-way (``e.result``): it
+        holds only the rows read before the load stopped, and is never :attr:`ok`."""
 
     @classmethod
     def from_parts(
@@ -248,27 +240,42 @@ class BulkResult(Generic[FrameT]):
         """True when every row succeeded and every job ended JobComplete."""
         counts = self.counts()
         return (
-            counts["failed"] == 0
+            self.complete
+            and counts["failed"] == 0
             and counts["unprocessed"] == 0
             and counts["unmatched"] == 0
-            and all(_state(job) == "JobComplete" for job in self.jobs)
+            and all(_state(job) == "JobComplete" for job in self._jobs_for_ok())
         )
+
+    def _jobs_for_ok(self) -> list[JobInfo]:
+        # after a retry, a job that failed in an earlier attempt no longer spoils ``ok``
+        return self.jobs if self._ok_jobs is None else self._ok_jobs
+
+    @property
+    def attempts(self) -> list[BulkResult[FrameT]]:
+        """The result of every load that built this one, first load first (``[self]`` for a
+        result no :meth:`retry` made)."""
+        return [self] if self._attempts is None else list(self._attempts)
 
     # --- reports --------------------------------------------------------------------------
 
-    def _error_counts(self) -> pl.DataFrame:
+    def _error_counts(self, by: Sequence[str] = ("code", "field")) -> pl.DataFrame:
         errors = pl.concat(
             self._parts[kind].select("sf__Error") for kind in ("failed", "unprocessed")
         ).drop_nulls()
+        columns = {"code": error_code(pl.col("sf__Error")),
+                   "field": error_field(pl.col("sf__Error"))}
         return (
-            errors.select(_error_code(pl.col("sf__Error")).alias("code"))
-            .group_by("code")
+            errors.select(*(columns[name].alias(name) for name in by))
+            .group_by(*by)
             .agg(pl.len().cast(pl.Int64).alias("count"))
-            .sort(["count", "code"], descending=[True, False])
+            .sort(["count", *by], descending=[True, *(False for _ in by)], nulls_last=True)
         )
 
     def error_counts(self) -> FrameT:
-        """Rows per error code (the text of ``sf__Error`` before the first ':'), most first."""
+        """Rows per error code and field, most first: columns ``code`` (the text of
+        ``sf__Error`` before the first ':'), ``field`` (the field Salesforce's message names,
+        null when it names none) and ``count``."""
         counts = self._error_counts()
         return cast(FrameT, counts if self.backend == "polars" else to_pandas_frame(counts))
 
@@ -292,10 +299,14 @@ class BulkResult(Generic[FrameT]):
                     "state": _state(job),
                     "error_message": readable_job_error(job.error_message),
                 }
-                for job in self.jobs
+                for job in self._jobs_for_ok()
                 if _state(job) in ("Failed", "Aborted")
             ],
-            "errors": dict(self._error_counts().iter_rows()),
+            "errors": dict(self._error_counts(("code",)).iter_rows()),
+            "errors_by_field": [
+                {"code": code, "field": field, "count": n}
+                for code, field, n in self._error_counts().iter_rows()
+            ],
         }
 
     def annotate(self) -> FrameT:
@@ -332,44 +343,74 @@ class BulkResult(Generic[FrameT]):
             job_ids=[job.id for job in self.jobs],
         )
 
+    def retry(
+        self,
+        fixed: Any = None,
+        *,
+        client: Any = None,
+        nulls: NullsOption | Keep = KEEP,
+        max_concurrent_jobs: int | Keep = KEEP,
+        max_records: int | Keep | None = KEEP,
+        max_bytes: int | Keep = KEEP,
+        timeout: float | Keep | None = KEEP,
+        poll: PollPolicy | Keep | None = KEEP,
+        progress: ProgressOption | Keep = KEEP,
+        delete_jobs: bool | Keep = KEEP,
+        raise_on_failure: bool | Keep = KEEP,
+    ) -> BulkResult[FrameT]:
+        """Send the rows that did not succeed again and return the result over the original
+        input.
+
+        Without ``fixed`` every failed and unprocessed row goes again with its input values.
+        ``fixed`` is a corrected frame of any subset of those rows (e.g. ``res.failed`` with
+        some values changed); its ``sf__Row`` column says which input row each one is, and
+        its ``sf__*`` columns are not sent. The object, operation, key and options are the
+        original load's; each option given here replaces it for this attempt (``client=None``:
+        the client of the context, as for any load).
+
+        The new result has one status per input row: rows that succeeded before stay
+        successful, retried rows take their new outcome, rows left out keep theirs, and every
+        row keeps its ``sf__Row`` and input values (matched by position, never by key).
+        :attr:`attempts` lists the result of every attempt. Returns ``self`` when no row is
+        left to retry. Raises FrameError for a ``fixed`` without ``sf__Row`` or with rows
+        that succeeded or do not exist, ConfigurationError when this result cannot be retried.
+        """
+        if self.resend is None:
+            raise ConfigurationError(
+                f"this {self.object} {self.operation} result does not know how its rows were "
+                "sent (it was not built by a load, resume or retry), so it cannot retry them: "
+                "send res.failed with sfbulk_frames.insert/update/upsert/delete instead"
+            )
+        frame, positions = retry_frame(self, fixed)
+        if positions.len() == 0:
+            return self
+        options = RetryOptions(
+            nulls=nulls, max_concurrent_jobs=max_concurrent_jobs, max_records=max_records,
+            max_bytes=max_bytes, timeout=timeout, poll=poll, progress=progress,
+            delete_jobs=delete_jobs, raise_on_failure=raise_on_failure,
+        )
+        attempt = self.resend(frame, client=client, options=options)
+        combined = combine(self, attempt, positions)
+        if raise_on_failure is True or (raise_on_failure is KEEP and self.resend.raise_on_failure):
+            combined.raise_for_failures()
+        return combined
+
     def __repr__(self) -> str:
         counts = self.counts()
         rows = counts["successful"] + counts["failed"] + counts["unprocessed"]
         states = ", ".join(f"{n} {s}" for s, n in self.summary()["job_states"].items())
-        jobs = f"{len(self.jobs)} job{'s' if len(self.jobs) != 1 else ''}"
+        jobs = f"{len(self.jobs)} job{'s' if len(self.jobs) != 1 else ''}" + (
+            f" in {len(self.attempts)} attempts" if len(self.attempts) > 1 else "")
         unmatched = f", {counts['unmatched']:,} unmatched" if counts["unmatched"] else ""
         return (
             f"<BulkResult {self.object} {self.operation}: {rows:,} row{'s' if rows != 1 else ''} — "
             f"{counts['successful']:,} successful, {counts['failed']:,} failed, "
             f"{counts['unprocessed']:,} unprocessed{unmatched}; "
-            f"{jobs}{f' ({states})' if states else ''}; ok={self.ok}>"
+            f"{jobs}{f' ({states})' if states else ''}; ok={self.ok}"
+            f"{'' if self.complete else ' (partial: the load stopped part-way)'}>"
         )
 
     def _repr_html_(self) -> str:
-        counts = self.counts()
-        esc = html.escape
-        status_rows = "".join(
-            f"<tr><td>{esc(name)}</td><td>{n:,}</td></tr>" for name, n in counts.items()
-        )
-        codes = "".join(
-            f"<tr><td>{esc(str(code))}</td><td>{n:,}</td></tr>"
-            for code, n in self._error_counts().iter_rows()
-        )
-        failed = self._parts["failed"]
-        sample = ""
-        if failed.height:
-            head: Any = self._convert(failed.head(_HTML_FAILED_ROWS))
-            table = (
-                shortened(head).to_html(max_rows=_HTML_FAILED_ROWS)
-                if self.backend == "pandas"
-                else head._repr_html_()
-            )
-            sample = f"<p>First failed rows:</p>{table}"
-        return (
-            f"<div><p><b>BulkResult</b> {esc(self.object)} {esc(self.operation)} — "
-            f"{len(self.jobs):,} job{'' if len(self.jobs) == 1 else 's'}, ok={self.ok}</p>"
-            f"<table><tr><th>status</th><th>rows</th></tr>{status_rows}</table>"
-            + (f"<table><tr><th>error code</th><th>rows</th></tr>{codes}</table>" if codes else "")
-            + sample
-            + "</div>"
-        )
+        from sfbulk_frames.frames.report import result_html
+
+        return result_html(self)
