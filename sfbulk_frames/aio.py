@@ -11,6 +11,7 @@ client on the caller's event loop (its session, connections, transport and token
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
@@ -80,6 +81,7 @@ async def insert(
     progress: ProgressLike = "auto",
     delete_jobs: bool = False,
     raise_on_failure: bool = False,
+    results_dir: str | os.PathLike[str] | None = None,
 ) -> FrameResult:
     """``await``able :func:`sfbulk_frames.insert`."""
     return await _load(df, object, "insert", client, LoadOptions.pick(locals()))
@@ -103,6 +105,7 @@ async def update(
     progress: ProgressLike = "auto",
     delete_jobs: bool = False,
     raise_on_failure: bool = False,
+    results_dir: str | os.PathLike[str] | None = None,
 ) -> FrameResult:
     """``await``able :func:`sfbulk_frames.update`."""
     return await _load(df, object, "update", client, LoadOptions.pick(locals()))
@@ -127,6 +130,7 @@ async def upsert(
     progress: ProgressLike = "auto",
     delete_jobs: bool = False,
     raise_on_failure: bool = False,
+    results_dir: str | os.PathLike[str] | None = None,
 ) -> FrameResult:
     """``await``able :func:`sfbulk_frames.upsert`."""
     options = LoadOptions.pick(locals())
@@ -152,6 +156,7 @@ async def delete(
     progress: ProgressLike = "auto",
     delete_jobs: bool = False,
     raise_on_failure: bool = False,
+    results_dir: str | os.PathLike[str] | None = None,
 ) -> FrameResult:
     """``await``able :func:`sfbulk_frames.delete`."""
     operation = "hardDelete" if hard else "delete"

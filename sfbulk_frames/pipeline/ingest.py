@@ -8,6 +8,7 @@ client) and is sent again on a new job, so no row is processed twice and none is
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -33,6 +34,7 @@ from sfbulk_frames.frames.backend import DEFAULT_BATCH_ROWS, iter_batches, to_po
 from sfbulk_frames.frames.decode import read_result_csv
 from sfbulk_frames.frames.encode import Chunk, EncodeOptions, iter_chunks, validate_frame
 from sfbulk_frames.frames.joinback import MatchOutcome, ResultSource, column_kinds, match_encoded
+from sfbulk_frames.frames.part_files import PartFiles
 from sfbulk_frames.frames.result import BulkResult
 from sfbulk_frames.pipeline.outcomes import (
     ChunkRun,
@@ -45,6 +47,7 @@ from sfbulk_frames.pipeline.outcomes import (
     settle,
 )
 from sfbulk_frames.pipeline.progress import ProgressLike, Reporter, make_reporter
+from sfbulk_frames.pipeline.spill import assemble_files, spill_chunk
 
 if TYPE_CHECKING:
     from sfbulk_frames.client.clients import Client
@@ -81,6 +84,8 @@ class IngestSpec:
     poll: PollPolicy | None = None
     delete_jobs: bool = False
     raise_on_failure: bool = False
+    results_dir: str | os.PathLike[str] | None = None
+    """Write each job's parts to parquet there as they arrive (see frames/part_files.py)."""
 
     @property
     def key(self) -> str | None:
@@ -206,6 +211,8 @@ class _Load:
         self._counts = threading.Lock()
         self._submitted: int | None = None  # known once every chunk has been handed out
         self._uploaded = 0
+        self.files: PartFiles | None = None
+        """Where finished chunks' parts go (``results_dir=``); None keeps them in memory."""
 
     def _emit(self, kind: Any, **fields: Any) -> None:
         self.reporter.emit(kind, self.spec.operation, object=self.spec.object, **fields)
@@ -291,7 +298,12 @@ class _Load:
         ), info)
         if self.spec.delete_jobs:
             job.delete()
-        return indexed(chunk.rows, chunk.start), outcome, [info]
+        rows = indexed(chunk.rows, chunk.start)
+        if self.files is None:
+            return rows, outcome, [info]
+        kept = spill_chunk(self.files, rows, outcome, [info])
+        chunk.rows = chunk.rows.clear()  # written: the input rows are not needed again
+        return kept
 
     def resume_hint(self) -> str:
         ids = self.ledger.closed
@@ -384,9 +396,14 @@ def run_ingest(
         return empty
     client = resolve_client(client, function=_PUBLIC_NAME.get(spec.operation, spec.operation))
     resend = PipelineResend(spec, progress, client)
+    files = None
+    if spec.results_dir is not None:
+        files = PartFiles(spec.results_dir, dict(schema))
+        files.prepare()
     reporter = make_reporter(progress, desc=f"{spec.operation} {spec.object}")
     total = frame.height if isinstance(frame, pl.DataFrame) else _parquet_height(frame)
     load = _Load(client, spec, join_kinds(client, spec.object, dict(schema)), reporter)
+    load.files = files
     reporter.emit("start", spec.operation, object=spec.object, total_rows=total)
     source = SourceRows(iter_batches(frame, batch_rows))
     runs: list[ChunkRun] = []
@@ -401,7 +418,10 @@ def run_ingest(
         parts = Parts()
         for rows, chunk_outcome, infos in settled:
             parts.add(rows, chunk_outcome, infos)
-        result = assemble(parts, df, spec.object, spec.operation, columns)
+        result = (
+            assemble(parts, df, spec.object, spec.operation, columns) if load.files is None
+            else assemble_files(load.files, parts, df, spec.object, spec.operation, columns)
+        )
         result.resend = resend
         return result, error
 
