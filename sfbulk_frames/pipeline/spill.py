@@ -19,10 +19,13 @@ from sfbulk_frames.pipeline.outcomes import Parts
 __all__ = ["assemble_files", "spill_chunk"]
 
 
-def _write_parts(files: PartFiles, parts: Parts, job: str | None) -> None:
+def _write_parts(files: PartFiles, parts: Parts, job: str | None, start: int | None) -> None:
+    """Write ``parts``; files are named by ``start`` (the chunk's first row), else by each
+    frame's first row."""
     for kind in PART_KINDS:
         for frame in getattr(parts, kind):
-            files.write(kind, int(frame.get_column(ROW)[0]), job, frame)
+            first = start if start is not None else int(frame.get_column(ROW)[0])
+            files.write(kind, first, job, frame)
 
 
 def spill_chunk(
@@ -33,7 +36,8 @@ def spill_chunk(
     input row (``unmatched``, kept in memory) and the job infos."""
     parts = Parts()
     parts.add(rows, outcome, infos)
-    _write_parts(files, parts, infos[0].id if infos else None)
+    start = int(rows.get_column(ROW)[0]) if rows.height else 0
+    _write_parts(files, parts, infos[0].id if infos else None, start)
     kept = dataclasses.replace(
         outcome,
         successful=outcome.successful.clear(),
@@ -48,7 +52,7 @@ def assemble_files(
 ) -> BulkResult[Any]:
     """The BulkResult over ``files``; ``parts`` holds what was not written yet (rows of a load
     that stopped part-way that no job reported on), which is written now."""
-    _write_parts(files, parts, None)
+    _write_parts(files, parts, None, None)
     backend = backend_of(df)
     unmatched = (
         pl.concat(parts.unmatched, how="diagonal_relaxed") if parts.unmatched else pl.DataFrame()
