@@ -19,7 +19,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import httpx
 import polars as pl
 from polars.testing import assert_frame_equal
 
@@ -31,8 +30,11 @@ def _cpu() -> float:
     return time.process_time()
 
 
-def floor_query(server: EmulatorProcess, schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    """The job run and its pages read as simply as possible: the typed-query floor."""
+def floor_query(
+    server: EmulatorProcess, schema: dict[str, pl.DataType], keep: list[bytes] | None = None
+) -> pl.DataFrame:
+    """The job run and its pages read as simply as possible: the typed-query floor. The page
+    bodies are appended to ``keep`` when given."""
     with server.http() as http:
         job = http.post(f"/services/data/{API}/jobs/query",
                         json={"operation": "query", "query": SOQL}).json()
@@ -47,6 +49,8 @@ def floor_query(server: EmulatorProcess, schema: dict[str, pl.DataType]) -> pl.D
             page = http.get(f"{path}/results", params={"locator": locator} if locator else {})
             page.raise_for_status()
             frames.append(pl.read_csv(page.content, schema=schema))
+            if keep is not None:
+                keep.append(page.content)
             locator = page.headers.get("Sforce-Locator")
             if not locator or locator == "null":
                 break
@@ -84,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         first = ours()  # warm-up (describe cache, imports); gives the final schema
         schema = dict(first.schema)
         del first
-        runs: dict[str, list[tuple[float, float]]] = {"floor": [], "ours": []}
+        runs: dict[str, list[tuple[float, float]]] = {
+            "floor": [], "ours": [], "parse floor": [], "parse ours": []}
         for _ in range(args.reps):
             floor_frame, cpu, wall = _measured(lambda: floor_query(server, schema))
             runs["floor"].append((cpu, wall))
@@ -95,6 +100,20 @@ def main(argv: list[str] | None = None) -> int:
             assert_frame_equal(our_frame, floor_frame.with_columns(
                 pl.when(pl.col(pl.String) != "").then(pl.col(pl.String)).name.keep()))
             del floor_frame, our_frame
+        # parsing alone, on the same page bodies: read_csv with the final schema vs ours
+        from sfbulk_frames.frames.decode import parse_query_page
+        from sfbulk_frames.pipeline.query import ColumnTyper
+
+        pages: list[bytes] = []
+        floor_query(server, schema, keep=pages)
+        columns = ColumnTyper(client, OBJECT).columns(list(schema))
+        for _ in range(args.reps):
+            _, cpu, wall = _measured(
+                lambda: pl.concat([pl.read_csv(p, schema=schema) for p in pages]))
+            runs["parse floor"].append((cpu, wall))
+            _, cpu, wall = _measured(
+                lambda: pl.concat([parse_query_page(p, columns) for p in pages]))
+            runs["parse ours"].append((cpu, wall))
         if args.profile:
             profiler = cProfile.Profile()
             profiler.runcall(ours)
@@ -111,10 +130,14 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print("| reader | CPU s | wall s | CPU vs floor |")
     print("|---|---:|---:|---:|")
-    for name, label in (("floor", "httpx + polars.read_csv(schema=final) (floor)"),
-                        ("ours", "sfbulk_frames.query() (polars, typed)")):
+    for name, label, floor in (
+        ("floor", "job + pages with httpx + polars.read_csv(schema=final) (floor)", "floor"),
+        ("ours", "sfbulk_frames.query() (polars, typed)", "floor"),
+        ("parse floor", "parsing only: read_csv(schema=final) of the same pages", "parse floor"),
+        ("parse ours", "parsing only: our parse_query_page of the same pages", "parse floor"),
+    ):
         cpu, wall = best[name]
-        print(f"| {label} | {cpu:.2f} | {wall:.2f} | {cpu / best['floor'][0]:.2f}x |")
+        print(f"| {label} | {cpu:.2f} | {wall:.2f} | {cpu / best[floor][0]:.2f}x |")
     print()
     print("all runs (CPU s, wall s): " + "; ".join(
         f"{name} " + ", ".join(f"({c:.2f}, {w:.2f})" for c, w in values)
