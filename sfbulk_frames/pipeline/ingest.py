@@ -47,7 +47,7 @@ from sfbulk_frames.pipeline.outcomes import (
     settle,
 )
 from sfbulk_frames.pipeline.progress import ProgressLike, Reporter, make_reporter
-from sfbulk_frames.pipeline.spill import assemble_files, spill_chunk
+from sfbulk_frames.pipeline.spill import assemble_files, release_freed_memory, spill_chunk
 
 if TYPE_CHECKING:
     from sfbulk_frames.client.clients import Client
@@ -303,6 +303,8 @@ class _Load:
             return rows, outcome, [info]
         kept = spill_chunk(self.files, rows, outcome, [info])
         chunk.rows = chunk.rows.clear()  # written: the input rows are not needed again
+        del rows, outcome, readers
+        release_freed_memory()
         return kept
 
     def resume_hint(self) -> str:
