@@ -105,11 +105,11 @@ class Progress:
 
     def __post_init__(self) -> None:
         if self.mode not in ("auto", "log", "bar", "notebook", "off"):
-            raise ValueError(
+            raise ConfigurationError(
                 f"Progress(mode={self.mode!r}): use 'auto', 'log', 'bar', 'notebook' or 'off'"
             )
         if self.heartbeat <= 0 or self.redraw <= 0:
-            raise ValueError("Progress heartbeat and redraw must be positive seconds")
+            raise ConfigurationError("Progress heartbeat and redraw must be positive seconds")
 
 
 ProgressLike = Literal["auto", "log"] | bool | None | Progress | Callable[[ProgressEvent], Any]
