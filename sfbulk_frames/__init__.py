@@ -49,6 +49,7 @@ if TYPE_CHECKING:
         SalesforceError,
         ServerError,
         SfBulkError,
+        SyncScopeError,
         TransportError,
     )
     from sfbulk_frames._models import JobInfo, JobState, LimitInfo, Operation, QueryPage
@@ -56,8 +57,10 @@ if TYPE_CHECKING:
     from sfbulk_frames.client.clients import AsyncClient, Client
     from sfbulk_frames.client.jobs import AsyncIngestJob, AsyncQueryJob, IngestJob, QueryJob
     from sfbulk_frames.frames.result import BulkResult
+    from sfbulk_frames.frames.sync_result import SyncPlan, SyncResult
     from sfbulk_frames.pipeline.progress import ProgressEvent
     from sfbulk_frames.pipeline.query import query
+    from sfbulk_frames.pipeline.sync import sync
 
 __version__ = "0.1.0"
 
@@ -102,12 +105,16 @@ __all__ = [
     "ServerError",
     "SfBulkAccessor",
     "SfBulkError",
+    "SyncPlan",
+    "SyncResult",
+    "SyncScopeError",
     "TransportError",
     "delete",
     "insert",
     "query",
     "resume",
     "set_default_client",
+    "sync",
     "update",
     "upsert",
     "use_client",
@@ -131,8 +138,10 @@ _HOMES: dict[str, str] = {
         ["AsyncIngestJob", "AsyncQueryJob", "IngestJob", "QueryJob"], "sfbulk_frames.client.jobs"
     ),
     "BulkResult": "sfbulk_frames.frames.result",
+    **dict.fromkeys(["SyncPlan", "SyncResult"], "sfbulk_frames.frames.sync_result"),
     "ProgressEvent": "sfbulk_frames.pipeline.progress",
     "query": "sfbulk_frames.pipeline.query",
+    "sync": "sfbulk_frames.pipeline.sync",
 }
 _SUBMODULES = ("aio", "testing")
 

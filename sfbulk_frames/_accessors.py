@@ -1,27 +1,34 @@
 """``df.sfbulk`` on pandas.DataFrame, polars.DataFrame and polars.LazyFrame.
 
 One accessor class serves all three: each method is the public function with the frame bound
-(same keywords, same checks). Registration never imports pandas or polars: a library already
-imported gets the accessor at once, the other one right after its own import finishes (a
-``sys.meta_path`` hook that wraps its loader).
+(same keywords, same checks; ``sync`` is :func:`sfbulk_frames.sync`). Registration never
+imports pandas or polars: a library already imported gets the accessor at once, the other one
+right after its own import finishes (a ``sys.meta_path`` hook that wraps its loader).
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 import importlib.abc
 import importlib.machinery
 import logging
 import sys
 from collections.abc import Callable, Sequence
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Literal, ParamSpec, TypeVar, overload
 
 if TYPE_CHECKING:
     from sfbulk_frames import _api
     from sfbulk_frames._api import Frame
+    from sfbulk_frames._config import PollPolicy
     from sfbulk_frames._options import FrameFunction
+    from sfbulk_frames.client.clients import Client
+    from sfbulk_frames.frames.encode import DEFAULT_MAX_BYTES
     from sfbulk_frames.frames.result import BulkResult
+    from sfbulk_frames.frames.sync_result import SyncPlan, SyncResult
+    from sfbulk_frames.pipeline import sync as _sync
+    from sfbulk_frames.pipeline.progress import ProgressLike
 
 __all__ = ["SfBulkAccessor", "register_accessors"]
 
@@ -33,11 +40,14 @@ FrameOut = TypeVar("FrameOut")
 
 
 class _Bound(Generic[P]):
-    """A public frame function (looked up by name in ``_api`` on first use, so defining the
+    """A public frame function (looked up by name in its module on first use, so defining the
     accessor imports nothing) with the accessor's frame bound as its first argument."""
 
-    def __init__(self, function: FrameFunction[P] | str) -> None:
+    def __init__(
+        self, function: FrameFunction[P] | str, module: str = "sfbulk_frames._api"
+    ) -> None:
         self.name = function if isinstance(function, str) else function.__name__
+        self.module = module
 
     @overload
     def __get__(self, accessor: None, owner: type) -> FrameFunction[P]: ...
@@ -48,13 +58,11 @@ class _Bound(Generic[P]):
     ) -> Callable[P, BulkResult[FrameOut]]: ...
 
     def __get__(self, accessor: SfBulkAccessor[Any] | None, owner: type) -> Any:
-        from sfbulk_frames import _api
-
-        function: FrameFunction[P] = getattr(_api, self.name)
+        function: Any = getattr(importlib.import_module(self.module), self.name)
         if accessor is None:
             return function
         bound = functools.partial(function, accessor._frame)
-        functools.update_wrapper(bound, function.__wrapped__)
+        functools.update_wrapper(bound, getattr(function, "__wrapped__", function))
         delattr(bound, "__wrapped__")  # inspect.signature: the function's, without the frame
         return bound
 
@@ -76,12 +84,51 @@ class SfBulkAccessor(Generic[OutT]):
         upsert = _Bound(_api.upsert)
         delete = _Bound(_api.delete)
         resume = _Bound(_api.resume)
+
+        @overload
+        def sync(self, object: str, key: str, *, where: str | None = ...,
+                 delete_missing: bool = ..., confirm_delete_all: bool = ...,
+                 compare: Sequence[str] | None = ..., dry_run: Literal[True],
+                 send_columns: _sync.SendColumns = ..., client: Client | None = ...,
+                 max_bytes: int = ..., max_records: int | None = ...,
+                 max_concurrent_jobs: int = ..., timeout: float | None = ...,
+                 poll: PollPolicy | None = ..., progress: ProgressLike = ...,
+                 delete_jobs: bool = ..., raise_on_failure: bool = ...) -> SyncPlan: ...
+        @overload
+        def sync(self, object: str, key: str, *, where: str | None = ...,
+                 delete_missing: bool = ..., confirm_delete_all: bool = ...,
+                 compare: Sequence[str] | None = ..., dry_run: Literal[False] = ...,
+                 send_columns: _sync.SendColumns = ..., client: Client | None = ...,
+                 max_bytes: int = ..., max_records: int | None = ...,
+                 max_concurrent_jobs: int = ..., timeout: float | None = ...,
+                 poll: PollPolicy | None = ..., progress: ProgressLike = ...,
+                 delete_jobs: bool = ..., raise_on_failure: bool = ...) -> SyncResult: ...
+        def sync(self, object: str, key: str, *, where: str | None = None,
+                 delete_missing: bool = False, confirm_delete_all: bool = False,
+                 compare: Sequence[str] | None = None, dry_run: bool = False,
+                 send_columns: _sync.SendColumns = "all", client: Client | None = None,
+                 max_bytes: int = DEFAULT_MAX_BYTES, max_records: int | None = None,
+                 max_concurrent_jobs: int = 4, timeout: float | None = None,
+                 poll: PollPolicy | None = None, progress: ProgressLike = "auto",
+                 delete_jobs: bool = False, raise_on_failure: bool = False
+                 ) -> SyncPlan | SyncResult:
+            """Send only what changed (``dry_run=True``: the plan); see
+            :func:`sfbulk_frames.sync`."""
+            return _sync.sync(
+                self._frame, object, key, where=where, delete_missing=delete_missing,
+                confirm_delete_all=confirm_delete_all, compare=compare, dry_run=dry_run,
+                send_columns=send_columns, client=client, max_bytes=max_bytes,
+                max_records=max_records, max_concurrent_jobs=max_concurrent_jobs,
+                timeout=timeout, poll=poll, progress=progress, delete_jobs=delete_jobs,
+                raise_on_failure=raise_on_failure,
+            )
     else:
         insert = _Bound("insert")
         update = _Bound("update")
         upsert = _Bound("upsert")
         delete = _Bound("delete")
         resume = _Bound("resume")
+        sync = _Bound("sync", "sfbulk_frames.pipeline.sync")
 
 
 def _register_pandas(pd: ModuleType) -> None:

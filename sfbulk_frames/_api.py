@@ -84,9 +84,9 @@ def load(
     options: LoadOptions,
     *,
     external_id_field: str | None = None,
-    function: str = "insert",
 ) -> BulkResult[Any]:
-    """One load with validated options: the body of insert/update/upsert/delete."""
+    """One load with validated options: the body of insert/update/upsert/delete (sync and
+    async). ``client=None`` is resolved by the pipeline, after the frame is validated."""
     if options.max_concurrent_jobs < 1:
         raise ConfigurationError(
             f"max_concurrent_jobs={options.max_concurrent_jobs}: it must be at least 1"
@@ -97,7 +97,10 @@ def load(
         external_id_field=external_id_field,
         assignment_rule_id=options.assignment_rule_id,
         encode=_encode_options(
-            options.nulls, options.column_delimiter, options.line_ending, options.max_bytes,
+            options.nulls,
+            options.column_delimiter,
+            options.line_ending,
+            options.max_bytes,
             options.max_records,
         ),
         max_concurrent_jobs=options.max_concurrent_jobs,
@@ -107,7 +110,6 @@ def load(
         raise_on_failure=options.raise_on_failure,
         results_dir=options.results_dir,
     )
-    client = resolve_client(client, function=function)
     return run_ingest(df, spec, client=client, progress=options.progress)
 
 
@@ -141,7 +143,7 @@ def insert(
     none in memory: the result's parts are read from the files on access, ``res.scan(part)``
     gives a ``polars.LazyFrame``. The directory must not hold another load's files.
     """
-    return load(df, object, "insert", client, LoadOptions.pick(locals()), function="insert")
+    return load(df, object, "insert", client, LoadOptions.pick(locals()))
 
 
 @FrameFunction
@@ -165,7 +167,7 @@ def update(
     results_dir: str | os.PathLike[str] | None = None,
 ) -> FrameResult:
     """Update the records named by the ``Id`` column of ``df`` (see :func:`insert`)."""
-    return load(df, object, "update", client, LoadOptions.pick(locals()), function="update")
+    return load(df, object, "update", client, LoadOptions.pick(locals()))
 
 
 @FrameFunction
@@ -192,8 +194,12 @@ def upsert(
     """Insert or update by ``external_id_field`` (an External ID field, or ``Id``)."""
     options = LoadOptions.pick(locals())
     return load(
-        df, object, "upsert", client, options, external_id_field=external_id_field,
-        function="upsert",
+        df,
+        object,
+        "upsert",
+        client,
+        options,
+        external_id_field=external_id_field,
     )
 
 
@@ -220,7 +226,7 @@ def delete(
 ) -> FrameResult:
     """Delete the records named by the ``Id`` column (``hard=True``: bypass the Recycle Bin)."""
     operation = "hardDelete" if hard else "delete"
-    return load(df, object, operation, client, LoadOptions.pick(locals()), function="delete")
+    return load(df, object, operation, client, LoadOptions.pick(locals()))
 
 
 @FrameFunction
@@ -242,27 +248,35 @@ def resume(
     Input rows that none of the jobs reported on land in ``unprocessed`` with an explanation.
     Raises JobTimeoutError if the jobs are still running when ``timeout`` passes.
     """
-    return resume_jobs(
-        df, job_ids, resolve_client(client, function="resume"), LoadOptions.pick(locals())
-    )
+    return resume_jobs(df, job_ids, client, LoadOptions.pick(locals()))
 
 
 def resume_jobs(
-    df: Frame, job_ids: Sequence[str], client: Client, options: LoadOptions
+    df: Frame, job_ids: Sequence[str], client: Client | None, options: LoadOptions
 ) -> BulkResult[Any]:
     """The body of :func:`resume` (and of ``aio.resume``)."""
     if not job_ids:
         raise ConfigurationError("resume() needs the job ids printed by the interrupted call")
+    client = resolve_client(client, function="resume")
     frame = to_polars(df)
     if isinstance(frame, pl.LazyFrame):
         frame = frame.collect()
     reporter = make_reporter(options.progress, desc="resume")
+    reporter.emit("start", "resume", total_rows=frame.height)
+    reporter.emit("uploads_done", "resume")  # the rows were sent by the interrupted call
     jobs: list[JobInfo] = []
     texts: dict[str, list[pl.DataFrame]] = {"successful": [], "failed": [], "unprocessed": []}
     try:
         for job_id in job_ids:
             job = client.ingest_job(job_id)
-            info = job.wait(timeout=options.timeout, poll=options.poll)
+            info = job.wait(
+                timeout=options.timeout,
+                poll=options.poll,
+                on_poll=lambda i: reporter.emit(
+                    "job_state", "resume", job_id=i.id, state=str(i.state),
+                    processed=i.number_records_processed, failed=i.number_records_failed,
+                ),
+            )
             reporter.emit(
                 "job_done",
                 str(info.operation),
@@ -274,15 +288,21 @@ def resume_jobs(
             )
             for name, part in fetch_results(job, info).items():
                 texts[name].append(part)
+            reporter.emit("results_downloaded", "resume", job_id=info.id,
+                          rows=info.number_records_processed or 0)
             jobs.append(info)
             if options.delete_jobs:
                 job.delete()
     finally:
+        reporter.emit("finish", "resume", message="" if len(jobs) == len(job_ids) else "stopped")
         reporter.close()
     first = jobs[0]
     encode = _encode_options(
-        options.nulls, first.column_delimiter or "COMMA", first.line_ending or "LF",
-        DEFAULT_MAX_BYTES, None,
+        options.nulls,
+        first.column_delimiter or "COMMA",
+        first.line_ending or "LF",
+        DEFAULT_MAX_BYTES,
+        None,
     )
     cells = encode_batch(frame, encode)
     key = (

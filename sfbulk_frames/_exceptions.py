@@ -4,12 +4,14 @@ Every error the library raises on purpose derives from :class:`SfBulkError`::
 
     SfBulkError
     ├── ConfigurationError(ValueError)   bad settings or missing credentials (nothing was sent)
-    │   └── InvalidArgumentError(TypeError)  an unknown keyword, or an AsyncClient given to a
-    │                                        sync function (use ``sfbulk_frames.aio``)
+    │   ├── InvalidArgumentError(TypeError)  an unknown keyword, or an AsyncClient given to a
+    │   │                                    sync function (use ``sfbulk_frames.aio``)
+    │   └── SyncScopeError              sync(delete_missing=True) with no where= or no rows
     ├── FrameError(ValueError)      the input frame cannot be sent as it is (nothing was sent)
     ├── AuthenticationError         a login flow was refused (bad credentials, expired token)
     ├── TransportError              the network failed and retries were exhausted or not allowed
     ├── SalesforceError             Salesforce answered with an error body
+    │   ├── NotSalesforceError          the URL answered with an HTML page, not the REST API
     │   ├── InvalidSessionError         401 INVALID_SESSION_ID
     │   ├── RequestLimitExceededError   403 REQUEST_LIMIT_EXCEEDED (never retried)
     │   ├── NotFoundError               404 NOT_FOUND
@@ -53,6 +55,7 @@ __all__ = [
     "LoadIncompleteError",
     "MalformedQueryError",
     "NotFoundError",
+    "NotSalesforceError",
     "QueryError",
     "RateLimitedError",
     "RequestLimitExceededError",
@@ -60,6 +63,7 @@ __all__ = [
     "SalesforceError",
     "ServerError",
     "SfBulkError",
+    "SyncScopeError",
     "TransportError",
     "error_from_response",
 ]
@@ -82,6 +86,11 @@ class InvalidArgumentError(ConfigurationError, TypeError):
 
     It is a ``TypeError`` too, like any call with a wrong keyword.
     """
+
+
+class SyncScopeError(ConfigurationError):
+    """``sync(..., delete_missing=True)`` without ``where=`` (every record of the object that
+    the source lacks would be deleted) or with an empty frame. Nothing was sent."""
 
 
 class FrameError(SfBulkError, ValueError):
@@ -138,6 +147,14 @@ class SalesforceError(SfBulkError):
         where = f" ({method} {url})" if method and url else ""
         code = f"{error_code}: " if error_code else ""
         super().__init__(f"HTTP {status} {code}{message}{where}")
+
+
+class NotSalesforceError(SalesforceError):
+    """The instance URL answered with something that is not the Salesforce REST API (an HTML
+    page, a login portal, a proxy): the URL is wrong. The message is one line."""
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class InvalidSessionError(SalesforceError):

@@ -5,12 +5,12 @@
 every public signature lists exactly these keywords with these defaults. Adding an option is a
 field here and one keyword line per public signature.
 
-:class:`FrameFunction` (and :class:`AsyncFrameFunction`) wrap a function written once with
+``@FrameFunction`` (and ``@AsyncFrameFunction``) decorate a function written once with
 explicit keywords. They tell the type checker that a pandas frame gives
 ``BulkResult[pandas.DataFrame]`` and a polars ``DataFrame`` or ``LazyFrame`` gives
 ``BulkResult[polars.DataFrame]``, keep the function's signature for ``help()`` and IDEs, and turn
 a mistyped keyword into an :class:`~sfbulk_frames.InvalidArgumentError` listing the valid ones
-(:mod:`sfbulk_frames._signatures`).
+(:func:`sfbulk_frames._signatures.keyword_checked`; at run time the function stays a function).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from typing import (
 )
 
 from sfbulk_frames._config import PollPolicy
-from sfbulk_frames._signatures import check_keywords, keywords_of
+from sfbulk_frames._signatures import keyword_checked
 from sfbulk_frames.frames.encode import DEFAULT_MAX_BYTES
 
 if TYPE_CHECKING:
@@ -80,65 +80,56 @@ class LoadOptions:
         return cls(**{name: arguments[name] for name in cls.names() if name in arguments})
 
 
-class _Wrapper:
-    __name__: str
-    __qualname__: str
+if TYPE_CHECKING:
 
-    def __init__(self, fn: Callable[..., Any]) -> None:
-        for name in ("__module__", "__name__", "__qualname__", "__doc__"):
-            setattr(self, name, getattr(fn, name))
-        self._fn = fn
-        self._valid = keywords_of(fn)
+    class FrameFunction(Generic[P]):
+        """A sync frame function, to a type checker: pandas in, ``BulkResult[pandas.DataFrame]``
+        out; polars (``DataFrame`` or ``LazyFrame``) in, ``BulkResult[polars.DataFrame]`` out."""
 
-    def __repr__(self) -> str:
-        return f"<function {self.__module__}.{self.__qualname__}>"
+        __name__: str
+        __wrapped__: Callable[Concatenate[Any, P], BulkResult[Any]]
 
-    def _check(self, kwargs: Mapping[str, Any]) -> None:
-        check_keywords(f"sfbulk_frames.{self._fn.__name__}", kwargs, self._valid)
+        def __init__(self, fn: Callable[Concatenate[Any, P], BulkResult[Any]]) -> None: ...
 
+        @overload
+        def __call__(
+            self, df: pd.DataFrame, /, *args: P.args, **kwargs: P.kwargs
+        ) -> BulkResult[pd.DataFrame]: ...
 
-class FrameFunction(_Wrapper, Generic[P]):
-    """A sync frame function: pandas in, ``BulkResult[pandas.DataFrame]`` out; polars
-    (``DataFrame`` or ``LazyFrame``) in, ``BulkResult[polars.DataFrame]`` out."""
+        @overload
+        def __call__(
+            self, df: pl.DataFrame | pl.LazyFrame, /, *args: P.args, **kwargs: P.kwargs
+        ) -> BulkResult[pl.DataFrame]: ...
 
-    def __init__(self, fn: Callable[Concatenate[Any, P], BulkResult[Any]]) -> None:
-        super().__init__(fn)
-        self.__wrapped__ = fn
+        def __call__(self, df: Any, /, *args: P.args, **kwargs: P.kwargs) -> BulkResult[Any]:
+            return self.__wrapped__(df, *args, **kwargs)
 
-    @overload
-    def __call__(
-        self, df: pd.DataFrame, /, *args: P.args, **kwargs: P.kwargs
-    ) -> BulkResult[pd.DataFrame]: ...
+    class AsyncFrameFunction(Generic[P]):
+        """The ``await``able twin of :class:`FrameFunction` (``sfbulk_frames.aio``)."""
 
-    @overload
-    def __call__(
-        self, df: pl.DataFrame | pl.LazyFrame, /, *args: P.args, **kwargs: P.kwargs
-    ) -> BulkResult[pl.DataFrame]: ...
+        __name__: str
+        __wrapped__: Callable[Concatenate[Any, P], Coroutine[Any, Any, BulkResult[Any]]]
 
-    def __call__(self, df: Any, /, *args: P.args, **kwargs: P.kwargs) -> BulkResult[Any]:
-        self._check(kwargs)
-        return self.__wrapped__(df, *args, **kwargs)
+        def __init__(
+            self, fn: Callable[Concatenate[Any, P], Coroutine[Any, Any, BulkResult[Any]]]
+        ) -> None: ...
 
+        @overload
+        def __call__(
+            self, df: pd.DataFrame, /, *args: P.args, **kwargs: P.kwargs
+        ) -> Coroutine[Any, Any, BulkResult[pd.DataFrame]]: ...
 
-class AsyncFrameFunction(_Wrapper, Generic[P]):
-    """The ``await``able twin of :class:`FrameFunction` (``sfbulk_frames.aio``)."""
+        @overload
+        def __call__(
+            self, df: pl.DataFrame | pl.LazyFrame, /, *args: P.args, **kwargs: P.kwargs
+        ) -> Coroutine[Any, Any, BulkResult[pl.DataFrame]]: ...
 
-    def __init__(self, fn: Callable[Concatenate[Any, P], Coroutine[Any, Any, BulkResult[Any]]]):
-        super().__init__(fn)
-        self.__wrapped__ = fn
+        def __call__(
+            self, df: Any, /, *args: P.args, **kwargs: P.kwargs
+        ) -> Coroutine[Any, Any, BulkResult[Any]]:
+            return self.__wrapped__(df, *args, **kwargs)
 
-    @overload
-    def __call__(
-        self, df: pd.DataFrame, /, *args: P.args, **kwargs: P.kwargs
-    ) -> Coroutine[Any, Any, BulkResult[pd.DataFrame]]: ...
-
-    @overload
-    def __call__(
-        self, df: pl.DataFrame | pl.LazyFrame, /, *args: P.args, **kwargs: P.kwargs
-    ) -> Coroutine[Any, Any, BulkResult[pl.DataFrame]]: ...
-
-    def __call__(
-        self, df: Any, /, *args: P.args, **kwargs: P.kwargs
-    ) -> Coroutine[Any, Any, BulkResult[Any]]:
-        self._check(kwargs)
-        return self.__wrapped__(df, *args, **kwargs)
+else:
+    # At run time the decorated function stays a plain function (help(), inspect, pickling)
+    # whose keywords are checked; only type checkers see the overloads above.
+    FrameFunction = AsyncFrameFunction = keyword_checked

@@ -49,10 +49,12 @@ def keyword_checked(fn: Callable[P, R]) -> Callable[P, R]:
     """Decorator: a mistyped keyword raises InvalidArgumentError (see :func:`check_keywords`).
     The signature is kept (ParamSpec; ``inspect.signature`` follows ``__wrapped__``)."""
     valid = keywords_of(fn)
+    package = "sfbulk_frames.aio" if fn.__module__.endswith(".aio") else "sfbulk_frames"
+    name = f"{package}.{fn.__name__}"
 
     @functools.wraps(fn)
     def checked(*args: P.args, **kwargs: P.kwargs) -> R:
-        check_keywords(f"sfbulk_frames.{fn.__name__}", kwargs, valid)
+        check_keywords(name, kwargs, valid)
         return fn(*args, **kwargs)
 
     return checked

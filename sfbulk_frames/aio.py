@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 from sfbulk_frames import _api
 from sfbulk_frames._config import PollPolicy
-from sfbulk_frames._context import current_client, resolve_client
+from sfbulk_frames._context import current_client
 from sfbulk_frames._options import AsyncFrameFunction, LoadOptions, Nulls
 from sfbulk_frames._signatures import keyword_checked
 from sfbulk_frames.client.clients import AsyncClient, Client
@@ -38,15 +38,13 @@ __all__ = ["delete", "insert", "query", "resume", "update", "upsert"]
 T = TypeVar("T")
 
 
-async def _in_thread(
-    client: AsyncClient | Client | None, function: str, body: Callable[[Client], T]
-) -> T:
-    """Run ``body`` with a sync Client in a worker thread (see the module docstring)."""
+async def _in_thread(client: AsyncClient | Client | None, body: Callable[[Client | None], T]) -> T:
+    """Run ``body`` in a worker thread with a sync Client: the bridged twin of an AsyncClient
+    (given or from ``use_client()``), a given Client, or None (resolved by the sync code)."""
     chosen = client if client is not None else current_client()
     if isinstance(chosen, AsyncClient):
-        bridged = Client._bridged(chosen, asyncio.get_running_loop())
-        return await asyncio.to_thread(body, bridged)
-    return await asyncio.to_thread(lambda: body(resolve_client(chosen, function=function)))
+        return await asyncio.to_thread(body, Client._bridged(chosen, asyncio.get_running_loop()))
+    return await asyncio.to_thread(body, chosen)
 
 
 async def _load(
@@ -57,13 +55,10 @@ async def _load(
     options: LoadOptions,
     external_id_field: str | None = None,
 ) -> BulkResult[Any]:
-    function = "delete" if operation == "hardDelete" else operation
     return await _in_thread(
         client,
-        function,
         lambda sync: _api.load(
-            df, object, operation, sync, options,
-            external_id_field=external_id_field, function=function,
+            df, object, operation, sync, options, external_id_field=external_id_field
         ),
     )
 
@@ -183,9 +178,7 @@ async def resume(
 ) -> FrameResult:
     """``await``able :func:`sfbulk_frames.resume`."""
     options = LoadOptions.pick(locals())
-    return await _in_thread(
-        client, "resume", lambda sync: _api.resume_jobs(df, job_ids, sync, options)
-    )
+    return await _in_thread(client, lambda sync: _api.resume_jobs(df, job_ids, sync, options))
 
 
 @overload
@@ -256,11 +249,19 @@ async def query(
 ) -> pl.DataFrame | pd.DataFrame | Path:
     """``await``able :func:`sfbulk_frames.query`."""
 
-    def run(sync: Client) -> pl.DataFrame | pd.DataFrame | Path:
+    def run(sync: Client | None) -> pl.DataFrame | pd.DataFrame | Path:
         return _sync_query(
-            soql, client=sync, backend=backend, include_deleted=include_deleted,
-            max_records_per_page=max_records_per_page, parallel=parallel, out=out,
-            progress=progress, timeout=timeout, poll=poll, delete_job=delete_job,
+            soql,
+            client=sync,
+            backend=backend,
+            include_deleted=include_deleted,
+            max_records_per_page=max_records_per_page,
+            parallel=parallel,
+            out=out,
+            progress=progress,
+            timeout=timeout,
+            poll=poll,
+            delete_job=delete_job,
         )
 
-    return await _in_thread(client, "query", run)
+    return await _in_thread(client, run)

@@ -34,7 +34,18 @@ from sfbulk_frames.cli.files import (
     write_frame,
 )
 from sfbulk_frames.cli.manifest import Manifest, manifest_path
-from sfbulk_frames.cli.summary import load_exit_code, part_frames, print_load_summary
+from sfbulk_frames.cli.output import (
+    add_output_flags,
+    count_input_rows,
+    print_json,
+    progress_for,
+)
+from sfbulk_frames.cli.summary import (
+    load_exit_code,
+    part_frames,
+    print_load_summary,
+    summary_payload,
+)
 
 __all__ = [
     "add_load_commands",
@@ -101,7 +112,7 @@ def output_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--fail-on", choices=("failed", "unprocessed", "never"), default="failed",
                        help="exit 1 when rows failed or were unprocessed (failed, the default), "
                             "only when rows were unprocessed, or never")
-    group.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_output_flags(group)
     group.add_argument("--timeout", type=float, metavar="SECONDS",
                        help="stop waiting after this long (jobs keep running; exit 4 with the "
                             "resume command)")
@@ -152,7 +163,7 @@ def add_load_commands(subparsers: Any, parents: list[argparse.ArgumentParser]) -
         parser.set_defaults(handler=run_load, operation=operation)
 
 
-def _load_options(args: argparse.Namespace) -> dict[str, Any]:
+def _load_options(args: argparse.Namespace, total_rows: int | None) -> dict[str, Any]:
     options: dict[str, Any] = {
         "nulls": args.nulls,
         "column_delimiter": args.delimiter,
@@ -160,7 +171,7 @@ def _load_options(args: argparse.Namespace) -> dict[str, Any]:
         "max_records": args.max_records,
         "max_concurrent_jobs": args.concurrency,
         "timeout": args.timeout,
-        "progress": False if args.no_progress else "auto",
+        "progress": progress_for(args, total_rows),
         "delete_jobs": args.delete_jobs,
     }
     if args.max_bytes is not None:
@@ -214,9 +225,18 @@ def write_results(args: argparse.Namespace, result: Any, input_format: FileForma
     for part, frame in frames.items():
         write_frame(frame, paths[part], out_format)
     Manifest.from_args(args, result, input_format, out_format, paths).write(manifest_path(paths))
-    print_load_summary(printer, title=title, frames=frames, jobs=list(getattr(result, "jobs", [])),
-                       paths=paths, elapsed=time.monotonic() - started)
-    return load_exit_code(frames, args.fail_on)
+    jobs = list(getattr(result, "jobs", []))
+    elapsed = time.monotonic() - started
+    code = load_exit_code(frames, args.fail_on)
+    if args.json:
+        print_json(printer, summary_payload(
+            command=getattr(args, "operation", None) or args.command,
+            object_name=str(getattr(result, "object", "") or getattr(args, "object", "")),
+            frames=frames, jobs=jobs, paths=paths, elapsed=elapsed, exit_status=code))
+    elif not args.quiet:
+        print_load_summary(printer, title=title, frames=frames, jobs=jobs, paths=paths,
+                           elapsed=elapsed)
+    return code
 
 
 _REPEATED = (  # (destination, flag) of the options a resume command repeats
@@ -226,8 +246,8 @@ _REPEATED = (  # (destination, flag) of the options a resume command repeats
     ("max_records", "--max-records"), ("concurrency", "--concurrency"),
     ("assignment_rule_id", "--assignment-rule-id"), ("delete_jobs", "--delete-jobs"),
     ("output_dir", "--output-dir"), ("output_format", "--format"), ("fail_on", "--fail-on"),
-    ("no_progress", "--no-progress"),
-)
+    ("no_progress", "--no-progress"), ("quiet", "--quiet"), ("json", "--json"),
+)  # not --timeout: the jobs may need longer than the load waited
 _DEFAULTS = {"separator": ",", "nulls": "skip", "delimiter": "COMMA", "line_ending": "LF",
              "concurrency": 4, "fail_on": "failed"}
 
@@ -264,11 +284,18 @@ def report_unfinished(
     """Print why the load stopped and how to collect its results; returns the exit code."""
     interrupted = isinstance(exc, JobInterruptedError)
     if isinstance(exc, LoadIncompleteError):
+        prefix = "error"
         printer.err(f"error: {exc.reason}")
+        code = EXIT_SALESFORCE
     else:
         prefix = "interrupted" if interrupted else "timeout"
         message = str(exc).split(" — call res = sfbulk_frames.resume(")[0]
         printer.err(message if message.lower().startswith(prefix) else f"{prefix}: {message}")
+        code = EXIT_INTERRUPTED if interrupted else EXIT_TIMEOUT
+    if getattr(args, "json", False):
+        print_json(printer, {"exit_status": code, "error": prefix, "job_ids": list(exc.job_ids),
+                             "resume": resume_command(args, list(exc.job_ids))
+                             if exc.job_ids else None})
     if exc.job_ids:
         printer.err("to collect the results of the uploaded jobs and write the result files, "
                     "run:")
@@ -277,9 +304,7 @@ def report_unfinished(
                     + _quoted(args.output_dir or args.file.parent or "."))
     else:
         printer.err("no job had received its data yet: run the same command again")
-    if isinstance(exc, LoadIncompleteError):
-        return EXIT_SALESFORCE
-    return EXIT_INTERRUPTED if interrupted else EXIT_TIMEOUT
+    return code
 
 
 def run_load(args: argparse.Namespace, printer: Printer) -> int:
@@ -290,7 +315,9 @@ def run_load(args: argparse.Namespace, printer: Printer) -> int:
     started = time.monotonic()
     frame, fmt = open_input(args, printer)
     client = make_client(args, printer)
-    options = _load_options(args)
+    total = None if progress_for(args) is False else count_input_rows(args.file, fmt,
+                                                                      args.separator)
+    options = _load_options(args, total)
     if args.output_dir is not None:
         options["results_dir"] = parts_dir(args, printer)
     try:

@@ -21,8 +21,16 @@ __all__ = ["MANIFEST_SUFFIX", "SEND_OPTIONS", "Manifest", "find_manifest", "mani
 
 MANIFEST_SUFFIX = ".sfbulk.json"
 VERSION = 1
-SEND_OPTIONS = ("nulls", "delimiter", "line_ending", "max_bytes", "max_records", "concurrency",
-                "assignment_rule_id", "delete_jobs")
+SEND_OPTIONS = (
+    "nulls",
+    "delimiter",
+    "line_ending",
+    "max_bytes",
+    "max_records",
+    "concurrency",
+    "assignment_rule_id",
+    "delete_jobs",
+)
 """The argparse destinations of the options that say how rows are sent (see load.py)."""
 
 
@@ -46,14 +54,19 @@ class Manifest:
     version: int = VERSION
 
     @classmethod
-    def from_args(cls, args: argparse.Namespace, result: Any, input_format: FileFormat,
-                  output_format: FileFormat, paths: dict[str, Path]) -> Manifest:
+    def from_args(
+        cls,
+        args: argparse.Namespace,
+        result: Any,
+        input_format: FileFormat,
+        output_format: FileFormat,
+        paths: dict[str, Path],
+    ) -> Manifest:
         resend = getattr(result, "resend", None)
         return cls(
             object=result.object,
             operation=result.operation,
-            external_id=resend.key if resend is not None and result.operation == "upsert"
-            else None,
+            external_id=resend.key if resend is not None and result.operation == "upsert" else None,
             input_path=str(Path(args.file).resolve()),
             input_format=input_format,
             separator=args.separator,

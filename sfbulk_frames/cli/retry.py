@@ -51,27 +51,47 @@ _EXAMPLES = """\
 
 def add_retry_command(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
     parser = add_subcommand(
-        subparsers, "retry", help="re-send the rows of an earlier load that did not succeed",
+        subparsers,
+        "retry",
+        help="re-send the rows of an earlier load that did not succeed",
         description="Re-send the failed and unprocessed rows of an earlier insert, update, "
         "upsert or delete (or the corrected rows of --fixed) with its object, operation and "
         "options, then rewrite its result files: rows that succeeded stay successful, retried "
         "rows take their new outcome, and every row keeps its sf__Row.",
-        examples=_EXAMPLES, parents=parents,
+        examples=_EXAMPLES,
+        parents=parents,
     )
-    parser.add_argument("results", type=Path, metavar="RESULT_DIR",
-                        help="the directory of the load's result files (its --output-dir, or "
-                             "the input's directory), or the load's .sfbulk.json manifest")
-    parser.add_argument("--fixed", type=Path, metavar="FILE",
-                        help="corrected rows to send instead, e.g. an edited copy of the "
-                             ".failed file: the sf__Row column says which input row each is")
-    parser.add_argument("--fixed-format", choices=FORMATS,
-                        help="format of --fixed (default: from its suffix)")
+    parser.add_argument(
+        "results",
+        type=Path,
+        metavar="RESULT_DIR",
+        help="the directory of the load's result files (its --output-dir, or "
+        "the input's directory), or the load's .sfbulk.json manifest",
+    )
+    parser.add_argument(
+        "--fixed",
+        type=Path,
+        metavar="FILE",
+        help="corrected rows to send instead, e.g. an edited copy of the "
+        ".failed file: the sf__Row column says which input row each is",
+    )
+    parser.add_argument(
+        "--fixed-format", choices=FORMATS, help="format of --fixed (default: from its suffix)"
+    )
     group = parser.add_argument_group("results")
-    group.add_argument("--fail-on", choices=("failed", "unprocessed", "never"), default="failed",
-                       help="exit 1 when rows still failed or were unprocessed (see insert)")
+    group.add_argument(
+        "--fail-on",
+        choices=("failed", "unprocessed", "never"),
+        default="failed",
+        help="exit 1 when rows still failed or were unprocessed (see insert)",
+    )
     group.add_argument("--no-progress", action="store_true", help="no progress bar")
-    group.add_argument("--timeout", type=float, metavar="SECONDS",
-                       help="stop waiting after this long (the jobs keep running)")
+    group.add_argument(
+        "--timeout",
+        type=float,
+        metavar="SECONDS",
+        help="stop waiting after this long (the jobs keep running)",
+    )
     parser.set_defaults(handler=run_retry)
 
 
@@ -81,8 +101,9 @@ def _read(path: Path, fmt: FileFormat) -> pl.DataFrame:
         try:
             frame = frame.with_columns(pl.col(ROW).cast(pl.Int64))
         except pl.exceptions.PolarsError:
-            raise FrameError(f"{path}: sf__Row must hold whole numbers (the input row positions)",
-                             column=ROW) from None
+            raise FrameError(
+                f"{path}: sf__Row must hold whole numbers (the input row positions)", column=ROW
+            ) from None
     return frame
 
 
@@ -107,8 +128,13 @@ def rebuild_result(manifest: Manifest, directory: Path) -> BulkResult[Any]:
     """The load's BulkResult over its input file, from the manifest and the result files."""
     source = Path(manifest.input_path)
     frame = without_result_columns(
-        scan_input(source, manifest.input_format, infer_types=manifest.infer_types,
-                   separator=manifest.separator), None,
+        scan_input(
+            source,
+            manifest.input_format,
+            infer_types=manifest.infer_types,
+            separator=manifest.separator,
+        ),
+        None,
     ).collect()
     if frame.height != manifest.input_rows:
         raise ConfigurationError(
@@ -116,27 +142,39 @@ def rebuild_result(manifest: Manifest, directory: Path) -> BulkResult[Any]:
             "input changed since, so its rows no longer match the result files"
         )
     rows = frame.with_row_index(ROW).with_columns(pl.col(ROW).cast(pl.Int64))
-    parts = {part: rows.join(sf, on=ROW, how="inner").sort(ROW)
-             for part, sf in _outcomes(manifest, directory).items()}
+    parts = {
+        part: rows.join(sf, on=ROW, how="inner").sort(ROW)
+        for part, sf in _outcomes(manifest, directory).items()
+    }
     return BulkResult.from_parts(
-        backend="polars", successful=parts["successful"], failed=parts["failed"],
-        unprocessed=parts["unprocessed"], jobs=[], object=manifest.object,
-        operation=manifest.operation, input_columns=frame.columns,
+        backend="polars",
+        successful=parts["successful"],
+        failed=parts["failed"],
+        unprocessed=parts["unprocessed"],
+        jobs=[],
+        object=manifest.object,
+        operation=manifest.operation,
+        input_columns=frame.columns,
     )
 
 
 def _spec(manifest: Manifest) -> IngestSpec:
     options = manifest.options
-    encode = encode_nulls(EncodeOptions(
-        column_delimiter=options.get("delimiter") or "COMMA",
-        line_ending=options.get("line_ending") or "LF",
-        max_bytes=options.get("max_bytes") or DEFAULT_MAX_BYTES,
-        max_records=options.get("max_records"),
-    ), options.get("nulls") or "skip")
+    encode = encode_nulls(
+        EncodeOptions(
+            column_delimiter=options.get("delimiter") or "COMMA",
+            line_ending=options.get("line_ending") or "LF",
+            max_bytes=options.get("max_bytes") or DEFAULT_MAX_BYTES,
+            max_records=options.get("max_records"),
+        ),
+        options.get("nulls") or "skip",
+    )
     return IngestSpec(
-        object=manifest.object, operation=manifest.operation,
+        object=manifest.object,
+        operation=manifest.operation,
         external_id_field=manifest.external_id,
-        assignment_rule_id=options.get("assignment_rule_id"), encode=encode,
+        assignment_rule_id=options.get("assignment_rule_id"),
+        encode=encode,
         max_concurrent_jobs=options.get("concurrency") or 4,
         delete_jobs=bool(options.get("delete_jobs")),
     )
@@ -158,8 +196,10 @@ def run_retry(args: argparse.Namespace, printer: Printer) -> int:
     except (JobTimeoutError, JobInterruptedError, LoadIncompleteError) as exc:
         reason = getattr(exc, "reason", None) or str(exc).split(" — ")[0]
         printer.err(f"the retry stopped: {reason}")
-        printer.err(f"its jobs {exc.job_ids} keep running; the result files were not changed. "
-                    "Check them with sfbulk jobs show ID before retrying again")
+        printer.err(
+            f"its jobs {exc.job_ids} keep running; the result files were not changed. "
+            "Check them with sfbulk jobs show ID before retrying again"
+        )
         if isinstance(exc, JobInterruptedError):
             return EXIT_INTERRUPTED
         return EXIT_TIMEOUT if isinstance(exc, JobTimeoutError) else EXIT_SALESFORCE
@@ -172,8 +212,12 @@ def run_retry(args: argparse.Namespace, printer: Printer) -> int:
     manifest.write(path)
     sent = sum(len(a.jobs) for a in final.attempts[1:])
     print_load_summary(
-        printer, title=f"retry {manifest.operation} {manifest.object} (attempt "
-        f"{manifest.attempts}, {sent} new job(s))", frames=frames, jobs=final.jobs,
-        paths=paths, elapsed=time.monotonic() - started,
+        printer,
+        title=f"retry {manifest.operation} {manifest.object} (attempt "
+        f"{manifest.attempts}, {sent} new job(s))",
+        frames=frames,
+        jobs=final.jobs,
+        paths=paths,
+        elapsed=time.monotonic() - started,
     )
     return load_exit_code(frames, args.fail_on)

@@ -65,9 +65,7 @@ class RetryOptions:
 
     def changed(self) -> dict[str, Any]:
         """The options given a value (not KEEP)."""
-        return {
-            name: value for name, value in vars(self).items() if value is not KEEP
-        }
+        return {name: value for name, value in vars(self).items() if value is not KEEP}
 
 
 class Resend(Protocol):
@@ -134,9 +132,9 @@ def retry_frame(result: BulkResult[Any], fixed: Any) -> tuple[Any, pl.Series]:
     or do not exist, ConfigurationError for rows whose job result is still pending.
     """
     if fixed is None:
-        part = pl.concat(
-            [result._parts[kind] for kind in _RETRIED], how="diagonal_relaxed"
-        ).sort(ROW)
+        part = pl.concat([result._parts[kind] for kind in _RETRIED], how="diagonal_relaxed").sort(
+            ROW
+        )
         positions = part.get_column(ROW)
         _check_pending(result, positions)
         frame = _without_sf_columns(result._convert(part.select(*result.input_columns, ROW)))
@@ -150,19 +148,22 @@ def retry_frame(result: BulkResult[Any], fixed: Any) -> tuple[Any, pl.Series]:
             "res.unprocessed (they carry sf__Row, each row's position in the input) and keep it",
             column=ROW,
         )
-    rows = to_polars(fixed.loc[:, [ROW]] if not isinstance(fixed, pl.DataFrame)
-                     else fixed.select(ROW))
+    rows = to_polars(
+        fixed.loc[:, [ROW]] if not isinstance(fixed, pl.DataFrame) else fixed.select(ROW)
+    )
     assert isinstance(rows, pl.DataFrame)
     positions = rows.get_column(ROW)
     if positions.null_count() or not positions.dtype.is_integer():
-        raise FrameError("sf__Row of the corrected frame must be whole numbers without nulls",
-                         column=ROW)
+        raise FrameError(
+            "sf__Row of the corrected frame must be whole numbers without nulls", column=ROW
+        )
     positions = positions.cast(pl.Int64)
     duplicated = positions.filter(positions.is_duplicated()).unique().sort()
     if duplicated.len():
         raise FrameError(
             f"sf__Row {duplicated.head(_PREVIEW).to_list()} appear more than once in the "
-            "corrected frame; give each failed row at most once", column=ROW,
+            "corrected frame; give each failed row at most once",
+            column=ROW,
         )
     done, unknown = _positions_not_retriable(result, positions)
     if done or unknown:
@@ -173,7 +174,8 @@ def retry_frame(result: BulkResult[Any], fixed: Any) -> tuple[Any, pl.Series]:
             what.append(f"sf__Row {unknown[:_PREVIEW]} are no input row of this result")
         raise FrameError(
             f"the corrected frame has rows that cannot be retried: {'; '.join(what)}. Keep only "
-            "rows of res.failed / res.unprocessed", column=ROW,
+            "rows of res.failed / res.unprocessed",
+            column=ROW,
         )
     _check_pending(result, positions)
     return _without_sf_columns(fixed), positions
@@ -207,8 +209,10 @@ def _combined_parts(
     original: BulkResult[Any], attempt: BulkResult[Any], positions: pl.Series
 ) -> dict[str, pl.DataFrame]:
     mapping = pl.DataFrame(
-        {_ATTEMPT_ROW: pl.int_range(positions.len(), dtype=pl.Int64, eager=True),
-         ROW: positions.cast(pl.Int64)}
+        {
+            _ATTEMPT_ROW: pl.int_range(positions.len(), dtype=pl.Int64, eager=True),
+            ROW: positions.cast(pl.Int64),
+        }
     )
     payload = pl.concat(
         [part.select(*original.input_columns, ROW) for part in original._parts.values()]

@@ -63,11 +63,15 @@ class EncodeOptions:
     max_records: int | None = None
 
     def __post_init__(self) -> None:
-        for where, policy in [("nulls", self.nulls), *self.nulls_by_column.items()]:
+        for column, policy in [(None, self.nulls), *self.nulls_by_column.items()]:
             if policy not in _NULL_POLICIES:
+                given = f"nulls={policy!r}" if column is None else (
+                    f"nulls={{{column!r}: {policy!r}}}"
+                )
                 raise ConfigurationError(
-                    f"nulls for {where!r} is {policy!r}; use 'skip' (leave the field as it is) "
-                    "or 'set_null' (clear it with #N/A)"
+                    f"{given} is not a null policy; use 'skip' (an empty cell leaves the field "
+                    "as it is) or 'set_null' (it clears the field), or a dict per column such "
+                    "as {'*': 'skip', 'Title': 'set_null'}"
                 )
         if self.column_delimiter not in COLUMN_DELIMITERS:
             raise ConfigurationError(

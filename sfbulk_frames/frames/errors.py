@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import polars as pl
 
+from sfbulk_frames._models import readable_job_error
+
 __all__ = [
     "NOT_SENT",
     "PENDING",
@@ -48,8 +50,9 @@ def pending(why: str) -> str:
 def job_reason(job_id: str, state: str, message: str | None) -> str:
     """The reason given to the rows of a job that ended Failed or Aborted as a whole."""
     code = "JOB_ABORTED" if state == "Aborted" else "JOB_FAILED"
-    what = (message or "").strip() or ("the job was aborted" if state == "Aborted" else
-                                       "no errorMessage")
+    what = (readable_job_error(message) or "").strip() or (
+        "the job was aborted" if state == "Aborted" else "no errorMessage"
+    )
     return f"{code}:{what} (job {job_id} {state})"
 
 

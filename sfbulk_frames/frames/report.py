@@ -9,9 +9,32 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sfbulk_frames.frames.result import BulkResult
 
-__all__ = ["result_html"]
+__all__ = ["result_html", "shortened"]
 
 SAMPLE_ROWS = 5
+PREVIEW_CELL_CHARS = 50
+PREVIEW_ERROR_CHARS = 100  # sf__Error keeps more: it is what the preview is for
+
+
+def _cut(value: Any, limit: int) -> Any:
+    if isinstance(value, str) and len(value) > limit:
+        return value[: limit - 1] + "…"
+    return value
+
+
+def shortened(frame: Any) -> Any:
+    """A copy of a (small) pandas preview with text cells cut to PREVIEW_CELL_CHARS and '…',
+    so one long Title does not push sf__Error off the screen (polars' repr does the same)."""
+    from pandas.api.types import is_object_dtype, is_string_dtype
+
+    preview = frame.copy()
+    for column in preview.columns:
+        dtype = preview[column].dtype
+        if is_object_dtype(dtype) or is_string_dtype(dtype):
+            limit = PREVIEW_ERROR_CHARS if column == "sf__Error" else PREVIEW_CELL_CHARS
+            cut = preview[column].map(lambda v, n=limit: _cut(v, n), na_action="ignore")
+            preview[column] = cut.astype(dtype)
+    return preview
 
 
 def _cell(value: Any) -> str:
@@ -30,8 +53,8 @@ def _sample(result: BulkResult[Any], part: str) -> str:
     if not rows.height:
         return ""
     head = result._convert(rows.head(SAMPLE_ROWS))
-    table = (head.to_html(max_rows=SAMPLE_ROWS) if result.backend == "pandas"
-             else head._repr_html_())
+    pandas = result.backend == "pandas"
+    table = shortened(head).to_html(max_rows=SAMPLE_ROWS) if pandas else head._repr_html_()
     return f"<p>First {part} rows:</p>{table}"
 
 
@@ -45,12 +68,16 @@ def result_html(result: BulkResult[Any]) -> str:
     partial = "" if result.complete else " (partial: the load stopped part-way)"
     return (
         f"<div><p><b>BulkResult</b> {esc(result.object)} {esc(result.operation)} — "
-        f"{len(result.jobs)} job(s), {len(result.attempts)} attempt(s), "
+        f"{len(result.jobs):,} job{'' if len(result.jobs) == 1 else 's'}"
+        f"{f' in {len(result.attempts)} attempts' if len(result.attempts) > 1 else ''}, "
         f"ok={result.ok}{partial}</p>"
         + statuses
         + (_table(["error code", "field", "rows"], errors) if errors else "")
-        + ("<p>Jobs that failed as a whole:</p>"
-           + _table(["job", "state", "errorMessage"], jobs) if jobs else "")
+        + (
+            "<p>Jobs that failed as a whole:</p>" + _table(["job", "state", "errorMessage"], jobs)
+            if jobs
+            else ""
+        )
         + _sample(result, "failed")
         + _sample(result, "unprocessed")
         + "</div>"

@@ -10,6 +10,7 @@ import polars as pl
 
 from sfbulk_frames._config import PollPolicy
 from sfbulk_frames._exceptions import ConfigurationError, JobFailedError
+from sfbulk_frames._models import readable_job_error
 from sfbulk_frames.frames.attempts import (
     KEEP,
     Keep,
@@ -334,7 +335,11 @@ class BulkResult(Generic[FrameT]):
             "jobs": len(self.jobs),
             "job_states": states,
             "failed_jobs": [
-                {"id": job.id, "state": _state(job), "error_message": job.error_message}
+                {
+                    "id": job.id,
+                    "state": _state(job),
+                    "error_message": readable_job_error(job.error_message),
+                }
                 for job in self._jobs_for_ok()
                 if _state(job) in ("Failed", "Aborted")
             ],
@@ -369,7 +374,8 @@ class BulkResult(Generic[FrameT]):
         errors = ", ".join(f"{code} x{n}" for code, n in list(summary["errors"].items())[:5])
         raise JobFailedError(
             f"{self.object} {self.operation}: {summary['failed']} failed, "
-            f"{summary['unprocessed']} unprocessed of {summary['rows']} rows"
+            f"{summary['unprocessed']} unprocessed of {summary['rows']} "
+            f"{'row' if summary['rows'] == 1 else 'rows'}"
             + (f"; errors: {errors}" if errors else "")
             + (f"; jobs: {'; '.join(bad_jobs)}" if bad_jobs else "")
             + (f"; {summary['unmatched']} result rows matched no input row"
@@ -434,7 +440,8 @@ class BulkResult(Generic[FrameT]):
         counts = self.counts()
         rows = counts["successful"] + counts["failed"] + counts["unprocessed"]
         states = ", ".join(f"{n} {s}" for s, n in self.summary()["job_states"].items())
-        jobs = f"{len(self.jobs)} job{'s' if len(self.jobs) != 1 else ''}"
+        jobs = f"{len(self.jobs)} job{'s' if len(self.jobs) != 1 else ''}" + (
+            f" in {len(self.attempts)} attempts" if len(self.attempts) > 1 else "")
         unmatched = f", {counts['unmatched']:,} unmatched" if counts["unmatched"] else ""
         return (
             f"<BulkResult {self.object} {self.operation}: {rows:,} row{'s' if rows != 1 else ''} — "

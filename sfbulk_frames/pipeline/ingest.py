@@ -47,7 +47,7 @@ from sfbulk_frames.pipeline.outcomes import (
     settle,
 )
 from sfbulk_frames.pipeline.progress import ProgressLike, Reporter, make_reporter
-from sfbulk_frames.pipeline.spill import assemble_files, spill_chunk
+from sfbulk_frames.pipeline.spill import assemble_files, release_freed_memory, spill_chunk
 
 if TYPE_CHECKING:
     from sfbulk_frames.client.clients import Client
@@ -67,6 +67,7 @@ __all__ = [
 logger = logging.getLogger("sfbulk_frames")
 
 UPLOAD_ATTEMPTS = 3
+_PUBLIC_NAME = {"hardDelete": "delete"}  # the public function of an operation, for errors
 
 
 @dataclass(frozen=True)
@@ -207,6 +208,9 @@ class _Load:
         self.deadline = None if spec.timeout is None else time.monotonic() + spec.timeout
         self.uploaded: dict[int, str] = {}
         """Chunk start -> the job that received the chunk's rows."""
+        self._counts = threading.Lock()
+        self._submitted: int | None = None  # known once every chunk has been handed out
+        self._uploaded = 0
         self.files: PartFiles | None = None
         """Where finished chunks' parts go (``results_dir=``); None keeps them in memory."""
 
@@ -225,6 +229,7 @@ class _Load:
                 assignment_rule_id=spec.assignment_rule_id,
             )
             self.ledger.opened(job)
+            self._emit("job_created", job_id=job.id, state="Open")
             try:
                 job.upload(chunk.data)
                 chunk.release_data()  # sent: the bytes are not needed again
@@ -246,8 +251,21 @@ class _Load:
             self.ledger.mark_closed(job.id)
             self.uploaded[chunk.start] = job.id
             self._emit("chunk_uploaded", job_id=job.id, rows=chunk.n_rows, state="UploadComplete")
+            self.count_upload()
             return job
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def count_upload(self, submitted: int | None = None) -> None:
+        """Count one finished upload (or learn how many chunks there are); emits
+        ``uploads_done`` once every chunk has been uploaded."""
+        with self._counts:
+            if submitted is None:
+                self._uploaded += 1
+            else:
+                self._submitted = submitted
+            done = self._submitted is not None and self._uploaded == self._submitted
+        if done:
+            self._emit("uploads_done")
 
     def _on_poll(self, info: JobInfo) -> None:
         if self.stop.is_set():
@@ -272,9 +290,11 @@ class _Load:
             processed=info.number_records_processed,
             failed=info.number_records_failed,
         )
+        readers = result_readers(job, info)
+        self._emit("results_downloaded", job_id=info.id, rows=info.number_records_processed or 0)
         outcome = explain_job_failure(match_encoded(
             chunk.rows, chunk.cells_of, start=chunk.start, key=self.spec.key, kinds=self.kinds,
-            **result_readers(job, info),
+            **readers,
         ), info)
         if self.spec.delete_jobs:
             job.delete()
@@ -283,6 +303,8 @@ class _Load:
             return rows, outcome, [info]
         kept = spill_chunk(self.files, rows, outcome, [info])
         chunk.rows = chunk.rows.clear()  # written: the input rows are not needed again
+        del rows, outcome, readers
+        release_freed_memory()
         return kept
 
     def resume_hint(self) -> str:
@@ -320,11 +342,15 @@ def _submit_all(
     """Submit one job per chunk into ``runs``; stop at the first failed job. Returns the error
     that stopped reading the input (a source or encoding error), else None."""
     slots = threading.BoundedSemaphore(load.spec.max_concurrent_jobs)
-    try:
-        def failed() -> bool:
-            return any(r.future.done() and r.future.exception() is not None for r in runs)
 
+    def failed() -> bool:
+        return any(r.future.done() and r.future.exception() is not None for r in runs)
+
+    try:
         for chunk in chunks:
+            load.reporter.emit(
+                "chunk_encoded", load.spec.operation, object=load.spec.object, rows=chunk.n_rows
+            )
             while not slots.acquire(timeout=0.05):
                 if failed():
                     return None  # stop sending; the error surfaces when the runs settle
@@ -337,12 +363,8 @@ def _submit_all(
             source.mark_sent(chunk.stop)
     except Exception as exc:  # reading or encoding the input failed part-way
         return exc
+    load.count_upload(submitted=len(runs))
     return None
-
-
-def _stop_workers(load: _Load, pool: ThreadPoolExecutor) -> None:
-    load.stop.set()
-    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def run_ingest(
@@ -370,18 +392,18 @@ def run_ingest(
         operation=spec.operation,
         external_id_field=spec.external_id_field,
     )
-    client = resolve_client(client)
-    resend = PipelineResend(spec, progress, client)
     if isinstance(frame, pl.DataFrame) and frame.height == 0:
         empty = BulkResult.empty(df, spec.object, spec.operation)
-        empty.resend = resend
+        empty.resend = PipelineResend(spec, progress, client)  # nothing sent: no client needed
         return empty
+    client = resolve_client(client, function=_PUBLIC_NAME.get(spec.operation, spec.operation))
+    resend = PipelineResend(spec, progress, client)
     files = None
     if spec.results_dir is not None:
         files = PartFiles(spec.results_dir, dict(schema))
         files.prepare()
     reporter = make_reporter(progress, desc=f"{spec.operation} {spec.object}")
-    total = frame.height if isinstance(frame, pl.DataFrame) else None
+    total = frame.height if isinstance(frame, pl.DataFrame) else _parquet_height(frame)
     load = _Load(client, spec, join_kinds(client, spec.object, dict(schema)), reporter)
     load.files = files
     reporter.emit("start", spec.operation, object=spec.object, total_rows=total)
@@ -389,41 +411,37 @@ def run_ingest(
     runs: list[ChunkRun] = []
     pool = ThreadPoolExecutor(max_workers=spec.max_concurrent_jobs, thread_name_prefix="sfbulk")
     columns = list(schema.names())
+    completed = False
 
-    def partial(why: str) -> tuple[BulkResult[Any], BaseException | None]:
+    def outcome(why: str) -> tuple[BulkResult[Any], BaseException | None]:
+        """The result of every row read (see settle) and the first error of a job."""
         settled, error = settle(runs, source, load.uploaded, why=why,
                                 resume_ids=list(load.ledger.closed))
         parts = Parts()
-        for rows, outcome, infos in settled:
-            parts.add(rows, outcome, infos)
+        for rows, chunk_outcome, infos in settled:
+            parts.add(rows, chunk_outcome, infos)
         result = (
             assemble(parts, df, spec.object, spec.operation, columns) if load.files is None
             else assemble_files(load.files, parts, df, spec.object, spec.operation, columns)
         )
         result.resend = resend
-        result.complete = error is None and source.unsent() is None and all(
-            not run.future.cancelled() and run.future.exception() is None for run in runs
-        )
         return result, error
 
     try:
-        source_error = _submit_all(
-            load, iter_chunks(source, spec.encode), pool, source, runs
-        )
+        # a source error stops the sending; the jobs already sent are waited for all the same
+        source_error = _submit_all(load, iter_chunks(source, spec.encode), pool, source, runs)
         _wait_all(runs)
-        if source_error is not None:
-            _stop_workers(load, pool)
-        result, error = partial(
+        result, error = outcome(
             "the load stopped" if source_error is None
             else f"the load stopped ({type(source_error).__name__}: {source_error})"
         )
         error = source_error or error
-        result.complete = result.complete and error is None
+        result.complete = completed = error is None
     except KeyboardInterrupt:
         load.stop.set()
         aborted = load.abort_open_jobs()
         pool.shutdown(wait=True, cancel_futures=True)
-        result, _ = partial("load interrupted (Ctrl-C)")
+        result, _ = outcome("load interrupted (Ctrl-C)")
         result.complete = False
         raise JobInterruptedError(
             f"interrupted: aborted open jobs {aborted}; uploaded jobs keep running — "
@@ -433,13 +451,30 @@ def run_ingest(
         ) from None
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-        reporter.emit("finish", spec.operation, object=spec.object)
+        reporter.emit(
+            "finish", spec.operation, object=spec.object, message="" if completed else "stopped"
+        )
         reporter.close()
     if error is not None:
         _raise_incomplete(spec, load, result, error)
     if spec.raise_on_failure:
         result.raise_for_failures()
     return result
+
+
+def _parquet_height(frame: pl.LazyFrame) -> int | None:
+    """The row count of a lazy frame that is a plain parquet scan (from the files' metadata),
+    else None: counting any other lazy input would mean reading it twice. A file that cannot
+    be read is not counted (the load reports it when it reaches it)."""
+    try:
+        lines = [line.strip() for line in frame.explain().strip().splitlines()]
+        if not lines or not lines[0].startswith("Parquet SCAN"):
+            return None
+        if any(not line.startswith(("PROJECT", "ESTIMATED ROWS")) for line in lines[1:]):
+            return None
+        return int(frame.select(pl.len()).collect().item())
+    except pl.exceptions.PolarsError:
+        return None
 
 
 def _raise_incomplete(

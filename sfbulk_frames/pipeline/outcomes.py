@@ -101,10 +101,12 @@ def _unanswered(rows: pl.DataFrame, reason: str) -> MatchOutcome:
     positions = rows.select(ROW)
     empty = positions.clear()
     return MatchOutcome(
-        successful=empty.with_columns(pl.lit(None, pl.String).alias("sf__Id"),
-                                      pl.lit(None, pl.Boolean).alias("sf__Created")),
-        failed=empty.with_columns(pl.lit(None, pl.String).alias("sf__Id"),
-                                  pl.lit(None, pl.String).alias("sf__Error")),
+        successful=empty.with_columns(
+            pl.lit(None, pl.String).alias("sf__Id"), pl.lit(None, pl.Boolean).alias("sf__Created")
+        ),
+        failed=empty.with_columns(
+            pl.lit(None, pl.String).alias("sf__Id"), pl.lit(None, pl.String).alias("sf__Error")
+        ),
         unprocessed=positions.with_columns(pl.lit(reason).alias("sf__Error")),
         unmatched=pl.DataFrame(schema={ROW: pl.Int64, "sf__Result": pl.String}),
     )
@@ -139,8 +141,10 @@ def settle(
                 first_error = error
         rows = indexed(run.chunk.rows, run.chunk.start)
         job_id = uploaded.get(run.chunk.start)
-        cause = why if error is None or isinstance(error, Stopped) else (
-            f"{type(error).__name__}: {error}"
+        cause = (
+            why
+            if error is None or isinstance(error, Stopped)
+            else (f"{type(error).__name__}: {error}")
         )
         if job_id is not None:
             reason = pending(
@@ -148,13 +152,17 @@ def settle(
                 f"sfbulk_frames.resume(df, {resume_ids!r}) collects it"
             )
         else:
-            reason = not_sent(f"{cause} before this row was uploaded" if error is None
-                              or isinstance(error, Stopped) else f"its upload failed ({cause})")
+            reason = not_sent(
+                f"{cause} before this row was uploaded"
+                if error is None or isinstance(error, Stopped)
+                else f"its upload failed ({cause})"
+            )
         settled.append((rows, _unanswered(rows, reason), []))
     rest = source.unsent()
     if rest is not None and rest.height:
-        settled.append((rest, _unanswered(rest, not_sent(f"{why} before this row was uploaded")),
-                        []))
+        settled.append(
+            (rest, _unanswered(rest, not_sent(f"{why} before this row was uploaded")), [])
+        )
     return settled, first_error
 
 
@@ -170,18 +178,25 @@ def explain_resumed(outcome: MatchOutcome, jobs: list[JobInfo]) -> MatchOutcome:
     elif failed_jobs:
         reasons = "; ".join(job_reason(j.id, str(j.state), j.error_message) for j in failed_jobs)
         unprocessed = unprocessed.with_columns(
-            pl.when(pl.col("sf__Error").is_null()).then(pl.lit(f"one of: {reasons}"))
-            .otherwise(pl.col("sf__Error")).alias("sf__Error")
+            pl.when(pl.col("sf__Error").is_null())
+            .then(pl.lit(f"one of: {reasons}"))
+            .otherwise(pl.col("sf__Error"))
+            .alias("sf__Error")
         )
     if outcome.unmatched.height == 0:
         ids = [job.id for job in jobs]
         unprocessed = unprocessed.with_columns(
             pl.when(pl.col("sf__Error") == NO_RESULT)
-            .then(pl.lit(not_sent(
-                f"this row is in none of the jobs {ids} (the load stopped before it was "
-                "uploaded); a retry sends it"
-            )))
-            .otherwise(pl.col("sf__Error")).alias("sf__Error")
+            .then(
+                pl.lit(
+                    not_sent(
+                        f"this row is in none of the jobs {ids} (the load stopped before it was "
+                        "uploaded); a retry sends it"
+                    )
+                )
+            )
+            .otherwise(pl.col("sf__Error"))
+            .alias("sf__Error")
         )
     return dataclasses.replace(outcome, unprocessed=unprocessed)
 

@@ -4,7 +4,11 @@ only the chunks in flight, whatever its size (layout: :mod:`sfbulk_frames.frames
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
+import functools
+import sys
+from collections.abc import Callable
 from typing import Any
 
 import polars as pl
@@ -16,7 +20,30 @@ from sfbulk_frames.frames.part_files import PART_KINDS, PartFiles
 from sfbulk_frames.frames.result import ROW, BulkResult
 from sfbulk_frames.pipeline.outcomes import Parts
 
-__all__ = ["assemble_files", "spill_chunk"]
+__all__ = ["assemble_files", "release_freed_memory", "spill_chunk"]
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        trim: Callable[[int], int] = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # not glibc (e.g. musl)
+        return None
+    return trim
+
+
+def release_freed_memory() -> None:
+    """Hand the C heap's free pages back to the OS (glibc; a no-op elsewhere).
+
+    Each job frees large buffers (its CSV upload, its result downloads) on a worker thread;
+    glibc keeps such memory in per-thread arenas, so without this the process's RSS creeps up
+    with the number of jobs although the load holds nothing more.
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
 def _write_parts(files: PartFiles, parts: Parts, job: str | None, start: int | None) -> None:

@@ -46,21 +46,38 @@ def test_upsert_awaited_gives_the_same_result_as_the_sync_function(backend):
     async def load(emu: Emulator) -> sfb.BulkResult[Any]:
         async with async_client(emu) as client:
             return await aio.upsert(
-                frame(backend), "Contact", "ExternalId__c", client=client, max_records=8,
-                max_concurrent_jobs=1, progress=False,
+                frame(backend),
+                "Contact",
+                "ExternalId__c",
+                client=client,
+                max_records=8,
+                max_concurrent_jobs=1,
+                progress=False,
             )
 
     with testing.fast_polling(), Emulator(seed=3) as one, Emulator(seed=3) as other:
         awaited = asyncio.run(load(one))
         with other.client() as client:
             synced = sfb.upsert(
-                frame(backend), "Contact", "ExternalId__c", client=client, max_records=8,
-                max_concurrent_jobs=1, progress=False,
+                frame(backend),
+                "Contact",
+                "ExternalId__c",
+                client=client,
+                max_records=8,
+                max_concurrent_jobs=1,
+                progress=False,
             )
     assert type(awaited.successful) is type(frame(backend))
-    assert awaited.counts() == synced.counts() == {
-        "successful": 25, "failed": 5, "unprocessed": 0, "unmatched": 0,
-    }
+    assert (
+        awaited.counts()
+        == synced.counts()
+        == {
+            "successful": 25,
+            "failed": 5,
+            "unprocessed": 0,
+            "unmatched": 0,
+        }
+    )
     assert [job.id for job in awaited.jobs] == [job.id for job in synced.jobs]
     for part in ("successful", "failed", "unprocessed"):
         assert comparable(getattr(awaited, part)).equals(comparable(getattr(synced, part)))
@@ -71,21 +88,31 @@ def test_insert_update_delete_and_query_awaited_on_one_event_loop(emulator, back
     async def scenario() -> tuple[Any, Any, int]:
         async with async_client(emulator) as client:
             inserted = await aio.insert(
-                frame(backend).drop(columns=["ExternalId__c"]) if backend == "pandas"
+                frame(backend).drop(columns=["ExternalId__c"])
+                if backend == "pandas"
                 else frame(backend).drop("ExternalId__c"),
-                "Contact", client=client, progress=False,
+                "Contact",
+                client=client,
+                progress=False,
             )
             ids = inserted.successful["sf__Id"]
-            renamed = (pd.DataFrame({"Id": ids, "LastName": "Renamed"}) if backend == "pandas"
-                       else pl.DataFrame({"Id": ids, "LastName": "Renamed"}))
+            renamed = (
+                pd.DataFrame({"Id": ids, "LastName": "Renamed"})
+                if backend == "pandas"
+                else pl.DataFrame({"Id": ids, "LastName": "Renamed"})
+            )
             updated = await aio.update(renamed, "Contact", client=client, progress=False)
             queried = await aio.query(
-                "SELECT Id, LastName FROM Contact", client=client, backend=backend,  # type: ignore[call-overload]
+                "SELECT Id, LastName FROM Contact",
+                client=client,
+                backend=backend,
                 progress=False,
             )
             removed = await aio.delete(
                 renamed[["Id"]] if backend == "pandas" else renamed.select("Id"),
-                "Contact", client=client, progress=False,
+                "Contact",
+                client=client,
+                progress=False,
             )
             return updated, queried, len(removed.successful)
 
@@ -100,13 +127,20 @@ def test_insert_update_delete_and_query_awaited_on_one_event_loop(emulator, back
 
 def test_resume_awaited_collects_the_jobs_of_an_earlier_load(emulator, backend):
     with emulator.client() as client:
-        first = sfb.upsert(frame(backend), "Contact", "ExternalId__c", client=client,
-                           max_records=10, progress=False)
+        first = sfb.upsert(
+            frame(backend),
+            "Contact",
+            "ExternalId__c",
+            client=client,
+            max_records=10,
+            progress=False,
+        )
 
     async def resume() -> sfb.BulkResult[Any]:
         async with async_client(emulator) as client:
-            return await aio.resume(frame(backend), [job.id for job in first.jobs],
-                                    client=client, progress=False)
+            return await aio.resume(
+                frame(backend), [job.id for job in first.jobs], client=client, progress=False
+            )
 
     resumed = asyncio.run(resume())
     assert resumed.counts() == first.counts()
@@ -117,8 +151,9 @@ def test_client_none_resolves_an_async_client_from_use_client(emulator):
     async def load() -> sfb.BulkResult[Any]:
         async with async_client(emulator) as client:
             with sfb.use_client(client):
-                return await aio.insert(pl.DataFrame({"LastName": ["a", "b"]}), "Contact",
-                                        progress=False)
+                return await aio.insert(
+                    pl.DataFrame({"LastName": ["a", "b"]}), "Contact", progress=False
+                )
 
     assert asyncio.run(load()).ok
     assert emulator.count("Contact") == 2
@@ -137,8 +172,13 @@ def test_the_event_loop_keeps_running_while_a_load_is_awaited(emulator):
         done = asyncio.Event()
         task = asyncio.create_task(ticker(done))
         async with async_client(emulator) as client:
-            result = await aio.insert(pl.DataFrame({"LastName": ["a"] * 50}), "Contact",
-                                      client=client, max_records=5, progress=False)
+            result = await aio.insert(
+                pl.DataFrame({"LastName": ["a"] * 50}),
+                "Contact",
+                client=client,
+                max_records=5,
+                progress=False,
+            )
         done.set()
         await task
         return result.ok
@@ -153,10 +193,17 @@ def test_upsert_and_query_awaited_over_a_real_loopback_server(backend):
 
         async def scenario() -> tuple[sfb.BulkResult[Any], Any]:
             async with sfb.AsyncClient(server.url, server.token) as client:
-                result = await aio.upsert(frame(backend), "Contact", "ExternalId__c",
-                                          client=client, max_records=12, progress=False)
-                back = await aio.query("SELECT ExternalId__c FROM Contact", client=client,
-                                       progress=False)
+                result = await aio.upsert(
+                    frame(backend),
+                    "Contact",
+                    "ExternalId__c",
+                    client=client,
+                    max_records=12,
+                    progress=False,
+                )
+                back = await aio.query(
+                    "SELECT ExternalId__c FROM Contact", client=client, progress=False
+                )
                 return result, back
 
         result, back = asyncio.run(scenario())

@@ -55,7 +55,8 @@ def _raised_names() -> set[tuple[str, str]]:
 
 def test_no_builtin_exception_is_raised_except_the_listed_bug_checks():
     builtin_raises = {
-        (path, name) for path, name in _raised_names()
+        (path, name)
+        for path, name in _raised_names()
         if isinstance(getattr(builtins, name, None), type)
     }
     assert builtin_raises == ALLOWED_BUILTIN_RAISES
@@ -113,11 +114,11 @@ BAD_SETTINGS: dict[str, Callable[[], object]] = {
     "PollPolicy(factor<1)": lambda: PollPolicy(factor=0.5),
     "PollPolicy(initial<0)": lambda: PollPolicy(initial=-1),
     "RetryPolicy(max_attempts=0)": lambda: RetryPolicy(max_attempts=0),
-    "progress=": lambda: make_reporter("loud", desc="x"),  # type: ignore[arg-type]
+    "progress=": lambda: make_reporter("loud", desc="x"),
     "JobInfo.from_json": lambda: sfb.JobInfo.from_json({"state": "Open"}),
     "batch_rows=0": lambda: next(iter_batches(pl.DataFrame({"a": [1]}), 0)),
     "line_ending=": lambda: read_result_csv(b"a\n1\n", delimiter=",", line_ending="CR"),
-    "query backend=": lambda: sfb.query("SELECT Id FROM Contact", backend="arrow"),  # type: ignore[call-overload]
+    "query backend=": lambda: sfb.query("SELECT Id FROM Contact", backend="arrow"),
 }
 
 
@@ -157,12 +158,12 @@ def test_resume_without_job_ids_is_a_configuration_error():
 def test_an_async_client_given_to_a_sync_function_points_to_the_aio_function(function):
     frame = pd.DataFrame({"Id": ["003000000000001AAA"], "Ext": ["x"]})
     calls: dict[str, Callable[[sfb.AsyncClient], object]] = {
-        "insert": lambda c: sfb.insert(frame, "Contact", client=c),  # type: ignore[arg-type]
-        "update": lambda c: sfb.update(frame, "Contact", client=c),  # type: ignore[arg-type]
-        "upsert": lambda c: sfb.upsert(frame, "Contact", "Ext", client=c),  # type: ignore[arg-type]
-        "delete": lambda c: sfb.delete(frame, "Contact", hard=True, client=c),  # type: ignore[arg-type]
-        "query": lambda c: sfb.query("SELECT Id FROM Contact", client=c),  # type: ignore[call-overload]
-        "resume": lambda c: sfb.resume(frame, ["750000000000001AAA"], client=c),  # type: ignore[arg-type]
+        "insert": lambda c: sfb.insert(frame, "Contact", client=c),
+        "update": lambda c: sfb.update(frame, "Contact", client=c),
+        "upsert": lambda c: sfb.upsert(frame, "Contact", "Ext", client=c),
+        "delete": lambda c: sfb.delete(frame, "Contact", hard=True, client=c),
+        "query": lambda c: sfb.query("SELECT Id FROM Contact", client=c),
+        "resume": lambda c: sfb.resume(frame, ["750000000000001AAA"], client=c),
     }
     with Emulator() as emu:
         client = sfb.AsyncClient(emu.instance_url, emu.token, transport=emu.transport())

@@ -30,15 +30,20 @@ def loaded(code: str, *modules: str) -> dict[str, bool]:
 
 
 def test_importing_the_package_imports_no_dataframe_library_and_no_client():
-    assert loaded(
-        "import sfbulk_frames", "pandas", "polars", "httpx", "sfbulk_frames.client"
-    ) == {"pandas": False, "polars": False, "httpx": False, "sfbulk_frames.client": False}
+    assert loaded("import sfbulk_frames", "pandas", "polars", "httpx", "sfbulk_frames.client") == {
+        "pandas": False,
+        "polars": False,
+        "httpx": False,
+        "sfbulk_frames.client": False,
+    }
 
 
 def test_importing_the_emulator_imports_neither_pandas_polars_nor_the_client():
-    assert loaded(
-        "import sfbulk_frames.emulator", "pandas", "polars", "sfbulk_frames.client"
-    ) == {"pandas": False, "polars": False, "sfbulk_frames.client": False}
+    assert loaded("import sfbulk_frames.emulator", "pandas", "polars", "sfbulk_frames.client") == {
+        "pandas": False,
+        "polars": False,
+        "sfbulk_frames.client": False,
+    }
 
 
 def test_public_names_load_on_first_use():
@@ -61,11 +66,14 @@ ORDERS = {
 
 @pytest.mark.parametrize("imports", ORDERS.values(), ids=ORDERS.keys())
 def test_the_accessor_is_registered_on_every_frame_type_in_any_import_order(imports):
-    out = run(imports + textwrap.dedent("""
+    out = run(
+        imports
+        + textwrap.dedent("""
         from sfbulk_frames import SfBulkAccessor
         frames = [pd.DataFrame({"a": [1]}), pl.DataFrame({"a": [1]}), pl.LazyFrame({"a": [1]})]
         print([isinstance(f.sfbulk, SfBulkAccessor) for f in frames])
-    """))
+    """)
+    )
     assert out == "[True, True, True]"
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-USER_SCRIPT = '''
+USER_SCRIPT = """
 import asyncio
 from pathlib import Path
 
@@ -59,7 +59,7 @@ async def main(client: sfb.AsyncClient) -> None:
 
 
 sfb.insert(pdf, "Contact", max_concurent_jobs=2)  # error: the typo
-'''
+"""
 
 EXPECTED = {
     "client": "sfbulk_frames.client.clients.Client",
@@ -81,9 +81,19 @@ def test_mypy_infers_the_frame_type_of_every_result_from_the_input(tmp_path: Pat
     config = tmp_path / "mypy.ini"
     config.write_text("[mypy]\nstrict = true\n", encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, "-m", "mypy", "--no-incremental", "--config-file", str(config),
-         str(script)],
-        capture_output=True, text=True, timeout=600, cwd=Path(__file__).parents[2],
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--no-incremental",
+            "--config-file",
+            str(config),
+            str(script),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=Path(__file__).parents[2],
     )
     lines = script.read_text(encoding="utf-8").splitlines()
     revealed: dict[int, str] = {}

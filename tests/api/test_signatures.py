@@ -21,7 +21,7 @@ NOT_OPTIONS = {"df", "object", "external_id_field", "job_ids", "client", "hard"}
 
 
 def _options_of(fn: object) -> dict[str, object]:
-    params = inspect.signature(fn).parameters.values()  # type: ignore[arg-type]
+    params = inspect.signature(fn).parameters.values()
     return {p.name: p.default for p in params if p.name not in NOT_OPTIONS}
 
 
@@ -86,8 +86,16 @@ def test_a_mistyped_query_option_says_what_query_takes():
 def test_a_mistyped_async_option_fails_before_anything_is_awaited():
     text = str(_typo_error(lambda: aio.insert(pl.DataFrame({"a": [1]}), "Contact", timout=3)))
     assert "Did you mean timeout=?" in text
+    assert "sfbulk_frames.aio.insert()" in text
     with pytest.raises(sfb.InvalidArgumentError):
-        asyncio.run(aio.query("SELECT Id FROM Contact", deleted=True))  # type: ignore[call-overload]
+        asyncio.run(aio.query("SELECT Id FROM Contact", deleted=True))
+
+
+def test_the_public_functions_are_plain_functions_for_help_and_inspect():
+    for function in (sfb.insert, sfb.upsert, sfb.resume, sfb.query, aio.upsert, aio.query):
+        assert inspect.isfunction(function)
+        assert function.__doc__
+        assert "df" in inspect.signature(function).parameters or function.__name__ == "query"
 
 
 def test_all_is_sorted_and_every_public_name_reports_the_package_as_its_module():
@@ -115,8 +123,18 @@ def _classes_in(hint: object) -> set[type]:
     return found
 
 
-@pytest.mark.parametrize("cls_name", ["Client", "AsyncClient", "IngestJob", "QueryJob",
-                                      "AsyncIngestJob", "AsyncQueryJob", "BulkResult"])
+@pytest.mark.parametrize(
+    "cls_name",
+    [
+        "Client",
+        "AsyncClient",
+        "IngestJob",
+        "QueryJob",
+        "AsyncIngestJob",
+        "AsyncQueryJob",
+        "BulkResult",
+    ],
+)
 def test_every_type_a_public_method_returns_is_exported(cls_name):
     cls = getattr(sfb, cls_name)
     for name, member in inspect.getmembers(cls, callable):

@@ -13,13 +13,24 @@ import pytest
 from sfbulk_frames.emulator.http.server import serve
 
 from sfbulk_frames.emulator import Emulator, Request, Response
+from sfbulk_frames.emulator.web.server import serve
 
 from .harness import Org, read_any, sfbulk
 
 
 def _upsert(source: Path, out: Path, org: Org, *extra: str) -> object:
-    return sfbulk("upsert", "Contact", source, "--external-id", "ExternalId__c", "--no-progress",
-                  "--output-dir", out, *extra, org=org)
+    return sfbulk(
+        "upsert",
+        "Contact",
+        source,
+        "--external-id",
+        "ExternalId__c",
+        "--no-progress",
+        "--output-dir",
+        out,
+        *extra,
+        org=org,
+    )
 
 
 def test_retry_with_a_fixed_file_rewrites_the_results_over_the_original_input(
@@ -51,12 +62,11 @@ def test_retry_with_a_fixed_file_rewrites_the_results_over_the_original_input(
     assert "attempt 2" in done.stdout
 
 
-def test_retry_without_fixed_resends_the_failed_rows_once(
-    org: Org, tmp_path: Path
-) -> None:
+def test_retry_without_fixed_resends_the_failed_rows_once(org: Org, tmp_path: Path) -> None:
     source = tmp_path / "people.csv"
-    pl.DataFrame({"LastName": [f"n{i}" for i in range(40)],
-                  "ExternalId__c": [f"k{i}" for i in range(40)]}).write_csv(source)
+    pl.DataFrame(
+        {"LastName": [f"n{i}" for i in range(40)], "ExternalId__c": [f"k{i}" for i in range(40)]}
+    ).write_csv(source)
     org.emulator.faults.lock_rows(0.3)
     first = _upsert(source, tmp_path, org)
     assert first.returncode == 1, first.stderr
@@ -122,18 +132,26 @@ def test_a_network_failure_after_two_jobs_prints_the_resume_command_then_retry_f
     org = org_losing_the_network_after_two_uploads
     rows, per_job = 50, 10
     source = tmp_path / "people.csv"
-    pl.DataFrame({"LastName": [f"n{i}" for i in range(rows)],
-                  "ExternalId__c": [f"k{i}" for i in range(rows)]}).write_csv(source)
+    pl.DataFrame(
+        {
+            "LastName": [f"n{i}" for i in range(rows)],
+            "ExternalId__c": [f"k{i}" for i in range(rows)],
+        }
+    ).write_csv(source)
     out = tmp_path / "out dir"
 
-    done = _upsert(source, out, org, "--max-records", str(per_job), "--concurrency", "1",
-                   "--nulls", "set_null")
+    done = _upsert(
+        source, out, org, "--max-records", str(per_job), "--concurrency", "1", "--nulls", "set_null"
+    )
 
     assert done.returncode == 3, done.stderr
     assert "stopped part-way (TransportError" in done.stderr
     assert "sfbulk_frames" not in done.stderr, "no Python hint on the command line"
-    command = next(line.strip() for line in done.stderr.splitlines()
-                   if line.strip().startswith("sfbulk jobs resume"))
+    command = next(
+        line.strip()
+        for line in done.stderr.splitlines()
+        if line.strip().startswith("sfbulk jobs resume")
+    )
     words = shlex.split(command)
     assert len([w for w in words if w.startswith("750")]) == 2
     assert words[words.index("--max-records") + 1] == str(per_job)

@@ -8,20 +8,44 @@ import pytest
 from sfbulk_frames.frames.errors import error_code, error_field, job_reason, not_sent, pending
 
 CASES = [
-    ("INVALID_FIELD:Failed to deserialize field at col 3. Due to, '2020-01-02T00:00:00.000Z' is "
-     "not a valid value for the type xsd:date:Birthdate --", "INVALID_FIELD", "Birthdate"),
-    ("REQUIRED_FIELD_MISSING:Required fields are missing: [LastName]:LastName --",
-     "REQUIRED_FIELD_MISSING", "LastName"),
-    ("REQUIRED_FIELD_MISSING:Required fields are missing: [LastName, Company]: --",
-     "REQUIRED_FIELD_MISSING", "LastName, Company"),
-    ("INVALID_FIELD:Foreign key external ID: ACC 00042 not found for field ExternalId__c in "
-     "entity Account: --", "INVALID_FIELD", "Account.ExternalId__c"),
-    ("UNABLE_TO_LOCK_ROW:unable to obtain exclusive access to this record or 1 records: --",
-     "UNABLE_TO_LOCK_ROW", None),
-    ("DUPLICATE_VALUE:duplicate value found: Email__c duplicates value on record with id: "
-     "003xx:Email__c,Other__c --", "DUPLICATE_VALUE", "Email__c,Other__c"),
-    (job_reason("750A", "Failed", "InvalidBatch : Field name not found : Foo__c"),
-     "JOB_FAILED", "Foo__c"),
+    (
+        "INVALID_FIELD:Failed to deserialize field at col 3. Due to, '2020-01-02T00:00:00.000Z' is "
+        "not a valid value for the type xsd:date:Birthdate --",
+        "INVALID_FIELD",
+        "Birthdate",
+    ),
+    (
+        "REQUIRED_FIELD_MISSING:Required fields are missing: [LastName]:LastName --",
+        "REQUIRED_FIELD_MISSING",
+        "LastName",
+    ),
+    (
+        "REQUIRED_FIELD_MISSING:Required fields are missing: [LastName, Company]: --",
+        "REQUIRED_FIELD_MISSING",
+        "LastName, Company",
+    ),
+    (
+        "INVALID_FIELD:Foreign key external ID: ACC 00042 not found for field ExternalId__c in "
+        "entity Account: --",
+        "INVALID_FIELD",
+        "Account.ExternalId__c",
+    ),
+    (
+        "UNABLE_TO_LOCK_ROW:unable to obtain exclusive access to this record or 1 records: --",
+        "UNABLE_TO_LOCK_ROW",
+        None,
+    ),
+    (
+        "DUPLICATE_VALUE:duplicate value found: Email__c duplicates value on record with id: "
+        "003xx:Email__c,Other__c --",
+        "DUPLICATE_VALUE",
+        "Email__c,Other__c",
+    ),
+    (
+        job_reason("750A", "Failed", "InvalidBatch : Field name not found : Foo__c"),
+        "JOB_FAILED",
+        "Foo__c",
+    ),
     (job_reason("750A", "Aborted", None), "JOB_ABORTED", None),
     (not_sent("load interrupted (Ctrl-C) before this row was uploaded"), "NOT_SENT", None),
     (pending("job 750A received this row: timeout"), "PENDING", None),
@@ -31,8 +55,9 @@ CASES = [
 @pytest.mark.parametrize(("error", "code", "field"), CASES)
 def test_code_and_field_of_an_error(error: str, code: str, field: str | None) -> None:
     frame = pl.DataFrame({"e": [error]})
-    parsed = frame.select(error_code(pl.col("e")).alias("code"),
-                          error_field(pl.col("e")).alias("field"))
+    parsed = frame.select(
+        error_code(pl.col("e")).alias("code"), error_field(pl.col("e")).alias("field")
+    )
     assert parsed.row(0) == (code, field)
 
 

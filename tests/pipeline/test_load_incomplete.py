@@ -24,8 +24,12 @@ SCHEMA = pl.Schema({"LastName": pl.String, "ExternalId__c": pl.String})
 
 
 def _part(i: int, rows: int = ROWS_PER_PART) -> pl.DataFrame:
-    return pl.DataFrame({"LastName": [f"n{i}-{j}" for j in range(rows)],
-                         "ExternalId__c": [f"k{i}-{j}" for j in range(rows)]})
+    return pl.DataFrame(
+        {
+            "LastName": [f"n{i}-{j}" for j in range(rows)],
+            "ExternalId__c": [f"k{i}-{j}" for j in range(rows)],
+        }
+    )
 
 
 def _parquet_folder(folder: Path, parts: int, corrupt: int | None, rows: int) -> pl.LazyFrame:
@@ -39,8 +43,9 @@ def _parquet_folder(folder: Path, parts: int, corrupt: int | None, rows: int) ->
 def _failing_source(good_parts: int, rows: int = ROWS_PER_PART) -> pl.LazyFrame:
     """A LazyFrame whose source yields ``good_parts`` parts, then raises an I/O error."""
 
-    def source(with_columns: Any, predicate: Any, n_rows: Any, batch_size: Any
-               ) -> Iterator[pl.DataFrame]:
+    def source(
+        with_columns: Any, predicate: Any, n_rows: Any, batch_size: Any
+    ) -> Iterator[pl.DataFrame]:
         for i in range(good_parts):
             yield _part(i, rows)
         raise OSError(5, "Input/output error", "/mnt/share/part2.parquet")
@@ -49,8 +54,15 @@ def _failing_source(good_parts: int, rows: int = ROWS_PER_PART) -> pl.LazyFrame:
 
 
 def _upsert(df: Any, client: sfb.Client, max_records: int = ROWS_PER_PART) -> sfb.BulkResult:
-    return sfb.upsert(df, "Contact", "ExternalId__c", client=client, max_records=max_records,
-                      max_concurrent_jobs=1, progress=False)
+    return sfb.upsert(
+        df,
+        "Contact",
+        "ExternalId__c",
+        client=client,
+        max_records=max_records,
+        max_concurrent_jobs=1,
+        progress=False,
+    )
 
 
 def test_a_corrupt_file_in_a_scanned_folder_after_two_jobs_loses_nothing(
@@ -112,8 +124,9 @@ def test_an_os_error_from_a_lazyframe_source_keeps_every_row_read(
     assert emulator.count("Contact") == 2 * rows
 
 
-def test_a_source_error_before_any_upload_is_raised_as_is(client: sfb.Client,
-                                                          emulator: Emulator) -> None:
+def test_a_source_error_before_any_upload_is_raised_as_is(
+    client: sfb.Client, emulator: Emulator
+) -> None:
     with pytest.raises(OSError, match="Input/output error"):
         _upsert(_failing_source(good_parts=0), client)
     assert emulator.jobs_seen() == {} or sum(emulator.jobs_seen().values()) == 0
@@ -142,17 +155,26 @@ def test_ctrl_c_after_the_first_upload_marks_unsent_rows_and_resume_then_retry_f
 
     with slow_emulator.client() as client:
         with pytest.raises(sfb.JobInterruptedError) as err:
-            sfb.upsert(df, "Contact", "ExternalId__c", client=client, max_records=10,
-                       max_concurrent_jobs=1, progress=ctrl_c_after_first_upload)
+            sfb.upsert(
+                df,
+                "Contact",
+                "ExternalId__c",
+                client=client,
+                max_records=10,
+                max_concurrent_jobs=1,
+                progress=ctrl_c_after_first_upload,
+            )
         exc = err.value
         assert len(exc.job_ids) == 1
         partial = exc.result
         parts_cover_input(partial, 30)
         errors = to_pl(partial.unprocessed).sort("sf__Row")["sf__Error"].to_list()
-        assert all(e.startswith(f"PENDING:job {exc.job_ids[0]} received this row")
-                   for e in errors[:10])
-        assert errors[10:] == [
-            "NOT_SENT:load interrupted (Ctrl-C) before this row was uploaded"] * 20
+        assert all(
+            e.startswith(f"PENDING:job {exc.job_ids[0]} received this row") for e in errors[:10]
+        )
+        assert (
+            errors[10:] == ["NOT_SENT:load interrupted (Ctrl-C) before this row was uploaded"] * 20
+        )
         with pytest.raises(sfb.ConfigurationError, match="resume"):
             partial.retry()  # the first job's rows may still be written: no duplicates
         resumed = sfb.resume(df, exc.job_ids, client=client, progress=False)
@@ -167,8 +189,15 @@ def test_a_timeout_carries_the_partial_result_with_pending_rows(slow_emulator: E
     df = pl.concat([_part(i) for i in range(2)])
     with slow_emulator.client() as client:
         with pytest.raises(sfb.JobTimeoutError) as err:
-            sfb.upsert(df, "Contact", "ExternalId__c", client=client, max_records=10,
-                       timeout=0.2, progress=False)
+            sfb.upsert(
+                df,
+                "Contact",
+                "ExternalId__c",
+                client=client,
+                max_records=10,
+                timeout=0.2,
+                progress=False,
+            )
         exc = err.value
         partial = exc.result
         assert not partial.complete
@@ -204,9 +233,15 @@ def test_a_crash_in_the_pipeline_after_uploads_raises_load_incomplete(
     parts_cover_input(partial, 30)
     errors = to_pl(partial.unprocessed).sort("sf__Row")
     assert errors["sf__Row"].to_list() == list(range(10, 30))
-    assert errors["sf__Error"].head(10).str.starts_with(
-        f"PENDING:job {exc.job_ids[1]} received this row but its result was not collected "
-        "(RuntimeError: bug while matching results)").all()
+    assert (
+        errors["sf__Error"]
+        .head(10)
+        .str.starts_with(
+            f"PENDING:job {exc.job_ids[1]} received this row but its result was not collected "
+            "(RuntimeError: bug while matching results)"
+        )
+        .all()
+    )
     assert errors["sf__Error"].tail(10).str.starts_with("NOT_SENT:the load stopped").all()
     monkeypatch.undo()
     final = sfb.resume(df, exc.job_ids, client=client, progress=False).retry()

@@ -4,6 +4,8 @@ The exception tree and the signatures are checked in tests/api/."""
 
 from __future__ import annotations
 
+import asyncio
+
 import polars as pl
 import pytest
 
@@ -82,3 +84,16 @@ def test_upsert_and_query_over_a_real_loopback_server():
             progress=False,
         )
     assert back.sort("ExternalId__c").equals(df.sort("ExternalId__c"))
+
+
+def test_an_empty_frame_is_an_empty_result_even_without_a_client(monkeypatch, backend):
+    # Validation comes before client resolution: nothing to send needs no credentials.
+    for var in ("SF_INSTANCE_URL", "SF_ACCESS_TOKEN", "SF_USERNAME", "SF_CLIENT_ID"):
+        monkeypatch.delenv(var, raising=False)
+    empty = pl.DataFrame({"LastName": pl.Series([], dtype=pl.String)})
+    frame = empty.to_pandas() if backend == "pandas" else empty
+    res = sfb.insert(frame, "Contact", progress=False)
+    assert res.ok
+    assert res.jobs == []
+    awaited = asyncio.run(sfb.aio.insert(frame, "Contact", progress=False))
+    assert awaited.counts() == res.counts()

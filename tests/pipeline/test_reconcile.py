@@ -44,9 +44,10 @@ def test_rows_of_a_job_that_failed_as_a_whole_carry_its_error_message(client, em
     assert job.state == "Failed"
     unprocessed = to_pl(res.unprocessed)
     assert unprocessed.height == 5
-    assert unprocessed["sf__Error"].to_list() == [
-        f"JOB_FAILED:InternalServerError : disk full on pod 7 (job {job.id} Failed)"
-    ] * 5
+    assert (
+        unprocessed["sf__Error"].to_list()
+        == [f"JOB_FAILED:InternalServerError : disk full on pod 7 (job {job.id} Failed)"] * 5
+    )
     assert to_pl(res.successful).height == 3
     summary = res.summary()
     assert summary["failed_jobs"] == [
@@ -58,15 +59,26 @@ def test_rows_of_a_job_that_failed_as_a_whole_carry_its_error_message(client, em
 
 
 def test_error_counts_group_by_code_and_field_most_first(client, emulator, backend):
-    accounts = sfb.insert(pl.DataFrame({"Name": ["Acme"], "ExternalId__c": ["A1"]}), "Account",
-                          progress=False)
+    accounts = sfb.insert(
+        pl.DataFrame({"Name": ["Acme"], "ExternalId__c": ["A1"]}), "Account", progress=False
+    )
     assert accounts.ok
-    df = make_frame(backend, {
-        "LastName": ["ok", None, None, "bad date", "bad date", "bad date", "orphan"],
-        "Birthdate": ["1990-01-01", None, None, "1990-13-45", "x", "2020-01-02T00:00:00.000Z",
-                      None],
-        "Account.ExternalId__c": ["A1", "A1", "A1", "A1", "A1", "A1", "NOPE"],
-    })
+    df = make_frame(
+        backend,
+        {
+            "LastName": ["ok", None, None, "bad date", "bad date", "bad date", "orphan"],
+            "Birthdate": [
+                "1990-01-01",
+                None,
+                None,
+                "1990-13-45",
+                "x",
+                "2020-01-02T00:00:00.000Z",
+                None,
+            ],
+            "Account.ExternalId__c": ["A1", "A1", "A1", "A1", "A1", "A1", "NOPE"],
+        },
+    )
     res = sfb.insert(df, "Contact", progress=False)
     counts = to_pl(res.error_counts())
     assert counts.columns == ["code", "field", "count"]
@@ -83,14 +95,14 @@ def test_error_counts_group_by_code_and_field_most_first(client, emulator, backe
 
 def test_retry_without_fixed_resends_every_failed_row_and_keeps_sf_row(client, emulator, backend):
     emulator.faults.lock_rows(0.4)
-    df = make_frame(backend, {"LastName": [f"n{i}" for i in range(30)],
-                              "ExternalId__c": [f"k{i}" for i in range(30)]})
+    df = make_frame(
+        backend,
+        {"LastName": [f"n{i}" for i in range(30)], "ExternalId__c": [f"k{i}" for i in range(30)]},
+    )
     first = sfb.upsert(df, "Contact", "ExternalId__c", progress=False)
     failed = sorted(to_pl(first.failed)["sf__Row"].to_list())
     assert failed
-    assert {e.split(":")[0] for e in to_pl(first.failed)["sf__Error"]} == {
-        "UNABLE_TO_LOCK_ROW"
-    }
+    assert {e.split(":")[0] for e in to_pl(first.failed)["sf__Error"]} == {"UNABLE_TO_LOCK_ROW"}
     emulator.faults.clear()
     final = first.retry()
     assert final.ok
@@ -109,8 +121,9 @@ def test_retry_without_fixed_resends_every_failed_row_and_keeps_sf_row(client, e
 
 
 def test_retry_with_a_duplicate_key_settles_each_row_by_position(client, emulator, backend):
-    df = make_frame(backend, {"LastName": ["Ann", "Bob", "Cy"],
-                              "ExternalId__c": ["k1", "k1", "k2"]})
+    df = make_frame(
+        backend, {"LastName": ["Ann", "Bob", "Cy"], "ExternalId__c": ["k1", "k1", "k2"]}
+    )
     first = sfb.upsert(df, "Contact", "ExternalId__c", progress=False)
     assert sorted(to_pl(first.failed)["sf__Row"].to_list()) == [0, 1]
     # the user keeps Bob's row only: Ann's stays failed, Bob's now succeeds
@@ -126,8 +139,13 @@ def test_retry_with_a_duplicate_key_settles_each_row_by_position(client, emulato
 
 
 def test_retry_of_identical_rows_with_a_fixed_subset(client, emulator, backend):
-    df = make_frame(backend, {"LastName": [None, "ok", None, None],
-                              "Email": ["same@x.org", "a@x.org", "same@x.org", "same@x.org"]})
+    df = make_frame(
+        backend,
+        {
+            "LastName": [None, "ok", None, None],
+            "Email": ["same@x.org", "a@x.org", "same@x.org", "same@x.org"],
+        },
+    )
     first = sfb.insert(df, "Contact", progress=False)
     assert sorted(to_pl(first.failed)["sf__Row"].to_list()) == [0, 2, 3]
     fixed = _set(_drop_rows(first.failed, [0]), "LastName", "Fixed")
@@ -186,8 +204,22 @@ def test_retry_with_nothing_left_returns_the_same_result(client, backend):
 
 def test_a_result_built_without_a_load_cannot_retry(backend):
     res = BulkResult.from_parts(
-        backend="polars", successful=None, failed=None, unprocessed=None, jobs=[],
-        object="Contact", operation="insert", input_columns=["LastName"],
+        backend="polars",
+        successful=None,
+        failed=None,
+        unprocessed=None,
+        jobs=[],
+        object="Contact",
+        operation="insert",
+        input_columns=["LastName"],
     )
     with pytest.raises(sfb.ConfigurationError, match="cannot retry"):
         res.retry()
+
+
+def test_an_empty_frame_needs_no_client_and_has_nothing_to_retry(backend, monkeypatch):
+    for name in ("SF_INSTANCE_URL", "SF_ACCESS_TOKEN", "SF_USERNAME", "SF_CLIENT_ID"):
+        monkeypatch.delenv(name, raising=False)
+    res = sfb.insert(make_frame(backend, {"LastName": []}), "Contact", progress=False)
+    assert res.counts()["successful"] == 0
+    assert res.retry() is res

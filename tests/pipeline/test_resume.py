@@ -59,8 +59,15 @@ def test_ctrl_c_names_every_uploaded_job_aborts_none_and_resume_rebuilds_the_res
     df = _frame(40)
     with emulator.client() as client:
         with pytest.raises(sfb.JobInterruptedError) as err:
-            sfb.upsert(df, "Contact", "ExternalId__c", client=client, max_records=15,
-                       max_concurrent_jobs=3, progress=ctrl_c_after_uploads(3))
+            sfb.upsert(
+                df,
+                "Contact",
+                "ExternalId__c",
+                client=client,
+                max_records=15,
+                max_concurrent_jobs=3,
+                progress=ctrl_c_after_uploads(3),
+            )
         assert isinstance(err.value, KeyboardInterrupt)
         ids = err.value.job_ids
         assert len(ids) == 3
@@ -80,8 +87,16 @@ def test_timeout_names_the_waiting_job_aborts_nothing_and_resume_reports_the_res
     df = _frame(30)
     with emulator.client() as client:
         with pytest.raises(sfb.JobTimeoutError) as err:
-            sfb.upsert(df, "Contact", "ExternalId__c", client=client, max_records=10,
-                       max_concurrent_jobs=1, timeout=0, progress=False)
+            sfb.upsert(
+                df,
+                "Contact",
+                "ExternalId__c",
+                client=client,
+                max_records=10,
+                max_concurrent_jobs=1,
+                timeout=0,
+                progress=False,
+            )
         ids = err.value.job_ids
         assert len(ids) == 1  # one slot: the second chunk was never sent
         assert "resume" in str(err.value)
