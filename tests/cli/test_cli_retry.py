@@ -10,7 +10,6 @@ from pathlib import Path
 
 import polars as pl
 import pytest
-from sfbulk_frames.emulator.http.server import serve
 
 from sfbulk_frames.emulator import Emulator, Request, Response
 from sfbulk_frames.emulator.web.server import serve
