@@ -69,14 +69,20 @@ class RssSampler:
         self._interval = interval
         self._stop = threading.Event()
         self.peak = self.now()
+        self.timeline: list[tuple[float, float]] = []  # (seconds, MB) once a second
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def now(self) -> float:
         return float(self._process.memory_info().rss) / 2**20
 
     def _run(self) -> None:
+        start = next_mark = time.perf_counter()
         while not self._stop.wait(self._interval):
-            self.peak = max(self.peak, self.now())
+            now = self.now()
+            self.peak = max(self.peak, now)
+            if time.perf_counter() >= next_mark:
+                self.timeline.append((round(time.perf_counter() - start, 1), round(now)))
+                next_mark += 1.0
 
     def __enter__(self) -> RssSampler:
         self._thread.start()
@@ -129,7 +135,7 @@ def child(argv: list[str]) -> int:
             counts, jobs = {"rows": rows}, 1
     result = {"op": args.op, "rows": rows, "rows_on_disk": on_disk, "counts": counts,
               "jobs": jobs, "wall_s": time.perf_counter() - started, "baseline_mb": baseline,
-              "peak_mb": sampler.peak, "vmhwm_mb": _hwm_mb()}
+              "peak_mb": sampler.peak, "vmhwm_mb": _hwm_mb(), "timeline": sampler.timeline}
     print(RESULT + json.dumps(result), flush=True)
     return 0
 
@@ -199,7 +205,8 @@ def main(argv: list[str] | None = None) -> int:
                 run = _measure(server, op, source, out, rows, args.max_records)
                 runs.append(run)
                 print(f"{op} {rows:,} rows: peak {run['peak_mb']:.0f} MB "
-                      f"(VmHWM {run['vmhwm_mb']:.0f} MB), {run['wall_s']:.1f}s", flush=True)
+                      f"(VmHWM {run['vmhwm_mb']:.0f} MB), {run['wall_s']:.1f}s; RSS MB by "
+                      f"second: {[mb for _, mb in run['timeline']]}", flush=True)
                 shutil.rmtree(out, ignore_errors=True)
             shutil.rmtree(source, ignore_errors=True)
         emulator_peak = server.peak_rss_mb()

@@ -213,6 +213,8 @@ class _Load:
         self._uploaded = 0
         self.files: PartFiles | None = None
         """Where finished chunks' parts go (``results_dir=``); None keeps them in memory."""
+        self.collecting = threading.Lock()
+        """Held while a chunk's results are downloaded, matched and written (results_dir=)."""
 
     def _emit(self, kind: Any, **fields: Any) -> None:
         self.reporter.emit(kind, self.spec.operation, object=self.spec.object, **fields)
@@ -290,6 +292,21 @@ class _Load:
             processed=info.number_records_processed,
             failed=info.number_records_failed,
         )
+        if self.files is None:
+            return *self._joined(chunk, job, info), [info]
+        # results_dir=: one chunk's results in memory at a time (jobs still run in parallel)
+        with self.collecting:
+            rows, outcome = self._joined(chunk, job, info)
+            kept = spill_chunk(self.files, rows, outcome, [info])
+            chunk.rows = chunk.rows.clear()  # written: the input rows are not needed again
+            del rows, outcome
+            release_freed_memory()
+        return kept
+
+    def _joined(
+        self, chunk: Chunk, job: IngestJob, info: JobInfo
+    ) -> tuple[pl.DataFrame, MatchOutcome]:
+        """The chunk's rows (with sf__Row) and the job's results matched to them."""
         readers = result_readers(job, info)
         self._emit("results_downloaded", job_id=info.id, rows=info.number_records_processed or 0)
         outcome = explain_job_failure(match_encoded(
@@ -298,14 +315,7 @@ class _Load:
         ), info)
         if self.spec.delete_jobs:
             job.delete()
-        rows = indexed(chunk.rows, chunk.start)
-        if self.files is None:
-            return rows, outcome, [info]
-        kept = spill_chunk(self.files, rows, outcome, [info])
-        chunk.rows = chunk.rows.clear()  # written: the input rows are not needed again
-        del rows, outcome, readers
-        release_freed_memory()
-        return kept
+        return indexed(chunk.rows, chunk.start), outcome
 
     def resume_hint(self) -> str:
         ids = self.ledger.closed
