@@ -42,6 +42,8 @@ if TYPE_CHECKING:
         LoadIncompleteError,
         MalformedQueryError,
         NotFoundError,
+        PreflightError,
+        PreflightWarning,
         QueryError,
         RateLimitedError,
         RequestLimitExceededError,
@@ -58,6 +60,7 @@ if TYPE_CHECKING:
     from sfbulk_frames.client.jobs import AsyncIngestJob, AsyncQueryJob, IngestJob, QueryJob
     from sfbulk_frames.frames.result import BulkResult
     from sfbulk_frames.frames.sync_result import SyncPlan, SyncResult
+    from sfbulk_frames.pipeline.preflight import validate
     from sfbulk_frames.pipeline.progress import ProgressEvent
     from sfbulk_frames.pipeline.query import query
     from sfbulk_frames.pipeline.sync import sync
@@ -93,6 +96,8 @@ __all__ = [
     "NotFoundError",
     "Operation",
     "PollPolicy",
+    "PreflightError",
+    "PreflightWarning",
     "ProgressEvent",
     "QueryError",
     "QueryJob",
@@ -118,6 +123,7 @@ __all__ = [
     "update",
     "upsert",
     "use_client",
+    "validate",
 ]
 
 _exception_names = [name for name in __all__ if name.endswith("Error")]
@@ -139,6 +145,8 @@ _HOMES: dict[str, str] = {
     ),
     "BulkResult": "sfbulk_frames.frames.result",
     **dict.fromkeys(["SyncPlan", "SyncResult"], "sfbulk_frames.frames.sync_result"),
+    "PreflightWarning": "sfbulk_frames._exceptions",
+    "validate": "sfbulk_frames.pipeline.preflight",
     "ProgressEvent": "sfbulk_frames.pipeline.progress",
     "query": "sfbulk_frames.pipeline.query",
     "sync": "sfbulk_frames.pipeline.sync",

@@ -31,6 +31,7 @@ from sfbulk_frames.pipeline.ingest import (
     run_ingest,
 )
 from sfbulk_frames.pipeline.outcomes import explain_resumed
+from sfbulk_frames.pipeline.preflight import PreflightMode, check_mode
 from sfbulk_frames.pipeline.progress import ProgressLike, make_reporter
 from sfbulk_frames.pipeline.resend import PipelineResend
 
@@ -109,6 +110,7 @@ def load(
         delete_jobs=options.delete_jobs,
         raise_on_failure=options.raise_on_failure,
         results_dir=options.results_dir,
+        preflight=check_mode(options.preflight),
     )
     return run_ingest(df, spec, client=client, progress=options.progress)
 
@@ -132,6 +134,7 @@ def insert(
     delete_jobs: bool = False,
     raise_on_failure: bool = False,
     results_dir: str | os.PathLike[str] | None = None,
+    preflight: PreflightMode = "columns",
 ) -> FrameResult:
     """Insert every row of ``df`` into ``object``; the options are in the README's table.
 
@@ -165,6 +168,7 @@ def update(
     delete_jobs: bool = False,
     raise_on_failure: bool = False,
     results_dir: str | os.PathLike[str] | None = None,
+    preflight: PreflightMode = "columns",
 ) -> FrameResult:
     """Update the records named by the ``Id`` column of ``df`` (see :func:`insert`)."""
     return load(df, object, "update", client, LoadOptions.pick(locals()))
@@ -190,6 +194,7 @@ def upsert(
     delete_jobs: bool = False,
     raise_on_failure: bool = False,
     results_dir: str | os.PathLike[str] | None = None,
+    preflight: PreflightMode = "columns",
 ) -> FrameResult:
     """Insert or update by ``external_id_field`` (an External ID field, or ``Id``)."""
     options = LoadOptions.pick(locals())
@@ -223,6 +228,7 @@ def delete(
     delete_jobs: bool = False,
     raise_on_failure: bool = False,
     results_dir: str | os.PathLike[str] | None = None,
+    preflight: PreflightMode = "columns",
 ) -> FrameResult:
     """Delete the records named by the ``Id`` column (``hard=True``: bypass the Recycle Bin)."""
     operation = "hardDelete" if hard else "delete"

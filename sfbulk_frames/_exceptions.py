@@ -8,6 +8,8 @@ Every error the library raises on purpose derives from :class:`SfBulkError`::
     │   │                                    sync function (use ``sfbulk_frames.aio``)
     │   └── SyncScopeError              sync(delete_missing=True) with no where= or no rows
     ├── FrameError(ValueError)      the input frame cannot be sent as it is (nothing was sent)
+    │   └── PreflightError              describe proves a column cannot be loaded (nothing sent)
+    ├── PreflightWarning(UserWarning)  warned (not raised): a column is sent, likely not as meant
     ├── AuthenticationError         a login flow was refused (bad credentials, expired token)
     ├── TransportError              the network failed and retries were exhausted or not allowed
     ├── SalesforceError             Salesforce answered with an error body
@@ -56,6 +58,8 @@ __all__ = [
     "MalformedQueryError",
     "NotFoundError",
     "NotSalesforceError",
+    "PreflightError",
+    "PreflightWarning",
     "QueryError",
     "RateLimitedError",
     "RequestLimitExceededError",
@@ -102,6 +106,27 @@ class FrameError(SfBulkError, ValueError):
     def __init__(self, message: str, *, column: str | None = None) -> None:
         super().__init__(message)
         self.column = column
+
+
+class PreflightError(FrameError):
+    """Describe of the object proves a column cannot be loaded as it is (not a field, read-only,
+    not an external ID, a file read with the wrong separator...); nothing was sent.
+
+    ``findings`` holds every column-level problem found (``column``, ``code``, ``message``);
+    the message names each column and the fix. ``preflight=False`` skips these checks.
+    """
+
+    def __init__(
+        self, message: str, *, column: str | None = None, findings: Sequence[Any] = ()
+    ) -> None:
+        super().__init__(message, column=column)
+        self.findings = list(findings)
+
+
+class PreflightWarning(SfBulkError, UserWarning):
+    """A column will be sent, but probably not as meant (e.g. numbers sent to a text field,
+    where ``0012`` arrived as ``12``); the message names the column and how to read it as text.
+    Issued with :func:`warnings.warn` (a ``UserWarning``), never raised by the library."""
 
 
 class AuthenticationError(SfBulkError):

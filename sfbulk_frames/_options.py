@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     import polars as pl
 
     from sfbulk_frames.frames.result import BulkResult
+    from sfbulk_frames.pipeline.preflight import PreflightMode
     from sfbulk_frames.pipeline.progress import ProgressLike
 
 __all__ = [
@@ -69,6 +70,7 @@ class LoadOptions:
     delete_jobs: bool = False
     raise_on_failure: bool = False
     results_dir: str | os.PathLike[str] | None = None
+    preflight: PreflightMode = "columns"
 
     @classmethod
     def names(cls) -> tuple[str, ...]:

@@ -24,6 +24,7 @@ from sfbulk_frames._signatures import keyword_checked
 from sfbulk_frames.client.clients import AsyncClient, Client
 from sfbulk_frames.frames.encode import DEFAULT_MAX_BYTES
 from sfbulk_frames.frames.result import BulkResult
+from sfbulk_frames.pipeline.preflight import PreflightMode
 from sfbulk_frames.pipeline.progress import ProgressLike
 from sfbulk_frames.pipeline.query import query as _sync_query
 
@@ -82,6 +83,7 @@ async def insert(
     delete_jobs: bool = False,
     raise_on_failure: bool = False,
     results_dir: str | os.PathLike[str] | None = None,
+    preflight: PreflightMode = "columns",
 ) -> FrameResult:
     """``await``able :func:`sfbulk_frames.insert`."""
     return await _load(df, object, "insert", client, LoadOptions.pick(locals()))
@@ -106,6 +108,7 @@ async def update(
     delete_jobs: bool = False,
     raise_on_failure: bool = False,
     results_dir: str | os.PathLike[str] | None = None,
+    preflight: PreflightMode = "columns",
 ) -> FrameResult:
     """``await``able :func:`sfbulk_frames.update`."""
     return await _load(df, object, "update", client, LoadOptions.pick(locals()))
@@ -131,6 +134,7 @@ async def upsert(
     delete_jobs: bool = False,
     raise_on_failure: bool = False,
     results_dir: str | os.PathLike[str] | None = None,
+    preflight: PreflightMode = "columns",
 ) -> FrameResult:
     """``await``able :func:`sfbulk_frames.upsert`."""
     options = LoadOptions.pick(locals())
@@ -157,6 +161,7 @@ async def delete(
     delete_jobs: bool = False,
     raise_on_failure: bool = False,
     results_dir: str | os.PathLike[str] | None = None,
+    preflight: PreflightMode = "columns",
 ) -> FrameResult:
     """``await``able :func:`sfbulk_frames.delete`."""
     operation = "hardDelete" if hard else "delete"

@@ -147,6 +147,10 @@ def send_arguments(group: Any) -> None:
     group.add_argument("--assignment-rule-id", metavar="ID")
     group.add_argument("--delete-jobs", action="store_true",
                        help="delete the jobs in Salesforce once their results are saved")
+    group.add_argument("--preflight", choices=("columns", "rows", "off"), default="columns",
+                       help="check against describe before sending: the columns (default), "
+                            "also hold back the rows that would fail (rows: they go to the "
+                            "failed file, marked PREFLIGHT), or off")
 
 
 def add_load_commands(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -173,6 +177,7 @@ def _load_options(args: argparse.Namespace, total_rows: int | None) -> dict[str,
         "timeout": args.timeout,
         "progress": progress_for(args, total_rows),
         "delete_jobs": args.delete_jobs,
+        "preflight": False if args.preflight == "off" else args.preflight,
     }
     if args.max_bytes is not None:
         options["max_bytes"] = args.max_bytes
@@ -247,9 +252,11 @@ _REPEATED = (  # (destination, flag) of the options a resume command repeats
     ("assignment_rule_id", "--assignment-rule-id"), ("delete_jobs", "--delete-jobs"),
     ("output_dir", "--output-dir"), ("output_format", "--format"), ("fail_on", "--fail-on"),
     ("no_progress", "--no-progress"), ("quiet", "--quiet"), ("json", "--json"),
-)  # not --timeout: the jobs may need longer than the load waited
+    ("preflight", "--preflight"),
+)
+# not --timeout: the jobs may need longer than the load waited
 _DEFAULTS = {"separator": ",", "nulls": "skip", "delimiter": "COMMA", "line_ending": "LF",
-             "concurrency": 4, "fail_on": "failed"}
+             "concurrency": 4, "fail_on": "failed", "preflight": "columns"}
 
 
 def _quoted(value: object) -> str:

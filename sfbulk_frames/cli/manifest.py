@@ -30,6 +30,7 @@ SEND_OPTIONS = (
     "concurrency",
     "assignment_rule_id",
     "delete_jobs",
+    "preflight",
 )
 """The argparse destinations of the options that say how rows are sent (see load.py)."""
 

@@ -34,10 +34,17 @@ from sfbulk_frames.cli.connect import make_client
 from sfbulk_frames.cli.files import FORMATS, FileFormat, detect_format, scan_input, write_frame
 from sfbulk_frames.cli.load import without_result_columns
 from sfbulk_frames.cli.manifest import Manifest, find_manifest
-from sfbulk_frames.cli.summary import load_exit_code, part_frames, print_load_summary
+from sfbulk_frames.cli.output import add_output_flags, print_json, progress_for
+from sfbulk_frames.cli.summary import (
+    load_exit_code,
+    part_frames,
+    print_load_summary,
+    summary_payload,
+)
 from sfbulk_frames.frames.encode import DEFAULT_MAX_BYTES, EncodeOptions
 from sfbulk_frames.frames.result import BulkResult
 from sfbulk_frames.pipeline.ingest import IngestSpec
+from sfbulk_frames.pipeline.preflight import check_mode
 from sfbulk_frames.pipeline.resend import PipelineResend, encode_nulls
 
 __all__ = ["add_retry_command", "run_retry"]
@@ -85,7 +92,7 @@ def add_retry_command(subparsers: Any, parents: list[argparse.ArgumentParser]) -
         default="failed",
         help="exit 1 when rows still failed or were unprocessed (see insert)",
     )
-    group.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_output_flags(group)
     group.add_argument(
         "--timeout",
         type=float,
@@ -177,6 +184,8 @@ def _spec(manifest: Manifest) -> IngestSpec:
         encode=encode,
         max_concurrent_jobs=options.get("concurrency") or 4,
         delete_jobs=bool(options.get("delete_jobs")),
+        preflight=check_mode(False if options.get("preflight") == "off"
+                             else options.get("preflight") or "columns"),
     )
 
 
@@ -189,8 +198,7 @@ def run_retry(args: argparse.Namespace, printer: Printer) -> int:
     if args.fixed is not None:
         fixed = _read(args.fixed, detect_format(args.fixed, args.fixed_format))
     client = make_client(args, printer)
-    progress: Any = False if args.no_progress else "auto"
-    result.resend = PipelineResend(_spec(manifest), progress, client)
+    result.resend = PipelineResend(_spec(manifest), progress_for(args), client)
     try:
         final = result.retry(fixed, client=client, timeout=args.timeout)
     except (JobTimeoutError, JobInterruptedError, LoadIncompleteError) as exc:
@@ -211,13 +219,20 @@ def run_retry(args: argparse.Namespace, printer: Printer) -> int:
     manifest.attempts += len(final.attempts) - 1
     manifest.write(path)
     sent = sum(len(a.jobs) for a in final.attempts[1:])
-    print_load_summary(
-        printer,
-        title=f"retry {manifest.operation} {manifest.object} (attempt "
-        f"{manifest.attempts}, {sent} new job(s))",
-        frames=frames,
-        jobs=final.jobs,
-        paths=paths,
-        elapsed=time.monotonic() - started,
-    )
-    return load_exit_code(frames, args.fail_on)
+    elapsed = time.monotonic() - started
+    code = load_exit_code(frames, args.fail_on)
+    if args.json:
+        payload = summary_payload(command="retry", object_name=manifest.object, frames=frames,
+                                  jobs=final.jobs, paths=paths, elapsed=elapsed, exit_status=code)
+        print_json(printer, {**payload, "attempt": manifest.attempts})
+    elif not args.quiet:
+        print_load_summary(
+            printer,
+            title=f"retry {manifest.operation} {manifest.object} (attempt "
+            f"{manifest.attempts}, {sent} new job{'' if sent == 1 else 's'})",
+            frames=frames,
+            jobs=final.jobs,
+            paths=paths,
+            elapsed=elapsed,
+        )
+    return code

@@ -50,7 +50,9 @@ def top_errors(*parts: pl.DataFrame, limit: int = TOP_ERRORS) -> pl.DataFrame:
         return pl.DataFrame(schema={"code": pl.String, "field": pl.String, "rows": pl.UInt32,
                                     "example": pl.String})
     error = pl.col("sf__Error").cast(pl.String)
-    errors = pl.concat(with_errors, how="vertical_relaxed").filter(error.is_not_null()).select(
+    lines = pl.concat(with_errors, how="vertical_relaxed").filter(error.is_not_null())
+    lines = lines.select(error.str.split("\n")).explode("sf__Error")  # a line per problem
+    errors = lines.select(
         error_code(error).fill_null("(other)").alias("code"),
         error_field(error).alias("field"),
         error.alias("message"),

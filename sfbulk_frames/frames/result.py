@@ -301,9 +301,10 @@ class BulkResult(Generic[FrameT]):
     # --- reports --------------------------------------------------------------------------
 
     def _error_counts(self, by: Sequence[str] = ("code", "field")) -> pl.DataFrame:
-        errors = pl.concat(
-            self._parts[kind].select("sf__Error") for kind in ("failed", "unprocessed")
-        ).drop_nulls()
+        errors = (  # one line per problem (preflight lists every problem of a row)
+            pl.concat(self._parts[kind].select("sf__Error") for kind in ("failed", "unprocessed"))
+            .drop_nulls().select(pl.col("sf__Error").str.split("\n")).explode("sf__Error")
+        )
         columns = {"code": error_code(pl.col("sf__Error")),
                    "field": error_field(pl.col("sf__Error"))}
         return (
@@ -316,7 +317,8 @@ class BulkResult(Generic[FrameT]):
     def error_counts(self) -> FrameT:
         """Rows per error code and field, most first: columns ``code`` (the text of
         ``sf__Error`` before the first ':'), ``field`` (the field Salesforce's message names,
-        null when it names none) and ``count``."""
+        null when it names none) and ``count`` (a row preflight held back for several problems
+        counts once for each)."""
         counts = self._error_counts()
         return cast(FrameT, counts if self.backend == "polars" else to_pandas_frame(counts))
 
@@ -402,19 +404,15 @@ class BulkResult(Generic[FrameT]):
         """Send the rows that did not succeed again and return the result over the original
         input.
 
-        Without ``fixed`` every failed and unprocessed row goes again with its input values.
-        ``fixed`` is a corrected frame of any subset of those rows (e.g. ``res.failed`` with
-        some values changed); its ``sf__Row`` column says which input row each one is, and
-        its ``sf__*`` columns are not sent. The object, operation, key and options are the
-        original load's; each option given here replaces it for this attempt (``client=None``:
-        the client of the context, as for any load).
-
-        The new result has one status per input row: rows that succeeded before stay
-        successful, retried rows take their new outcome, rows left out keep theirs, and every
-        row keeps its ``sf__Row`` and input values (matched by position, never by key).
-        :attr:`attempts` lists the result of every attempt. Returns ``self`` when no row is
-        left to retry. Raises FrameError for a ``fixed`` without ``sf__Row`` or with rows
-        that succeeded or do not exist, ConfigurationError when this result cannot be retried.
+        Without ``fixed`` every failed and unprocessed row goes again as it was; ``fixed`` is a
+        corrected frame of any subset of them (e.g. ``res.failed`` edited), its ``sf__Row``
+        naming each row's input row (``sf__*`` columns are not sent). Object, operation, key,
+        options and client are the original load's unless given here. Rows that succeeded stay
+        successful, retried rows take their new outcome, every row keeps its ``sf__Row`` and
+        input values (by position, never by key); :attr:`attempts` lists every attempt.
+        Returns ``self`` when nothing is left to retry. Raises FrameError for a ``fixed``
+        without ``sf__Row`` or naming rows that succeeded or do not exist, ConfigurationError
+        when this result cannot be retried.
         """
         if self.resend is None:
             raise ConfigurationError(

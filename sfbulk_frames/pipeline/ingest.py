@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +46,7 @@ from sfbulk_frames.pipeline.outcomes import (
     indexed,
     settle,
 )
+from sfbulk_frames.pipeline.preflight import PreflightMode, RowGate, prepare
 from sfbulk_frames.pipeline.progress import ProgressLike, Reporter, make_reporter
 from sfbulk_frames.pipeline.spill import assemble_files, release_freed_memory, spill_chunk
 
@@ -86,6 +87,7 @@ class IngestSpec:
     raise_on_failure: bool = False
     results_dir: str | os.PathLike[str] | None = None
     """Write each job's parts to parquet there as they arrive (see frames/part_files.py)."""
+    preflight: PreflightMode = "columns"
 
     @property
     def key(self) -> str | None:
@@ -377,6 +379,13 @@ def _submit_all(
     return None
 
 
+def _add_held(parts: Parts, gate: RowGate) -> None:
+    """Positions of sent rows back to input positions; the held-back rows join ``failed``."""
+    for group in (parts.successful, parts.failed, parts.unprocessed):
+        group[:] = [gate.remap(part) for part in group]
+    parts.failed.extend(gate.held)
+
+
 def run_ingest(
     df: Any,
     spec: IngestSpec,
@@ -387,10 +396,11 @@ def run_ingest(
 ) -> BulkResult[Any]:
     """Load ``df`` with one job per chunk and return the joined-back result.
 
-    Raises FrameError before any request when the frame cannot be sent, JobTimeoutError
-    (with job ids) when ``spec.timeout`` passes, JobInterruptedError on Ctrl-C, and
-    LoadIncompleteError for any other error after a job received data. Each carries the
-    partial result (``.result``) in which rows no job received are ``NOT_SENT``.
+    Raises FrameError (PreflightError when describe proves a column cannot be loaded) before
+    any job is created when the frame cannot be sent, JobTimeoutError (with job ids) when
+    ``spec.timeout`` passes, JobInterruptedError on Ctrl-C, and LoadIncompleteError for any
+    other error after a job received data. Each carries the partial result (``.result``) in
+    which rows no job received are ``NOT_SENT``.
     """
     from sfbulk_frames.pipeline.resend import PipelineResend
 
@@ -412,12 +422,21 @@ def run_ingest(
     if spec.results_dir is not None:
         files = PartFiles(spec.results_dir, dict(schema))
         files.prepare()
+    encode, converted_kinds, gate = prepare(
+        client, frame, schema, object_name=spec.object, operation=spec.operation,
+        external_id_field=spec.external_id_field, options=spec.encode, mode=spec.preflight,
+    )
+    spec = replace(spec, encode=encode)
+    kinds = {**join_kinds(client, spec.object, dict(schema)), **converted_kinds}
     reporter = make_reporter(progress, desc=f"{spec.operation} {spec.object}")
     total = frame.height if isinstance(frame, pl.DataFrame) else _parquet_height(frame)
-    load = _Load(client, spec, join_kinds(client, spec.object, dict(schema)), reporter)
+    load = _Load(client, spec, kinds, reporter)
     load.files = files
     reporter.emit("start", spec.operation, object=spec.object, total_rows=total)
-    source = SourceRows(iter_batches(frame, batch_rows))
+    batches = iter_batches(frame, batch_rows)
+    if gate is not None:
+        batches = gate.filter(batches)  # rows describe proves would fail are held back
+    source = SourceRows(batches)
     runs: list[ChunkRun] = []
     pool = ThreadPoolExecutor(max_workers=spec.max_concurrent_jobs, thread_name_prefix="sfbulk")
     columns = list(schema.names())
@@ -430,6 +449,8 @@ def run_ingest(
         parts = Parts()
         for rows, chunk_outcome, infos in settled:
             parts.add(rows, chunk_outcome, infos)
+        if gate is not None:
+            _add_held(parts, gate)
         result = (
             assemble(parts, df, spec.object, spec.operation, columns) if load.files is None
             else assemble_files(load.files, parts, df, spec.object, spec.operation, columns)
