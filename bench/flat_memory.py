@@ -50,8 +50,9 @@ def write_source(folder: Path, rows: int, seed: int) -> None:
     for n, start in enumerate(range(0, rows, PIECE_ROWS)):
         size = min(PIECE_ROWS, rows - start)
         piece = generate(size, seed=seed + n).with_columns(
-            pl.format("EXT-{}", pl.int_range(start, start + size).cast(pl.String).str.zfill(9))
-            .alias("ExternalId__c")
+            pl.format(
+                "EXT-{}", pl.int_range(start, start + size).cast(pl.String).str.zfill(9)
+            ).alias("ExternalId__c")
         )
         piece.select(COLUMNS).write_parquet(folder / f"piece-{n:05d}.parquet")
 
@@ -120,9 +121,15 @@ def child(argv: list[str]) -> int:
     started = time.perf_counter()
     with RssSampler() as sampler:
         if args.op == "insert":
-            res = sfb.insert(pl.scan_parquet(args.source / "*.parquet"), OBJECT, client=client,
-                             results_dir=args.out, max_records=args.max_records,
-                             delete_jobs=True, progress=False)
+            res = sfb.insert(
+                pl.scan_parquet(args.source / "*.parquet"),
+                OBJECT,
+                client=client,
+                results_dir=args.out,
+                max_records=args.max_records,
+                delete_jobs=True,
+                progress=False,
+            )
             counts = res.counts()
             rows = counts["successful"]
             check = pl.scan_parquet(args.out / "successful" / "*.parquet").select(pl.len())
@@ -133,9 +140,18 @@ def child(argv: list[str]) -> int:
             path = sfb.query(SOQL, client=client, out=args.out / "query.parquet", progress=False)
             rows = on_disk = int(pl.scan_parquet(path).select(pl.len()).collect().item())
             counts, jobs = {"rows": rows}, 1
-    result = {"op": args.op, "rows": rows, "rows_on_disk": on_disk, "counts": counts,
-              "jobs": jobs, "wall_s": time.perf_counter() - started, "baseline_mb": baseline,
-              "peak_mb": sampler.peak, "vmhwm_mb": _hwm_mb(), "timeline": sampler.timeline}
+    result = {
+        "op": args.op,
+        "rows": rows,
+        "rows_on_disk": on_disk,
+        "counts": counts,
+        "jobs": jobs,
+        "wall_s": time.perf_counter() - started,
+        "baseline_mb": baseline,
+        "peak_mb": sampler.peak,
+        "vmhwm_mb": _hwm_mb(),
+        "timeline": sampler.timeline,
+    }
     print(RESULT + json.dumps(result), flush=True)
     return 0
 
@@ -143,35 +159,59 @@ def child(argv: list[str]) -> int:
 # --- the harness --------------------------------------------------------------------------
 
 
-def _measure(server: EmulatorProcess, op: str, source: Path, out: Path, rows: int,
-             max_records: int) -> dict[str, Any]:
-    command = [sys.executable, "-m", "bench.flat_memory", "child", op, "--url", server.url,
-               "--token", server.token, "--source", str(source), "--out", str(out),
-               "--rows", str(rows), "--max-records", str(max_records)]
+def _measure(
+    server: EmulatorProcess, op: str, source: Path, out: Path, rows: int, max_records: int
+) -> dict[str, Any]:
+    command = [
+        sys.executable,
+        "-m",
+        "bench.flat_memory",
+        "child",
+        op,
+        "--url",
+        server.url,
+        "--token",
+        server.token,
+        "--source",
+        str(source),
+        "--out",
+        str(out),
+        "--rows",
+        str(rows),
+        "--max-records",
+        str(max_records),
+    ]
     if server.cert:
         command += ["--cert", server.cert]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     for line in done.stdout.splitlines():
         if line.startswith(RESULT):
-            result: dict[str, Any] = json.loads(line[len(RESULT):])
+            result: dict[str, Any] = json.loads(line[len(RESULT) :])
             if result["rows"] != rows or result["rows_on_disk"] != rows:
                 raise RuntimeError(f"{op} of {rows:,} rows returned {result}")
             return result
-    raise RuntimeError(f"{op} of {rows:,} rows failed:\n{done.stdout[-2000:]}\n"
-                       f"{done.stderr[-4000:]}")
+    raise RuntimeError(
+        f"{op} of {rows:,} rows failed:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}"
+    )
 
 
 def _table(runs: list[dict[str, Any]], sizes: list[int]) -> str:
-    lines = ["| call | rows | jobs | wall s | RSS after imports MB | peak RSS MB (psutil) "
-             "| VmHWM MB | peak vs smaller size |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "| call | rows | jobs | wall s | RSS after imports MB | peak RSS MB (psutil) "
+        "| VmHWM MB | peak vs smaller size |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for run in runs:
         first = next(r for r in runs if r["op"] == run["op"] and r["rows"] == sizes[0])
         ratio = run["peak_mb"] / first["peak_mb"]
-        call = ("insert(scan_parquet, results_dir=)" if run["op"] == "insert"
-                else "query(out=.parquet)")
-        lines.append(f"| {call} | {run['rows']:,} | {run['jobs']} | {run['wall_s']:.1f} | "
-                     f"{run['baseline_mb']:.0f} | {run['peak_mb']:.0f} | {run['vmhwm_mb']:.0f} | "
-                     f"{ratio:.2f}x |")
+        call = (
+            "insert(scan_parquet, results_dir=)" if run["op"] == "insert" else "query(out=.parquet)"
+        )
+        lines.append(
+            f"| {call} | {run['rows']:,} | {run['jobs']} | {run['wall_s']:.1f} | "
+            f"{run['baseline_mb']:.0f} | {run['peak_mb']:.0f} | {run['vmhwm_mb']:.0f} | "
+            f"{ratio:.2f}x |"
+        )
     return "\n".join(lines)
 
 
@@ -179,13 +219,19 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "child":
         return child(argv[1:])
-    parser = argparse.ArgumentParser(prog="python -m bench.flat_memory",
-                                     description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.flat_memory", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--sizes", type=int, nargs=2, default=[1_000_000, 10_000_000])
-    parser.add_argument("--max-records", type=int, default=100_000,
-                        help="rows per job (default 100,000: several jobs at both sizes)")
-    parser.add_argument("--ops", nargs="+", choices=("insert", "query"),
-                        default=["insert", "query"])
+    parser.add_argument(
+        "--max-records",
+        type=int,
+        default=100_000,
+        help="rows per job (default 100,000: several jobs at both sizes)",
+    )
+    parser.add_argument(
+        "--ops", nargs="+", choices=("insert", "query"), default=["insert", "query"]
+    )
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR)
     args = parser.parse_args(argv)
@@ -204,17 +250,22 @@ def main(argv: list[str] | None = None) -> int:
                 out = args.workdir / f"{op}-{rows}"
                 run = _measure(server, op, source, out, rows, args.max_records)
                 runs.append(run)
-                print(f"{op} {rows:,} rows: peak {run['peak_mb']:.0f} MB "
-                      f"(VmHWM {run['vmhwm_mb']:.0f} MB), {run['wall_s']:.1f}s; RSS MB by "
-                      f"second: {[mb for _, mb in run['timeline']]}", flush=True)
+                print(
+                    f"{op} {rows:,} rows: peak {run['peak_mb']:.0f} MB "
+                    f"(VmHWM {run['vmhwm_mb']:.0f} MB), {run['wall_s']:.1f}s; RSS MB by "
+                    f"second: {[mb for _, mb in run['timeline']]}",
+                    flush=True,
+                )
                 shutil.rmtree(out, ignore_errors=True)
             shutil.rmtree(source, ignore_errors=True)
         emulator_peak = server.peak_rss_mb()
     finally:
         server.stop()
     print()
-    print(f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: python -m bench.flat_memory "
-          f"--sizes {args.sizes[0]} {args.sizes[1]} --max-records {args.max_records}")
+    print(
+        f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: python -m bench.flat_memory "
+        f"--sizes {args.sizes[0]} {args.sizes[1]} --max-records {args.max_records}"
+    )
     print()
     print(_table(runs, args.sizes))
     print()

@@ -36,8 +36,9 @@ def floor_query(
     """The job run and its pages read as simply as possible: the typed-query floor. The page
     bodies are appended to ``keep`` when given."""
     with server.http() as http:
-        job = http.post(f"/services/data/{API}/jobs/query",
-                        json={"operation": "query", "query": SOQL}).json()
+        job = http.post(
+            f"/services/data/{API}/jobs/query", json={"operation": "query", "query": SOQL}
+        ).json()
         path = f"/services/data/{API}/jobs/query/{job['id']}"
         delay = 0.05
         while http.get(path).json()["state"] != "JobComplete":
@@ -65,13 +66,17 @@ def _measured(run: Callable[[], pl.DataFrame]) -> tuple[pl.DataFrame, float, flo
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.query_floor",
-                                     description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.query_floor", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--profile", action="store_true",
-                        help="also profile one run of ours with cProfile (top 25 by own time)")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="also profile one run of ours with cProfile (top 25 by own time)",
+    )
     args = parser.parse_args(argv)
 
     import sfbulk_frames as sfb
@@ -89,7 +94,11 @@ def main(argv: list[str] | None = None) -> int:
         schema = dict(first.schema)
         del first
         runs: dict[str, list[tuple[float, float]]] = {
-            "floor": [], "ours": [], "parse floor": [], "parse ours": []}
+            "floor": [],
+            "ours": [],
+            "parse floor": [],
+            "parse ours": [],
+        }
         for _ in range(args.reps):
             floor_frame, cpu, wall = _measured(lambda: floor_query(server, schema))
             runs["floor"].append((cpu, wall))
@@ -97,8 +106,12 @@ def main(argv: list[str] | None = None) -> int:
             runs["ours"].append((cpu, wall))
             # Salesforce writes a null text field as "", which read_csv keeps as "": the floor
             # does not pay for turning it into null (ours does); compare after doing it here
-            assert_frame_equal(our_frame, floor_frame.with_columns(
-                pl.when(pl.col(pl.String) != "").then(pl.col(pl.String)).name.keep()))
+            assert_frame_equal(
+                our_frame,
+                floor_frame.with_columns(
+                    pl.when(pl.col(pl.String) != "").then(pl.col(pl.String)).name.keep()
+                ),
+            )
             del floor_frame, our_frame
         # parsing alone, on the same page bodies: read_csv with the final schema vs ours
         from sfbulk_frames.frames.decode import parse_query_page
@@ -109,10 +122,12 @@ def main(argv: list[str] | None = None) -> int:
         columns = ColumnTyper(client, OBJECT).columns(list(schema))
         for _ in range(args.reps):
             _, cpu, wall = _measured(
-                lambda: pl.concat([pl.read_csv(p, schema=schema) for p in pages]))
+                lambda: pl.concat([pl.read_csv(p, schema=schema) for p in pages])
+            )
             runs["parse floor"].append((cpu, wall))
             _, cpu, wall = _measured(
-                lambda: pl.concat([parse_query_page(p, columns) for p in pages]))
+                lambda: pl.concat([parse_query_page(p, columns) for p in pages])
+            )
             runs["parse ours"].append((cpu, wall))
         if args.profile:
             profiler = cProfile.Profile()
@@ -124,9 +139,11 @@ def main(argv: list[str] | None = None) -> int:
         server.stop()
 
     best: dict[str, Any] = {name: min(values) for name, values in runs.items()}
-    print(f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: python -m bench.query_floor "
-          f"--rows {args.rows} --reps {args.reps} (best of {args.reps}; CPU of this process, "
-          "all threads)")
+    print(
+        f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}: python -m bench.query_floor "
+        f"--rows {args.rows} --reps {args.reps} (best of {args.reps}; CPU of this process, "
+        "all threads)"
+    )
     print()
     print("| reader | CPU s | wall s | CPU vs floor |")
     print("|---|---:|---:|---:|")
@@ -139,9 +156,13 @@ def main(argv: list[str] | None = None) -> int:
         cpu, wall = best[name]
         print(f"| {label} | {cpu:.2f} | {wall:.2f} | {cpu / best[floor][0]:.2f}x |")
     print()
-    print("all runs (CPU s, wall s): " + "; ".join(
-        f"{name} " + ", ".join(f"({c:.2f}, {w:.2f})" for c, w in values)
-        for name, values in runs.items()))
+    print(
+        "all runs (CPU s, wall s): "
+        + "; ".join(
+            f"{name} " + ", ".join(f"({c:.2f}, {w:.2f})" for c, w in values)
+            for name, values in runs.items()
+        )
+    )
     return 0
 
 

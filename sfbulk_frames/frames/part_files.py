@@ -68,7 +68,8 @@ class PartFiles(Mapping[str, pl.DataFrame]):
             return
         wanted = self.schemas[kind]
         conformed = part.select(
-            pl.col(name).cast(dtype) if name in part.columns
+            pl.col(name).cast(dtype)
+            if name in part.columns
             else pl.lit(None, dtype=dtype).alias(name)
             for name, dtype in wanted.items()
         )

@@ -17,8 +17,19 @@ def test_output_dir_writes_each_jobs_parts_as_parquet_next_to_the_result_files(
     out = tmp_path / "out"
 
     def run() -> str:
-        done = sfbulk("insert", "Contact", source, "--output-dir", out, "--max-records", "2",
-                      "--fail-on", "never", "--no-progress", org=org)
+        done = sfbulk(
+            "insert",
+            "Contact",
+            source,
+            "--output-dir",
+            out,
+            "--max-records",
+            "2",
+            "--fail-on",
+            "never",
+            "--no-progress",
+            org=org,
+        )
         assert done.returncode == 0, done.stderr
         return done.stderr
 
@@ -31,8 +42,10 @@ def test_output_dir_writes_each_jobs_parts_as_parquet_next_to_the_result_files(
         result_file = read_any(out / f"contacts.{part}.parquet")
         assert from_parts["sf__Row"].to_list() == sorted(result_file["sf__Row"].to_list())
         assert from_parts.drop("sf__Row").columns == result_file.drop("sf__Row").columns
-    rows = [*pl.read_parquet(parts / "successful")["sf__Row"],
-            *pl.read_parquet(parts / "failed")["sf__Row"]]
+    rows = [
+        *pl.read_parquet(parts / "successful")["sf__Row"],
+        *pl.read_parquet(parts / "failed")["sf__Row"],
+    ]
     assert sorted(rows) == list(range(contacts_frame.height))
 
     # the same insert again: every row fails (duplicate external ids), and the earlier run's
@@ -40,4 +53,5 @@ def test_output_dir_writes_each_jobs_parts_as_parquet_next_to_the_result_files(
     assert "replacing the" in run()
     assert not list((parts / "successful").glob("*.parquet"))
     assert pl.read_parquet(parts / "failed")["sf__Row"].to_list() == list(
-        range(contacts_frame.height))
+        range(contacts_frame.height)
+    )

@@ -25,11 +25,14 @@ PART_FILE = re.compile(r"^part-(\d{12})-(\w+)\.parquet$")
 
 
 def _frame(backend: str) -> Any:
-    return make_frame(backend, {
-        "LastName": [None if i % 4 == 1 else f"L{i}" for i in range(ROWS)],  # None: row fails
-        "NumberOfChildren__c": list(range(ROWS)),
-        "Email": [f"p{i}@x.io" for i in range(ROWS)],
-    })
+    return make_frame(
+        backend,
+        {
+            "LastName": [None if i % 4 == 1 else f"L{i}" for i in range(ROWS)],  # None: row fails
+            "NumberOfChildren__c": list(range(ROWS)),
+            "Email": [f"p{i}@x.io" for i in range(ROWS)],
+        },
+    )
 
 
 @pytest.fixture
@@ -43,8 +46,15 @@ def org_pair() -> Iterator[tuple[Emulator, Emulator]]:
 
 def _load(emu: Emulator, df: Any, results_dir: Path | None) -> sfb.BulkResult[Any]:
     with emu.client() as client:
-        return sfb.insert(df, "Contact", client=client, progress=False, max_records=PER_JOB,
-                          max_concurrent_jobs=1, results_dir=results_dir)
+        return sfb.insert(
+            df,
+            "Contact",
+            client=client,
+            progress=False,
+            max_records=PER_JOB,
+            max_concurrent_jobs=1,
+            results_dir=results_dir,
+        )
 
 
 def _assert_same(got: Any, want: Any) -> None:
@@ -109,8 +119,13 @@ def test_parts_are_read_on_each_access_not_held(client: sfb.Client, tmp_path: Pa
 def test_a_streamed_input_is_written_chunk_by_chunk(client: sfb.Client, tmp_path: Path) -> None:
     source = tmp_path / "in.parquet"
     pl.DataFrame({"LastName": [f"N{i}" for i in range(500)]}).write_parquet(source)
-    res = sfb.insert(pl.scan_parquet(source), "Contact", progress=False, max_records=100,
-                     results_dir=tmp_path / "out")
+    res = sfb.insert(
+        pl.scan_parquet(source),
+        "Contact",
+        progress=False,
+        max_records=100,
+        results_dir=tmp_path / "out",
+    )
     assert res.ok
     assert len(res.jobs) == 5
     assert len(list((tmp_path / "out" / "successful").glob("part-*.parquet"))) == 5
