@@ -42,7 +42,6 @@ if TYPE_CHECKING:
         LoadIncompleteError,
         MalformedQueryError,
         NotFoundError,
-        NotSalesforceError,
         PreflightError,
         PreflightWarning,
         QueryError,
@@ -93,7 +92,6 @@ __all__ = [
     "LoadIncompleteError",
     "MalformedQueryError",
     "NotFoundError",
-    "NotSalesforceError",
     "Operation",
     "PollPolicy",
     "PreflightError",
@@ -126,7 +124,7 @@ __all__ = [
     "validate",
 ]
 
-_exception_names = [name for name in __all__ if name.endswith(("Error", "Warning"))]
+_exception_names = [name for name in __all__ if name.endswith("Error")]
 
 # Where each public name lives (modules are imported on first use).
 _HOMES: dict[str, str] = {
@@ -144,10 +142,11 @@ _HOMES: dict[str, str] = {
     ),
     "BulkResult": "sfbulk_frames.frames.result",
     **dict.fromkeys(["SyncPlan", "SyncResult"], "sfbulk_frames.frames.sync_result"),
+    "PreflightWarning": "sfbulk_frames._exceptions",
+    "validate": "sfbulk_frames.pipeline.preflight",
     "ProgressEvent": "sfbulk_frames.pipeline.progress",
     "query": "sfbulk_frames.pipeline.query",
     "sync": "sfbulk_frames.pipeline.sync",
-    "validate": "sfbulk_frames.pipeline.preflight",
 }
 _SUBMODULES = ("aio", "testing")
 

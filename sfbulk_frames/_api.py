@@ -7,6 +7,7 @@ and :mod:`sfbulk_frames.aio` call the functions defined here.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -109,6 +110,7 @@ def load(
         poll=options.poll,
         delete_jobs=options.delete_jobs,
         raise_on_failure=options.raise_on_failure,
+        results_dir=options.results_dir,
         preflight=check_mode(options.preflight),
     )
     return run_ingest(df, spec, client=client, progress=options.progress)
@@ -132,12 +134,18 @@ def insert(
     progress: ProgressLike = "auto",
     delete_jobs: bool = False,
     raise_on_failure: bool = False,
+    results_dir: str | os.PathLike[str] | None = None,
     preflight: PreflightMode = "columns",
 ) -> FrameResult:
     """Insert every row of ``df`` into ``object``; the options are in the README's table.
 
     Raises FrameError before any request when the frame cannot be sent, JobTimeoutError (with
     the job ids to resume) after ``timeout``, JobFailedError only with ``raise_on_failure``.
+
+    ``results_dir``: write each job's successful/failed/unprocessed rows to parquet files there
+    as the job finishes (``<dir>/successful/part-<first row>-<job id>.parquet``, ...) and keep
+    none in memory: the result's parts are read from the files on access, ``res.scan(part)``
+    gives a ``polars.LazyFrame``. The directory must not hold another load's files.
     """
     return load(df, object, "insert", client, LoadOptions.pick(locals()))
 
@@ -160,6 +168,7 @@ def update(
     progress: ProgressLike = "auto",
     delete_jobs: bool = False,
     raise_on_failure: bool = False,
+    results_dir: str | os.PathLike[str] | None = None,
     preflight: PreflightMode = "columns",
 ) -> FrameResult:
     """Update the records named by the ``Id`` column of ``df`` (see :func:`insert`)."""
@@ -185,6 +194,7 @@ def upsert(
     progress: ProgressLike = "auto",
     delete_jobs: bool = False,
     raise_on_failure: bool = False,
+    results_dir: str | os.PathLike[str] | None = None,
     preflight: PreflightMode = "columns",
 ) -> FrameResult:
     """Insert or update by ``external_id_field`` (an External ID field, or ``Id``)."""
@@ -218,6 +228,7 @@ def delete(
     progress: ProgressLike = "auto",
     delete_jobs: bool = False,
     raise_on_failure: bool = False,
+    results_dir: str | os.PathLike[str] | None = None,
     preflight: PreflightMode = "columns",
 ) -> FrameResult:
     """Delete the records named by the ``Id`` column (``hard=True``: bypass the Recycle Bin)."""

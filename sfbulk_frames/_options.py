@@ -15,6 +15,7 @@ a mistyped keyword into an :class:`~sfbulk_frames.InvalidArgumentError` listing 
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass, fields
 from typing import (
@@ -68,6 +69,7 @@ class LoadOptions:
     progress: ProgressLike = "auto"
     delete_jobs: bool = False
     raise_on_failure: bool = False
+    results_dir: str | os.PathLike[str] | None = None
     preflight: PreflightMode = "columns"
 
     @classmethod

@@ -11,6 +11,7 @@ client on the caller's event loop (its session, connections, transport and token
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
@@ -81,6 +82,7 @@ async def insert(
     progress: ProgressLike = "auto",
     delete_jobs: bool = False,
     raise_on_failure: bool = False,
+    results_dir: str | os.PathLike[str] | None = None,
     preflight: PreflightMode = "columns",
 ) -> FrameResult:
     """``await``able :func:`sfbulk_frames.insert`."""
@@ -105,6 +107,7 @@ async def update(
     progress: ProgressLike = "auto",
     delete_jobs: bool = False,
     raise_on_failure: bool = False,
+    results_dir: str | os.PathLike[str] | None = None,
     preflight: PreflightMode = "columns",
 ) -> FrameResult:
     """``await``able :func:`sfbulk_frames.update`."""
@@ -130,6 +133,7 @@ async def upsert(
     progress: ProgressLike = "auto",
     delete_jobs: bool = False,
     raise_on_failure: bool = False,
+    results_dir: str | os.PathLike[str] | None = None,
     preflight: PreflightMode = "columns",
 ) -> FrameResult:
     """``await``able :func:`sfbulk_frames.upsert`."""
@@ -156,6 +160,7 @@ async def delete(
     progress: ProgressLike = "auto",
     delete_jobs: bool = False,
     raise_on_failure: bool = False,
+    results_dir: str | os.PathLike[str] | None = None,
     preflight: PreflightMode = "columns",
 ) -> FrameResult:
     """``await``able :func:`sfbulk_frames.delete`."""

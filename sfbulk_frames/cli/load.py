@@ -52,6 +52,7 @@ __all__ = [
     "input_arguments",
     "open_input",
     "output_arguments",
+    "parts_dir",
     "report_unfinished",
     "send_arguments",
     "write_results",
@@ -103,7 +104,9 @@ def output_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("results")
     group.add_argument("--output-dir", type=Path, metavar="DIR",
                        help="where to write FILE.successful/.failed/.unprocessed (default: next "
-                            "to FILE)")
+                            "to FILE); with it, each job's rows also go to "
+                            "DIR/FILE.parts/<part>/part-*.parquet as the job finishes, so "
+                            "memory stays flat however big FILE is")
     group.add_argument("--format", choices=FORMATS, dest="output_format",
                        help="format of the result files (default: the input's)")
     group.add_argument("--fail-on", choices=("failed", "unprocessed", "never"), default="failed",
@@ -193,6 +196,20 @@ def without_result_columns(frame: pl.LazyFrame, printer: Printer | None) -> pl.L
         printer.err(f"note: not sending the result columns {', '.join(result_columns)} of an "
                     "earlier load (to keep each row's outcome, use sfbulk retry RESULT_DIR)")
     return frame.drop(result_columns)
+
+
+def parts_dir(args: argparse.Namespace, printer: Printer) -> Path:
+    """``--output-dir``: the folder where each job's parts go as parquet while the load runs
+    (``OUTPUT_DIR/FILE.parts/successful/part-*.parquet``, ...), so the load's memory stays
+    flat; the part files of an earlier run of the same FILE are replaced, as the result files
+    are."""
+    folder: Path = args.output_dir / f"{args.file.stem}.parts"
+    old = sorted(folder.glob("*/part-*.parquet"))
+    if old:
+        printer.err(f"note: replacing the {len(old)} part files of an earlier load in {folder}")
+        for path in old:
+            path.unlink()
+    return folder
 
 
 def open_input(args: argparse.Namespace,
@@ -308,6 +325,8 @@ def run_load(args: argparse.Namespace, printer: Printer) -> int:
     total = None if progress_for(args) is False else count_input_rows(args.file, fmt,
                                                                       args.separator)
     options = _load_options(args, total)
+    if args.output_dir is not None:
+        options["results_dir"] = parts_dir(args, printer)
     try:
         if args.operation == "upsert":
             result = _api.upsert(frame, args.object, args.external_id, client=client, **options)

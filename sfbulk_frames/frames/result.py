@@ -31,9 +31,12 @@ from sfbulk_frames.frames.backend import (
 from sfbulk_frames.frames.errors import error_code, error_field
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pandas as pd
 
     from sfbulk_frames._models import JobInfo
+    from sfbulk_frames.frames.part_files import PartFiles
 
 __all__ = ["ROW", "SF_COLUMNS", "BulkResult", "FrameT", "sorted_by_row"]
 
@@ -99,6 +102,11 @@ class BulkResult(Generic[FrameT]):
     input's own values and dtypes, the ``sf__*`` columns and ``sf__Row`` (the input row
     position); pandas parts keep the input's index labels. Every input row is in exactly one.
     ``BulkResult[pandas.DataFrame]`` or ``BulkResult[polars.DataFrame]`` to a type checker.
+
+    A load with ``results_dir=`` keeps no part in memory: each access of ``successful``,
+    ``failed`` or ``unprocessed`` reads that part from its parquet files (not cached: keep the
+    frame you get), :meth:`scan` gives it as a ``polars.LazyFrame``, and :meth:`counts` reads
+    nothing. Without it the parts are frames in memory, converted once.
     """
 
     def __init__(
@@ -115,12 +123,16 @@ class BulkResult(Generic[FrameT]):
         pandas_dtypes: Mapping[str, Any] | None = None,
         pandas_source: pd.DataFrame | None = None,
         resend: Resend | None = None,
-        attempts: Sequence[BulkResult[Any]] | None = None,
+        attempts: Sequence[BulkResult[FrameT]] | None = None,
         ok_jobs: Sequence[JobInfo] | None = None,
         complete: bool = True,
+        files: PartFiles | None = None,
     ) -> None:
         self.backend: Backend = backend
-        self._parts = dict(parts)
+        self._files = files
+        # with ``files`` the parts are read from parquet on each access and never held
+        self._parts: Mapping[str, pl.DataFrame] = files if files is not None else dict(parts)
+        self._converted: dict[str, FrameT] = {}
         self._unmatched = unmatched
         self.jobs: list[JobInfo] = list(jobs)
         self.object = object
@@ -204,20 +216,46 @@ class BulkResult(Generic[FrameT]):
         )
         return cast(FrameT, converted)
 
-    @cached_property
+    @property
     def successful(self) -> FrameT:
         """Input rows that succeeded + ``sf__Id``, ``sf__Created``, ``sf__Row``."""
-        return self._convert(self._parts["successful"])
+        return self._part("successful")
 
-    @cached_property
+    @property
     def failed(self) -> FrameT:
         """Input rows that failed + ``sf__Id``, ``sf__Error``, ``sf__Row``."""
-        return self._convert(self._parts["failed"])
+        return self._part("failed")
 
-    @cached_property
+    @property
     def unprocessed(self) -> FrameT:
         """Input rows never attempted + ``sf__Error`` (null unless explained), ``sf__Row``."""
-        return self._convert(self._parts["unprocessed"])
+        return self._part("unprocessed")
+
+    def _part(self, kind: str) -> FrameT:
+        if self._files is not None:  # read from its files on every access, never cached
+            return self._convert(self._files[kind])
+        if kind not in self._converted:
+            self._converted[kind] = self._convert(self._parts[kind])
+        return self._converted[kind]
+
+    @property
+    def results_dir(self) -> Path | None:
+        """The folder holding the parts as parquet files (``results_dir=`` of the load), or
+        None when the parts are in memory."""
+        return None if self._files is None else self._files.directory
+
+    def scan(self, part: str) -> pl.LazyFrame:
+        """``part`` ("successful", "failed" or "unprocessed") as a polars LazyFrame in input
+        (``sf__Row``) order, whatever the input's backend: over its parquet files for a load
+        with ``results_dir=`` (nothing is read until you collect), else over the frame in
+        memory. Columns as in the polars part: input columns, sf__ columns, ``sf__Row``."""
+        if part not in ("successful", "failed", "unprocessed"):
+            raise ConfigurationError(
+                f"scan({part!r}): the parts are 'successful', 'failed' and 'unprocessed'"
+            )
+        if self._files is not None:
+            return self._files.scan(part)
+        return self._parts[part].lazy()
 
     @cached_property
     def unmatched(self) -> FrameT:
@@ -229,11 +267,14 @@ class BulkResult(Generic[FrameT]):
     def counts(self) -> dict[str, int]:
         """Rows per part: successful, failed, unprocessed, unmatched (result rows)."""
         return {
-            "successful": self._parts["successful"].height,
-            "failed": self._parts["failed"].height,
-            "unprocessed": self._parts["unprocessed"].height,
+            "successful": self._height("successful"),
+            "failed": self._height("failed"),
+            "unprocessed": self._height("unprocessed"),
             "unmatched": self._unmatched.height,
         }
+
+    def _height(self, kind: str) -> int:
+        return self._files.height(kind) if self._files is not None else self._parts[kind].height
 
     @property
     def ok(self) -> bool:
@@ -252,7 +293,7 @@ class BulkResult(Generic[FrameT]):
         return self.jobs if self._ok_jobs is None else self._ok_jobs
 
     @property
-    def attempts(self) -> list[BulkResult[Any]]:
+    def attempts(self) -> list[BulkResult[FrameT]]:
         """The result of every load that built this one, first load first (``[self]`` for a
         result no :meth:`retry` made)."""
         return [self] if self._attempts is None else list(self._attempts)
@@ -359,8 +400,9 @@ class BulkResult(Generic[FrameT]):
         progress: ProgressOption | Keep = KEEP,
         delete_jobs: bool | Keep = KEEP,
         raise_on_failure: bool | Keep = KEEP,
-    ) -> BulkResult[Any]:
-        """Send the rows that did not succeed again; return the result over the original input.
+    ) -> BulkResult[FrameT]:
+        """Send the rows that did not succeed again and return the result over the original
+        input.
 
         Without ``fixed`` every failed and unprocessed row goes again as it was; ``fixed`` is a
         corrected frame of any subset of them (e.g. ``res.failed`` edited), its ``sf__Row``

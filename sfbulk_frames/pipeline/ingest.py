@@ -8,6 +8,7 @@ client) and is sent again on a new job, so no row is processed twice and none is
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterator, Mapping
@@ -33,6 +34,7 @@ from sfbulk_frames.frames.backend import DEFAULT_BATCH_ROWS, iter_batches, to_po
 from sfbulk_frames.frames.decode import read_result_csv
 from sfbulk_frames.frames.encode import Chunk, EncodeOptions, iter_chunks, validate_frame
 from sfbulk_frames.frames.joinback import MatchOutcome, ResultSource, column_kinds, match_encoded
+from sfbulk_frames.frames.part_files import PartFiles
 from sfbulk_frames.frames.result import BulkResult
 from sfbulk_frames.pipeline.outcomes import (
     ChunkRun,
@@ -47,6 +49,7 @@ from sfbulk_frames.pipeline.outcomes import (
 from sfbulk_frames.pipeline.preflight import PreflightMode, RowGate, prepare
 from sfbulk_frames.pipeline.progress import ProgressLike, Reporter
 from sfbulk_frames.pipeline.reporting import make_reporter
+from sfbulk_frames.pipeline.spill import assemble_files, release_freed_memory, spill_chunk
 
 if TYPE_CHECKING:
     from sfbulk_frames.client.clients import Client
@@ -83,6 +86,8 @@ class IngestSpec:
     poll: PollPolicy | None = None
     delete_jobs: bool = False
     raise_on_failure: bool = False
+    results_dir: str | os.PathLike[str] | None = None
+    """Write each job's parts to parquet there as they arrive (see frames/part_files.py)."""
     preflight: PreflightMode = "columns"
 
     @property
@@ -209,6 +214,10 @@ class _Load:
         self._counts = threading.Lock()
         self._submitted: int | None = None  # known once every chunk has been handed out
         self._uploaded = 0
+        self.files: PartFiles | None = None
+        """Where finished chunks' parts go (``results_dir=``); None keeps them in memory."""
+        self.collecting = threading.Lock()
+        """Held while a chunk's results are downloaded, matched and written (results_dir=)."""
 
     def _emit(self, kind: Any, **fields: Any) -> None:
         self.reporter.emit(kind, self.spec.operation, object=self.spec.object, **fields)
@@ -286,6 +295,21 @@ class _Load:
             processed=info.number_records_processed,
             failed=info.number_records_failed,
         )
+        if self.files is None:
+            return *self._joined(chunk, job, info), [info]
+        # results_dir=: one chunk's results in memory at a time (jobs still run in parallel)
+        with self.collecting:
+            rows, outcome = self._joined(chunk, job, info)
+            kept = spill_chunk(self.files, rows, outcome, [info])
+            chunk.rows = chunk.rows.clear()  # written: the input rows are not needed again
+            del rows, outcome
+            release_freed_memory()
+        return kept
+
+    def _joined(
+        self, chunk: Chunk, job: IngestJob, info: JobInfo
+    ) -> tuple[pl.DataFrame, MatchOutcome]:
+        """The chunk's rows (with sf__Row) and the job's results matched to them."""
         readers = result_readers(job, info)
         self._emit("results_downloaded", job_id=info.id, rows=info.number_records_processed or 0)
         outcome = explain_job_failure(match_encoded(
@@ -294,7 +318,7 @@ class _Load:
         ), info)
         if self.spec.delete_jobs:
             job.delete()
-        return indexed(chunk.rows, chunk.start), outcome, [info]
+        return indexed(chunk.rows, chunk.start), outcome
 
     def resume_hint(self) -> str:
         ids = self.ledger.closed
@@ -395,6 +419,10 @@ def run_ingest(
         return empty
     client = resolve_client(client, function=_PUBLIC_NAME.get(spec.operation, spec.operation))
     resend = PipelineResend(spec, progress, client)
+    files = None
+    if spec.results_dir is not None:
+        files = PartFiles(spec.results_dir, dict(schema))
+        files.prepare()
     encode, converted_kinds, gate = prepare(
         client, frame, schema, object_name=spec.object, operation=spec.operation,
         external_id_field=spec.external_id_field, options=spec.encode, mode=spec.preflight,
@@ -404,6 +432,7 @@ def run_ingest(
     reporter = make_reporter(progress, desc=f"{spec.operation} {spec.object}")
     total = frame.height if isinstance(frame, pl.DataFrame) else _parquet_height(frame)
     load = _Load(client, spec, kinds, reporter)
+    load.files = files
     reporter.emit("start", spec.operation, object=spec.object, total_rows=total)
     batches = iter_batches(frame, batch_rows)
     if gate is not None:
@@ -423,7 +452,10 @@ def run_ingest(
             parts.add(rows, chunk_outcome, infos)
         if gate is not None:
             _add_held(parts, gate)
-        result = assemble(parts, df, spec.object, spec.operation, columns)
+        result = (
+            assemble(parts, df, spec.object, spec.operation, columns) if load.files is None
+            else assemble_files(load.files, parts, df, spec.object, spec.operation, columns)
+        )
         result.resend = resend
         return result, error
 

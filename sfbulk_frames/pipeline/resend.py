@@ -70,5 +70,7 @@ class PipelineResend:
         )
         progress = changed.pop("progress", self.progress)
         changed.pop("raise_on_failure", None)  # the combined result decides, not the attempt
-        spec = dataclasses.replace(self.spec, encode=encode, raise_on_failure=False, **changed)
+        # an attempt's result stays in memory: the load's results_dir holds the first one's
+        spec = dataclasses.replace(self.spec, encode=encode, raise_on_failure=False,
+                                   results_dir=None, **changed)
         return run_ingest(frame, spec, client=client or self.client, progress=progress)

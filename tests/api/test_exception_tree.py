@@ -32,10 +32,9 @@ ALLOWED_BUILTIN_RAISES = {
     ("frames/csv_records.py", "RuntimeError"),  # polars wrote a CSV we cannot split: a bug
     ("client/http.py", "RuntimeError"),  # a bridged Client used on its own loop's thread: a bug
     ("spark/_partition.py", "RuntimeError"),  # task identity asked outside a Spark task: a bug
-    ("cli/manifest.py", "ValueError"),  # caught two lines below, re-raised as ConfigurationError
+    ("cli/manifest.py", "ValueError"),  # a manifest of another version: caught in the module
 }
-# Exceptions that never leave the package: a worker's stop signal, raised in a poll callback and
-# caught by the pipeline.
+# Private exceptions that never leave the package (raised and caught inside one module).
 INTERNAL = {"_Stop", "Stopped"}
 
 
