@@ -23,9 +23,8 @@ import pytest
 
 import sfbulk_frames as sfb
 from sfbulk_frames import testing
-from sfbulk_frames.emulator import Emulator
+from sfbulk_frames.emulator import Emulator, Request, Response
 from sfbulk_frames.emulator.web.server import EmulatorServer, serve
-from sfbulk_frames.emulator.web.wire import Request, Response
 
 # Retries that are fast but real: several attempts, no sleeping beyond a millisecond.
 FAST_RETRY = sfb.RetryPolicy(max_attempts=4, backoff_initial=0.001, backoff_max=0.002,
