@@ -102,7 +102,8 @@ def info(org: ApiBackend, call: Call, kind: str) -> Response:
     job = org.store.get(call.job_id, kind)
     reveal_on_poll(job)
     org.store.save(job)
-    return json_response(full_view(job), pretty=wants_pretty(call.request))
+    view = org.shape_view(job, full_view(job))
+    return json_response(view, pretty=wants_pretty(call.request))
 
 
 def listing(org: ApiBackend, call: Call, kind: str) -> Response:
