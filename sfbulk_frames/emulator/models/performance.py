@@ -244,14 +244,23 @@ class OrgSchedule:
         batches = []
         for first in range(0, records, model.batch_records):
             size = min(model.batch_records, records - first)
-            job_free = heapq.heappop(job_slots)
-            org_free = heapq.heappop(self._org_slots)
-            start = max(job_free, org_free, ready)
+            job_free = max(heapq.heappop(job_slots), ready)
+            slot = self._org_slot(job_free)
+            start = max(job_free, self._org_slots[slot])
             finish = start + model.batch_duration(size)
             heapq.heappush(job_slots, finish)
-            heapq.heappush(self._org_slots, finish)
+            self._org_slots[slot] = finish
             batches.append(BatchTime(start, finish, size))
         return JobTimeline(arrived, tuple(batches))
+
+    def _org_slot(self, wanted: float) -> int:
+        """The org slot a batch ready at ``wanted`` takes: the one freed last before
+        ``wanted`` (keeping earlier-freed slots for others), else the one freed first."""
+        free = self._org_slots
+        fitting = [i for i, t in enumerate(free) if t <= wanted]
+        if fitting:
+            return max(fitting, key=lambda i: free[i])
+        return min(range(len(free)), key=lambda i: free[i])
 
     def admit_query(self, records: int, arrived: float) -> JobTimeline:
         """A query job: one materialisation after the queue wait (no batch slots)."""
