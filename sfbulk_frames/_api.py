@@ -74,6 +74,7 @@ def _load(
     progress: ProgressLike = "auto",
     delete_jobs: bool = False,
     raise_on_failure: bool = False,
+    group_by_parent: bool | str | None = None,
 ) -> BulkResult:
     if max_concurrent_jobs < 1:
         raise ConfigurationError("max_concurrent_jobs must be at least 1")
@@ -88,6 +89,7 @@ def _load(
         poll=poll,
         delete_jobs=delete_jobs,
         raise_on_failure=raise_on_failure,
+        group_by_parent=group_by_parent,
     )
     return run_ingest(df, spec, client=client, progress=progress)
 

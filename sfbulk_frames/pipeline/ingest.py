@@ -13,7 +13,7 @@ import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -30,11 +30,12 @@ from sfbulk_frames._exceptions import (
     TransportError,
 )
 from sfbulk_frames._models import COLUMN_DELIMITERS, JobInfo
-from sfbulk_frames.frames.backend import backend_of, iter_batches, to_polars
+from sfbulk_frames.frames.backend import backend_of, to_polars
 from sfbulk_frames.frames.decode import read_result_csv
-from sfbulk_frames.frames.encode import Chunk, EncodeOptions, iter_chunks, validate_frame
+from sfbulk_frames.frames.encode import Chunk, EncodeOptions, validate_frame
 from sfbulk_frames.frames.joinback import MatchOutcome, ResultSource, column_kinds, match_encoded
 from sfbulk_frames.frames.result import BulkResult, sorted_by_row
+from sfbulk_frames.pipeline.plan import LOAD_POLL, plan_load
 from sfbulk_frames.pipeline.progress import ProgressLike, Reporter, make_reporter
 
 if TYPE_CHECKING:
@@ -71,6 +72,7 @@ class IngestSpec:
     poll: PollPolicy | None = None
     delete_jobs: bool = False
     raise_on_failure: bool = False
+    group_by_parent: bool | str | None = None
 
     @property
     def key(self) -> str | None:
@@ -236,6 +238,8 @@ class _Load:
         self.ledger = _Ledger()
         self.stop = threading.Event()
         self.deadline = None if spec.timeout is None else time.monotonic() + spec.timeout
+        # a load's own polling unless the load or the client chose one (see LOAD_POLL)
+        self.poll = spec.poll or (LOAD_POLL if client.poll == PollPolicy() else None)
 
     def _emit(self, kind: Any, **fields: Any) -> None:
         self.reporter.emit(kind, self.spec.operation, object=self.spec.object, **fields)
@@ -289,7 +293,7 @@ class _Load:
     def run_chunk(self, chunk: Chunk) -> tuple[pl.DataFrame, MatchOutcome, list[JobInfo]]:
         job = self._create_and_upload(chunk)
         info = job.wait(
-            timeout=_deadline_left(self.deadline), poll=self.spec.poll, on_poll=self._on_poll
+            timeout=_deadline_left(self.deadline), poll=self.poll, on_poll=self._on_poll
         )
         self._emit(
             "job_done",
@@ -376,6 +380,9 @@ def run_ingest(
     if isinstance(frame, pl.DataFrame) and frame.height == 0:
         return BulkResult.empty(df, spec.object, spec.operation)
     client = resolve_client(client)
+    plan = plan_load(frame, spec, client, batch_rows=batch_rows,
+                     group_by_parent=spec.group_by_parent)
+    spec = replace(spec, max_concurrent_jobs=plan.concurrency)
     reporter = make_reporter(progress, desc=f"{spec.operation} {spec.object}")
     total = frame.height if isinstance(frame, pl.DataFrame) else None
     load = _Load(client, spec, join_kinds(client, spec.object, dict(schema)), reporter)
@@ -383,8 +390,9 @@ def run_ingest(
     parts = Parts()
     pool = ThreadPoolExecutor(max_workers=spec.max_concurrent_jobs, thread_name_prefix="sfbulk")
     try:
-        futures = _submit_all(load, iter_chunks(iter_batches(frame, batch_rows), spec.encode), pool)
+        futures = _submit_all(load, plan.chunks, pool)
         _drain(futures, parts)
+        plan.restore_positions(parts)
     except KeyboardInterrupt:
         load.stop.set()
         aborted = load.abort_open_jobs()

@@ -10,7 +10,7 @@ import pytest
 
 import sfbulk_frames as sfb
 from sfbulk_frames.frames.encode import Chunk
-from sfbulk_frames.pipeline import ingest as _ingest
+from sfbulk_frames.pipeline import plan as _plan
 
 from .conftest import make_frame, parts_cover_input, to_pl
 
@@ -36,14 +36,14 @@ def test_each_result_row_carries_the_input_values_of_its_position(client, backen
 
 def test_chunk_bytes_are_released_once_uploaded(client, monkeypatch: pytest.MonkeyPatch):
     seen: list[Chunk] = []
-    real_iter_chunks = _ingest.iter_chunks
+    real_iter_chunks = _plan.iter_chunks
 
     def recording(*args: Any, **kwargs: Any) -> Iterator[Chunk]:
         for chunk in real_iter_chunks(*args, **kwargs):
             seen.append(chunk)
             yield chunk
 
-    monkeypatch.setattr(_ingest, "iter_chunks", recording)
+    monkeypatch.setattr(_plan, "iter_chunks", recording)
     df = pl.DataFrame({"LastName": [f"n{i}" for i in range(10)]})
     res = sfb.insert(df, "Contact", max_records=4, progress=False)
     assert res.ok
