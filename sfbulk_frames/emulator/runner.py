@@ -86,11 +86,11 @@ class JobRunner:
             return view
         now = self.clock()
         if now >= timeline.finish:
-            self.timelines.pop(job.id, None)
             return view
         processed = min(job.processed, timeline.processed_at(now))
         view["state"] = timeline.state_at(now)
-        view["numberRecordsProcessed"] = processed
+        if "numberRecordsProcessed" in view:
+            view["numberRecordsProcessed"] = processed
         if "numberRecordsFailed" in view:
             view["numberRecordsFailed"] = min(job.failed, processed)
         view.pop("errorMessage", None)
