@@ -9,6 +9,7 @@ It composes the parts and owns the org's counters: :class:`~.models.org.Org` (SQ
 from __future__ import annotations
 
 import random
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -79,6 +80,8 @@ class Emulator:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.performance = resolve_performance(performance)
+        self._clock = clock
+        self._arrival = threading.local()
         self.processing = processing
         self.processing_delay = processing_delay
         self.seed = seed
@@ -115,7 +118,7 @@ class Emulator:
             seed=seed,
             on_batch=self._count_batch,
             performance=self.performance,
-            clock=clock,
+            clock=self._request_time,
         )
         self._dispatcher = Dispatcher(self)
 
@@ -134,7 +137,17 @@ class Emulator:
 
     def handle(self, request: Request) -> Response:
         """Answer one HTTP request in-process (thread-safe; never raises for bad input)."""
-        return self._dispatcher.handle(request)
+        self._arrival.time = self._clock()
+        try:
+            return self._dispatcher.handle(request)
+        finally:
+            self._arrival.time = None
+
+    def _request_time(self) -> float:
+        """When the request being answered arrived (before it waited for the org's lock), so
+        the performance model dates a close by its arrival, not by the emulator's own work."""
+        arrived: float | None = getattr(self._arrival, "time", None)
+        return self._clock() if arrived is None else arrived
 
     def transport(self) -> EmulatorTransport:
         """An httpx transport (sync and async) that answers in-process."""

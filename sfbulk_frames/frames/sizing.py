@@ -3,9 +3,9 @@
 Salesforce processes a Bulk API 2.0 job in internal batches of 10,000 records, several at a
 time per job and in the org, and counts every internal batch against the org's 15,000 daily
 batches. So a load is cut into jobs of whole internal batches (multiples of 10,000 records,
-at least one), about :data:`JOBS_PER_SLOT` jobs per concurrency slot so every slot keeps
-working while results download and the next chunk uploads — instead of one huge job whose
-batches queue behind each other while the other slots sit idle.
+at least one), :data:`JOBS_PER_SLOT` job per concurrency slot, so that every job of the load is
+in flight at once and the org's own queue keeps all its slots busy — instead of one huge job
+whose batches queue behind each other while the other slots sit idle.
 
 Rows that reference the same parent record (``AccountId``, ``Account.ExternalId__c``, ...)
 fight for that parent's lock when parallel jobs process them (``UNABLE_TO_LOCK_ROW``):
@@ -33,16 +33,18 @@ __all__ = [
 INTERNAL_BATCH_RECORDS = 10_000
 """Records per internal batch of a Bulk API 2.0 job (Salesforce's own split)."""
 
-JOBS_PER_SLOT = 2
-"""Jobs per concurrency slot: with two, a slot's next job is uploaded and queued while its
-current one still runs, and the last jobs leave no long tail."""
+JOBS_PER_SLOT = 1
+"""Jobs per concurrency slot. A slot is held from job creation to the download of the job's
+results, so a second wave of jobs would only start when a first-wave job is done and its org
+slots may sit idle meanwhile (measured with the emulator's performance model: 100,000 rows in
+5 jobs over 4 slots took two processing waves under the ``fast`` preset, in 4 jobs one)."""
 
 UNKNOWN_SIZE_RECORDS = 100_000
 """Records per job when the row count is not known up front (a LazyFrame): ten batches."""
 
 
 def records_per_job(n_rows: int | None, concurrency: int) -> int:
-    """Records per job for ``n_rows`` rows loaded by ``concurrency`` jobs at a time: about
+    """Records per job for ``n_rows`` rows loaded by ``concurrency`` jobs at a time: at most
     ``JOBS_PER_SLOT * concurrency`` jobs, each a whole number (at least one) of 10,000-record
     internal batches."""
     if n_rows is None:

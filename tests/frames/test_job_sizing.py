@@ -21,13 +21,14 @@ from sfbulk_frames.frames.sizing import (
     [
         (1, 4, 10_000, 1),  # never below one internal batch
         (25_000, 4, 10_000, 3),
-        (100_000, 4, 20_000, 5),
-        (1_000_000, 4, 130_000, 8),  # not one 1M-row job: ~2 jobs per slot
-        (1_000_000, 1, 500_000, 2),
-        (10_000_000, 4, 1_250_000, 8),
+        (100_000, 4, 30_000, 4),
+        (1_000_000, 4, 250_000, 4),  # not one 1M-row job: one job per slot
+        (1_000_000, 8, 130_000, 8),
+        (1_000_000, 1, 1_000_000, 1),  # max_bytes still cuts it
+        (10_000_000, 4, 2_500_000, 4),
     ],
 )
-def test_records_per_job_are_whole_batches_about_two_jobs_per_slot(
+def test_records_per_job_are_whole_batches_one_job_per_slot(
     n_rows: int, concurrency: int, per_job: int, jobs: int
 ) -> None:
     got = records_per_job(n_rows, concurrency)
