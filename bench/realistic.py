@@ -76,8 +76,10 @@ class ModelledEmulator(EmulatorProcess):
         self.preset, self.scale = preset, scale
 
     def command(self) -> list[str]:
-        return [*super().command(), "--performance", self.preset,
-                "--time-scale", str(self.scale)]
+        # background: the emulator applies batches in its worker, so its own processing does
+        # not hold up other requests; the model decides when each job is shown done
+        command = [("background" if part == "instant" else part) for part in super().command()]
+        return [*command, "--performance", self.preset, "--time-scale", str(self.scale)]
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:

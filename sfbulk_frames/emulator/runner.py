@@ -2,8 +2,10 @@
 ``polls:N`` (processed when closed, revealed on the N-th info GET) and ``background`` (a daemon
 worker processes each job after a delay, batch by batch, honouring ``slow`` and aborts).
 
-With a :class:`~.models.performance.PerformanceModel` every job is processed when it is closed
-(or created, for queries) and the model decides what its info GET shows when: the job stays
+With a :class:`~.models.performance.PerformanceModel` a job is admitted to the model when it is
+closed (a query job when it is created) and processed at once (``instant``, ``polls:N``) or by
+the worker batch by batch (``background``, so uploads and polls of other jobs are not held up
+by the emulator's own work); the model decides what its info GET shows when: the job stays
 ``UploadComplete`` while queued, ``InProgress`` with the records of its finished internal
 batches, and ``JobComplete`` at its modelled finish (:meth:`JobRunner.shape_view`). Rows whose
 parent record is held by an overlapping batch of another job may fail ``UNABLE_TO_LOCK_ROW``."""
@@ -69,8 +71,11 @@ class JobRunner:
         self.timelines: dict[str, JobTimeline] = {}
         self._plan = OrgSchedule(performance) if performance else None
         self._locks = LockLedger()
-        background = self._polls is None and performance is None
-        self._worker = BackgroundWorker(self._run_in_background) if background else None
+        self._modelled_runs: dict[str, IngestRun] = {}
+        self._worker: BackgroundWorker | None = None
+        if self._polls is None:  # background: the worker applies the batches
+            step = self._run_in_background if performance is None else self._step_modelled
+            self._worker = BackgroundWorker(step)
 
     def reset_model(self) -> None:
         """Forget every modelled timeline and lock (the org was reset)."""
@@ -98,7 +103,7 @@ class JobRunner:
 
     def schedule(self, job: Job) -> None:
         """Start processing a closed ingest job or a new query job (caller holds the lock)."""
-        if self._polls is None:
+        if self._polls is None and self._plan is None:
             assert self._worker is not None
             self._worker.submit(job.id, self.delay)
             return
@@ -107,11 +112,13 @@ class JobRunner:
             self._run_query(job)
             if self._plan is not None:
                 self.timelines[job.id] = self._plan.admit_query(job.processed, self.clock())
+        elif self._plan is not None:
+            self._start_modelled(job)
+            if self._polls is not None:  # instant/polls: applied now, shown when modelled
+                self._step_modelled(job.id)
         else:
             run = self._ingest_run(job)
             if run.start():
-                if self._plan is not None:
-                    self._model_locks(job, run)
                 while run.step():
                     pass
                 if job.state not in ("Failed", "Aborted"):
@@ -120,6 +127,38 @@ class JobRunner:
             hide_until_polled(job, self._polls)
         store.save(job)
         self.org.save_id_state()
+
+    def _start_modelled(self, job: Job) -> None:
+        """Check the upload and admit the job to the model now; its batches are applied by
+        the worker one at a time, so other requests are not held up by the emulator's own
+        processing (which the model's times are meant to hide)."""
+        run = self._ingest_run(job)
+        job.set_state("InProgress")
+        if not run.start():
+            return
+        self._model_locks(job, run)
+        self._modelled_runs[job.id] = run
+        if self._polls is None:
+            assert self._worker is not None
+            self._worker.submit(job.id, 0.0)
+
+    def _step_modelled(self, job_id: str) -> None:
+        run = self._modelled_runs.pop(job_id, None)
+        if run is None:
+            return
+        job, more = run.job, True
+        while more:
+            with self.org.lock:
+                if job.id not in self._store().jobs or job.state == "Aborted":
+                    if job.state == "Aborted":
+                        run.stop("Aborted")
+                        self._store().save(job)
+                    return
+                more = run.step()
+                if not more and job.state == "InProgress":
+                    run.finish()
+                self._store().save(job)
+                self.org.save_id_state()
 
     def _model_locks(self, job: Job, run: IngestRun) -> None:
         """Admit the job to the model and let each batch fail the rows whose parent another
