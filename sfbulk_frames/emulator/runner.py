@@ -123,7 +123,7 @@ class JobRunner:
                     pass
                 if job.state not in ("Failed", "Aborted"):
                     run.finish()
-        if self._plan is None:
+        if self._plan is None and self._polls is not None:
             hide_until_polled(job, self._polls)
         store.save(job)
         self.org.save_id_state()
