@@ -53,6 +53,7 @@ _STARTUP_TIMEOUT = 15.0
 _SHUTDOWN_TIMEOUT = 10.0
 _DISCONNECT_WAIT = 2.0
 _HANDLER_THREADS = 8
+_KEEP_ALIVE = 120
 
 
 def _internal_error_body() -> bytes:
@@ -248,6 +249,9 @@ class EmulatorServer:
             server_header=False,
             date_header=True,
             timeout_graceful_shutdown=2,
+            # idle keep-alive connections stay open like Salesforce's (uvicorn's default 5 s
+            # closes them just as a client polling every 5 s reuses one: RemoteDisconnected)
+            timeout_keep_alive=_KEEP_ALIVE,
             ssl_certfile=self._certificates.cert_path if self._certificates else None,
             ssl_keyfile=self._certificates.key_path if self._certificates else None,
         )
