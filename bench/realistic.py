@@ -96,6 +96,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/sfbulk-bench-realistic"))
     parser.add_argument("--out", type=Path, default=BENCH_DIR / "RESULTS.md")
+    parser.add_argument("--rerun-failed", action="store_true",
+                        help="run again only the FAILED runs of the last run's realistic.json "
+                             "(same workdir) and rewrite the section with the rest kept")
     return parser.parse_args(argv)
 
 
@@ -180,6 +183,27 @@ class Realistic:
         finally:
             server.stop()
 
+    def rerun_failed(self, previous: dict[str, Any]) -> None:
+        """Measure again the runs that FAILED last time, keeping every other run."""
+        self.runs = [r for r in previous["runs"] if not r["problems"]]
+        failed = [r for r in previous["runs"] if r["problems"]]
+        for preset in sorted({r["preset"] for r in failed}):
+            scale = self.scales.get(preset, 1.0)
+            server = ModelledEmulator(preset, scale)
+            server.start()
+            try:
+                for old in (r for r in failed if r["preset"] == preset):
+                    row = next(x for x in ROWS if x.label == old["client"])
+                    if old["op"] == "query":
+                        server.reset()
+                        server.load(self.frame, OBJECT)
+                    self._measure(server, PRESETS[preset].scaled(scale), preset, row, old["op"])
+            finally:
+                server.stop()
+        order = {(r["preset"], r["op"], r["client"]): i for i, r in enumerate(previous["runs"])}
+        self.runs.sort(key=lambda r: order.get((r["preset"], r["op"], r["client"]), 0))
+        self.locks = previous["locks"]
+
     def _measure(self, server: EmulatorProcess, model: PerformanceModel, preset: str, row: Row,
                  op: str) -> None:
         if op in ("insert", "upsert"):
@@ -251,17 +275,26 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.rows:,} rows x {len(COLUMNS)} columns, {bench.csv_bytes / 1e6:.1f} MB as CSV; "
           f"{bench.per_job:,} records per job by default", flush=True)
     began = time.perf_counter()
-    for preset in args.presets:
-        print(f"{preset} (time scale {bench.scales.get(preset, 1.0)}):", flush=True)
-        bench.run_preset(preset)
-    encoder = bench.encoder_ratio()
-    total = time.perf_counter() - began
-    (args.workdir / "realistic.json").write_text(
-        json.dumps({"runs": bench.runs, "locks": bench.locks, "encoder": encoder}, indent=1,
-                   default=str))
+    saved = args.workdir / "realistic.json"
+    if args.rerun_failed:
+        previous = json.loads(saved.read_text())
+        bench.rerun_failed(previous)
+        encoder = previous["encoder"]
+        total = previous.get("total_s", time.perf_counter() - began)
+        first = previous.get("command", "python -m bench.realistic")
+        command = f"{first}\n{command}"
+    else:
+        for preset in args.presets:
+            print(f"{preset} (time scale {bench.scales.get(preset, 1.0)}):", flush=True)
+            bench.run_preset(preset)
+        encoder = bench.encoder_ratio()
+        total = time.perf_counter() - began
+    saved.write_text(json.dumps({"runs": bench.runs, "locks": bench.locks, "encoder": encoder,
+                                 "total_s": total, "command": command}, indent=1, default=str))
+    presets = sorted({r["preset"] for r in bench.runs}, key=args.presets.index)
     section = render_section(
         command=command, rows=args.rows, csv_bytes=bench.csv_bytes, per_job=bench.per_job,
-        scales={p: bench.scales.get(p, 1.0) for p in args.presets}, runs=bench.runs,
+        scales={p: bench.scales.get(p, 1.0) for p in presets}, runs=bench.runs,
         locks=bench.locks, encoder=encoder, total_s=total, soql=SOQL,
     )
     write_section(args.out, section)
