@@ -35,7 +35,7 @@ from sfbulk_frames.frames.decode import read_result_csv
 from sfbulk_frames.frames.encode import Chunk, EncodeOptions, validate_frame
 from sfbulk_frames.frames.joinback import MatchOutcome, ResultSource, column_kinds, match_encoded
 from sfbulk_frames.frames.result import BulkResult, sorted_by_row
-from sfbulk_frames.pipeline.plan import LOAD_POLL, plan_load
+from sfbulk_frames.pipeline.plan import default_poll, plan_load
 from sfbulk_frames.pipeline.progress import ProgressLike, Reporter, make_reporter
 
 if TYPE_CHECKING:
@@ -239,7 +239,7 @@ class _Load:
         self.stop = threading.Event()
         self.deadline = None if spec.timeout is None else time.monotonic() + spec.timeout
         # a load's own polling unless the load or the client chose one (see LOAD_POLL)
-        self.poll = spec.poll or (LOAD_POLL if client.poll == PollPolicy() else None)
+        self.poll = default_poll(client, spec.poll)
 
     def _emit(self, kind: Any, **fields: Any) -> None:
         self.reporter.emit(kind, self.spec.operation, object=self.spec.object, **fields)

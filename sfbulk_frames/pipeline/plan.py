@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from sfbulk_frames.client.clients import Client
     from sfbulk_frames.pipeline.ingest import IngestSpec, Parts
 
-__all__ = ["LOAD_POLL", "LoadPlan", "parent_column", "plan_load"]
+__all__ = ["LOAD_POLL", "LoadPlan", "default_poll", "parent_column", "plan_load"]
 
 logger = logging.getLogger("sfbulk_frames")
 
@@ -34,6 +34,13 @@ LOAD_POLL = PollPolicy(initial=0.5, factor=1.1, max_interval=15.0)
 """Polling of a load's jobs when neither the load nor the client sets one: each wait grows by
 10%, so a finished job waits for its results at most ~10% of its run time (plus 0.5 s), at
 the cost of a few more status requests than the client's default (factor 1.5)."""
+
+def default_poll(client: Client, poll: PollPolicy | None) -> PollPolicy | None:
+    """``poll`` if given, else :data:`LOAD_POLL` unless the client sets its own policy."""
+    if poll is not None:
+        return poll
+    return LOAD_POLL if client.poll == PollPolicy() else None
+
 
 _NOT_PARENTS = frozenset({"id", "ownerid", "recordtypeid", "createdbyid", "lastmodifiedbyid"})
 _PARENT_NAMES = ("accountid", "parentid", "whatid", "whoid", "contactid")

@@ -21,6 +21,7 @@ from sfbulk_frames._context import resolve_client
 from sfbulk_frames._exceptions import ConfigurationError, JobError, JobFailedError, SalesforceError
 from sfbulk_frames._models import COLUMN_DELIMITERS, JobState
 from sfbulk_frames.frames.decode import empty_query_frame, parse_query_page
+from sfbulk_frames.pipeline.plan import default_poll
 from sfbulk_frames.pipeline.progress import ProgressLike, make_reporter
 
 if TYPE_CHECKING:
@@ -225,7 +226,7 @@ def query(
         raise ConfigurationError(f"backend={backend!r}: use 'polars' or 'pandas'")
     client = resolve_client(client)
     job = client.create_query_job(soql, include_deleted=include_deleted)
-    info = job.wait(timeout=timeout, poll=poll)
+    info = job.wait(timeout=timeout, poll=default_poll(client, poll))
     if info.state != JobState.JOB_COMPLETE:
         raise JobFailedError(
             f"query job {info.id} ended {info.state}: {info.error_message or 'no message'}; "
