@@ -16,6 +16,7 @@ from bench.data import COLUMNS, OBJECT
 __all__ = ["render"]
 
 _ANALYSIS = re.compile(r"<!-- analysis -->.*?<!-- /analysis -->", re.DOTALL)
+_SYNC = re.compile(r"<!-- sync -->.*?<!-- /sync -->", re.DOTALL)  # bench/sync_bench.py's section
 _CLIENT_ORDER = (*report.OURS, *report.PEERS, report.FLOOR)
 
 _METHOD = """\
@@ -132,4 +133,7 @@ def render(*, bench: Any, command: str, started: dt.datetime, previous: str,
     lines += ["", "## Method", "",
               _METHOD.format(reset=bench.server.reset_method, object=OBJECT).rstrip(), "",
               "## Machine", "", *_machine(machine), ""]
+    kept = _SYNC.search(previous)
+    if kept:
+        lines += [kept.group(0), ""]
     return "\n".join(lines) + "\n"

@@ -2,7 +2,7 @@
 
 Regenerate every notebook (from the repository root, in the project's virtualenv)::
 
-    python notebooks/build_notebooks.py                 # build + execute all three
+    python notebooks/build_notebooks.py                 # build + execute all four
     python notebooks/build_notebooks.py reconcile_failures   # only the named notebook(s)
     python notebooks/build_notebooks.py --no-execute    # write them without outputs
 
@@ -745,10 +745,185 @@ print(f"contacts in the org:         {in_org.height:,} of {contacts.height:,}")
 """),
 ]
 
+NIGHTLY_SYNC: list[tuple[str, str]] = [
+    ("md", r"""
+# Nightly sync: send only what changed
+
+An ETL job that re-upserts a whole table every night sends every row again — unchanged ones
+too: it spends the org's daily limits (records and batches), fires triggers and flows, moves
+`LastModifiedDate` and fills the audit trail for nothing. `sfb.sync` (or `df.sfbulk.sync`)
+queries the records the source owns, compares them with the frame **per field type, the way
+Salesforce stores values**, and sends only the new and changed rows — after showing you the plan
+if you ask for a dry run.
+
+It runs against the local emulator (no org, no credentials). For a real org, build the client
+with `sfb.Client.from_env()`, `sfb.Client.password_login(...)`, `sfb.Client.jwt_login(...)` or
+`sfb.Client.from_sf_cli("my-org-alias")` and pass it to `sfb.set_default_client(...)`.
+"""),
+    ("code", r"""
+import datetime as dt
+
+import numpy as np
+import polars as pl
+
+import sfbulk_frames as sfb
+from sfbulk_frames.emulator import Emulator
+
+emu = Emulator(seed=1)
+sfb.set_default_client(emu.client())
+pl.Config.set_fmt_str_lengths(40)
+pl.Config.set_tbl_rows(8)
+"""),
+    ("md", r"""
+## 1. Last night's load
+
+5,000 contacts of one source system (their external ids start with `N-`), loaded with a plain
+upsert.
+"""),
+    ("code", r"""
+rng = np.random.default_rng(3)
+n = 5_000
+i = np.arange(n)
+last_night = pl.DataFrame({
+    "ExternalId__c": [f"N-{k:05d}" for k in i],
+    "LastName": rng.choice(["Baker", "Dubois", "Garcia", "Ito", "Nguyen", "Okafor"], n),
+    "Email": [f"person{k}@example.com" for k in i],
+    "Title": rng.choice(["CEO", "Buyer", "Data Engineer", None], n),
+    "NumberOfChildren__c": rng.integers(0, 4, n),
+    "Score__c": rng.uniform(0, 100, n).round(2),
+    "Birthdate": pl.date_range(dt.date(1960, 1, 1), dt.date(2000, 12, 31), eager=True)
+                   .sample(n, with_replacement=True, seed=3),
+    "LastContacted__c": pl.datetime_range(dt.datetime(2024, 1, 1), dt.datetime(2024, 12, 31),
+                                          "1h", time_zone="UTC", eager=True).head(n),
+    "HasOptedOutOfEmail": rng.random(n) < 0.2,
+})
+first = last_night.sfbulk.upsert("Contact", "ExternalId__c")
+first
+"""),
+    ("md", r"""
+## 2. Tonight's extract
+
+The source changed a little: 150 rows have a new value in one field (a title, a score, an
+opted-out flag, a date, a timestamp), 100 people are new and 50 are gone. The extract also comes
+in a different *shape* than what was loaded, without being different for Salesforce: timestamps
+in the source system's time zone, the integer column as floats (`1.0`), empty strings where
+there was no title, trailing spaces after some names. Salesforce stores all of those the same
+way, so they must not count as changes.
+"""),
+    ("code", r"""
+tonight = last_night.with_columns(
+    pl.col("LastContacted__c").dt.convert_time_zone("Europe/Paris"),   # same instants
+    pl.col("NumberOfChildren__c").cast(pl.Float64),                    # 1.0 is 1
+    pl.col("Title").fill_null(""),                                     # "" is stored as null
+    pl.when(pl.int_range(pl.len()) % 7 == 0).then(pl.col("LastName") + "  ")
+      .otherwise(pl.col("LastName")).alias("LastName"),                # Salesforce trims text
+)
+row = pl.int_range(pl.len())
+tonight = tonight.with_columns(
+    pl.when(row % 100 == 1).then(pl.lit("Head of Data")).otherwise(pl.col("Title")).alias("Title"),
+    pl.when(row % 100 == 2).then(pl.col("Score__c") + 1).otherwise(pl.col("Score__c"))
+      .alias("Score__c"),
+    pl.when(row % 100 == 3).then(~pl.col("HasOptedOutOfEmail"))
+      .otherwise(pl.col("HasOptedOutOfEmail")).alias("HasOptedOutOfEmail"),
+)
+gone = tonight.filter(row % 100 == 50)["ExternalId__c"]
+new_people = last_night.head(100).with_columns(
+    ("N-9" + pl.col("ExternalId__c").str.slice(3)).alias("ExternalId__c"),
+    pl.col("LastContacted__c").dt.convert_time_zone("Europe/Paris"),
+    pl.col("NumberOfChildren__c").cast(pl.Float64),
+    pl.col("Title").fill_null(""),
+)
+tonight = pl.concat([tonight.filter(row % 100 != 50), new_people])
+print(f"tonight: {tonight.height:,} rows; {gone.len()} people gone, {new_people.height} new")
+"""),
+    ("md", r"""
+## 3. The plan (dry run)
+
+`where=` is a SOQL condition naming the records this source owns: only they are compared, and
+only they can be deleted. `dry_run=True` sends nothing: it returns the `SyncPlan` — counts per
+class, the rows of each class, and for the updates the changed fields with their old and new
+values.
+"""),
+    ("code", r"""
+plan = tonight.sfbulk.sync("Contact", "ExternalId__c", where="ExternalId__c LIKE 'N-%'",
+                           dry_run=True, progress=False)
+plan
+"""),
+    ("code", r"""
+plan.changed_fields()
+"""),
+    ("code", r"""
+plan.changes.head(6)
+"""),
+    ("code", r"""
+plan.missing.select("Id", "ExternalId__c", "LastName").head(3)
+"""),
+    ("md", r"""
+## 4. Sync
+
+Now for real, deleting the 50 people the source no longer has. Only the 100 creates and 150
+updates are sent (one upsert job each), then one delete job; the 4,800 unchanged rows never
+leave the notebook. `annotate()` gives every source row its outcome.
+"""),
+    ("code", r"""
+res = tonight.sfbulk.sync("Contact", "ExternalId__c", where="ExternalId__c LIKE 'N-%'",
+                          delete_missing=True)
+res
+"""),
+    ("code", r"""
+outcome = res.annotate()
+outcome.group_by("sf__Action", "status").len().sort("len", descending=True)
+"""),
+    ("code", r"""
+sent = {label: sum(job.number_records_processed or 0 for job in write.jobs)
+        for label, write in res.writes.items()}
+print("records sent per write:", sent)
+print("a full upsert would have sent:", f"{tonight.height:,}")
+"""),
+    ("md", r"""
+## 5. The next night: nothing changed, nothing sent
+
+Syncing the same frame again finds every row unchanged and creates no ingest job.
+"""),
+    ("code", r"""
+again = tonight.sfbulk.sync("Contact", "ExternalId__c", where="ExternalId__c LIKE 'N-%'",
+                            delete_missing=True, progress=False)
+print(again)
+print("ingest jobs created:", len(again.jobs))
+"""),
+    ("md", r"""
+## 6. Rows that cannot be matched are reported, never guessed
+
+A key that appears twice in the source, a row without a key, or several org records sharing a
+key (an External ID that is not unique) would make any choice a guess: those rows are listed in
+`plan.conflicts` with the reason and are never sent (nor deleted).
+"""),
+    ("code", r"""
+messy = pl.concat([tonight.head(3), tonight.slice(1, 1),
+                   tonight.slice(3, 1).with_columns(pl.lit(None, dtype=pl.String)
+                                                    .alias("ExternalId__c"))])
+messy_plan = messy.sfbulk.sync("Contact", "ExternalId__c", where="ExternalId__c LIKE 'N-%'",
+                               dry_run=True, progress=False)
+messy_plan.conflicts.filter(pl.col("sf__Row").is_not_null())
+"""),
+    ("md", r"""
+From the shell, the same run reads the extract from a file and writes the plan (and then the
+results) next to it:
+
+```bash
+sfbulk sync Contact tonight.parquet --key ExternalId__c --where "ExternalId__c LIKE 'N-%'" \
+    --dry-run
+sfbulk sync Contact tonight.parquet --key ExternalId__c --where "ExternalId__c LIKE 'N-%'" \
+    --delete-missing
+```
+"""),
+]
+
 NOTEBOOKS: dict[str, list[tuple[str, str]]] = {
     "quickstart": QUICKSTART,
     "polars_etl": POLARS_ETL,
     "reconcile_failures": RECONCILE_FAILURES,
+    "nightly_sync": NIGHTLY_SYNC,
 }
 
 if __name__ == "__main__":

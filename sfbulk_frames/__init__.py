@@ -27,6 +27,8 @@ from sfbulk_frames._exceptions import (
     LoadIncompleteError,
     MalformedQueryError,
     NotFoundError,
+    PreflightError,
+    PreflightWarning,
     QueryError,
     RateLimitedError,
     RequestLimitExceededError,
@@ -34,13 +36,17 @@ from sfbulk_frames._exceptions import (
     SalesforceError,
     ServerError,
     SfBulkError,
+    SyncScopeError,
     TransportError,
 )
 from sfbulk_frames._models import JobInfo, JobState, LimitInfo, Operation
 from sfbulk_frames.client.clients import AsyncClient, Client
 from sfbulk_frames.frames.result import BulkResult
+from sfbulk_frames.frames.sync_result import SyncPlan, SyncResult
+from sfbulk_frames.pipeline.preflight import validate
 from sfbulk_frames.pipeline.progress import ProgressEvent
 from sfbulk_frames.pipeline.query import query
+from sfbulk_frames.pipeline.sync import sync
 
 __version__ = "0.1.0"
 
@@ -68,6 +74,8 @@ __all__ = [
     "NotFoundError",
     "Operation",
     "PollPolicy",
+    "PreflightError",
+    "PreflightWarning",
     "ProgressEvent",
     "QueryError",
     "RateLimitedError",
@@ -78,15 +86,20 @@ __all__ = [
     "ServerError",
     "SfBulkAccessor",
     "SfBulkError",
+    "SyncPlan",
+    "SyncResult",
+    "SyncScopeError",
     "TransportError",
     "delete",
     "insert",
     "query",
     "resume",
     "set_default_client",
+    "sync",
     "update",
     "upsert",
     "use_client",
+    "validate",
 ]
 
 register_accessors()

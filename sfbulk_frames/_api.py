@@ -26,6 +26,7 @@ from sfbulk_frames.pipeline.ingest import (
     join_kinds,
     run_ingest,
 )
+from sfbulk_frames.pipeline.preflight import PreflightMode, check_mode
 from sfbulk_frames.pipeline.progress import ProgressLike, make_reporter
 
 if TYPE_CHECKING:
@@ -75,6 +76,7 @@ def _load(
     delete_jobs: bool = False,
     raise_on_failure: bool = False,
     group_by_parent: bool | str | None = None,
+    preflight: PreflightMode = "columns",
 ) -> BulkResult:
     if max_concurrent_jobs < 1:
         raise ConfigurationError("max_concurrent_jobs must be at least 1")
@@ -90,6 +92,7 @@ def _load(
         delete_jobs=delete_jobs,
         raise_on_failure=raise_on_failure,
         group_by_parent=group_by_parent,
+        preflight=check_mode(preflight),
     )
     return run_ingest(df, spec, client=client, progress=progress)
 
@@ -139,12 +142,21 @@ def resume(
     if isinstance(frame, pl.LazyFrame):
         frame = frame.collect()
     reporter = make_reporter(progress, desc="resume")
+    reporter.emit("start", "resume", total_rows=frame.height)
+    reporter.emit("uploads_done", "resume")  # the rows were sent by the interrupted call
     jobs: list[JobInfo] = []
     texts: dict[str, list[pl.DataFrame]] = {"successful": [], "failed": [], "unprocessed": []}
     try:
         for job_id in job_ids:
             job = client.ingest_job(job_id)
-            info = job.wait(timeout=timeout, poll=poll)
+            info = job.wait(
+                timeout=timeout,
+                poll=poll,
+                on_poll=lambda i: reporter.emit(
+                    "job_state", "resume", job_id=i.id, state=str(i.state),
+                    processed=i.number_records_processed, failed=i.number_records_failed,
+                ),
+            )
             reporter.emit(
                 "job_done",
                 str(info.operation),
@@ -156,10 +168,13 @@ def resume(
             )
             for name, part in fetch_results(job, info).items():
                 texts[name].append(part)
+            reporter.emit("results_downloaded", "resume", job_id=info.id,
+                          rows=info.number_records_processed or 0)
             jobs.append(info)
             if delete_jobs:
                 job.delete()
     finally:
+        reporter.emit("finish", "resume", message="" if len(jobs) == len(job_ids) else "stopped")
         reporter.close()
     first = jobs[0]
     options = _encode_options(

@@ -4,10 +4,14 @@ Every error the library raises on purpose derives from :class:`SfBulkError`::
 
     SfBulkError
     ├── ConfigurationError          bad options or missing credentials (nothing was sent)
+    │   └── SyncScopeError              sync(delete_missing=True) with no where= or no rows
     ├── FrameError(ValueError)      the input frame cannot be sent as it is (nothing was sent)
+    │   └── PreflightError              describe proves a column cannot be loaded (nothing sent)
+    ├── PreflightWarning(UserWarning)  warned (not raised): a column is sent, likely not as meant
     ├── AuthenticationError         a login flow was refused (bad credentials, expired token)
     ├── TransportError              the network failed and retries were exhausted or not allowed
     ├── SalesforceError             Salesforce answered with an error body
+    │   ├── NotSalesforceError          the URL answered with an HTML page, not the REST API
     │   ├── InvalidSessionError         401 INVALID_SESSION_ID
     │   ├── RequestLimitExceededError   403 REQUEST_LIMIT_EXCEEDED (never retried)
     │   ├── NotFoundError               404 NOT_FOUND
@@ -50,6 +54,9 @@ __all__ = [
     "LoadIncompleteError",
     "MalformedQueryError",
     "NotFoundError",
+    "NotSalesforceError",
+    "PreflightError",
+    "PreflightWarning",
     "QueryError",
     "RateLimitedError",
     "RequestLimitExceededError",
@@ -57,6 +64,7 @@ __all__ = [
     "SalesforceError",
     "ServerError",
     "SfBulkError",
+    "SyncScopeError",
     "TransportError",
     "error_from_response",
 ]
@@ -70,6 +78,11 @@ class ConfigurationError(SfBulkError):
     """Options or credentials are missing or inconsistent; nothing was sent."""
 
 
+class SyncScopeError(ConfigurationError):
+    """``sync(..., delete_missing=True)`` without ``where=`` (every record of the object that
+    the source lacks would be deleted) or with an empty frame. Nothing was sent."""
+
+
 class FrameError(SfBulkError, ValueError):
     """The input frame cannot be serialized as it is; nothing was sent.
 
@@ -79,6 +92,27 @@ class FrameError(SfBulkError, ValueError):
     def __init__(self, message: str, *, column: str | None = None) -> None:
         super().__init__(message)
         self.column = column
+
+
+class PreflightError(FrameError):
+    """Describe of the object proves a column cannot be loaded as it is (not a field, read-only,
+    not an external ID, a file read with the wrong separator...); nothing was sent.
+
+    ``findings`` holds every column-level problem found (``column``, ``code``, ``message``);
+    the message names each column and the fix. ``preflight=False`` skips these checks.
+    """
+
+    def __init__(
+        self, message: str, *, column: str | None = None, findings: Sequence[Any] = ()
+    ) -> None:
+        super().__init__(message, column=column)
+        self.findings = list(findings)
+
+
+class PreflightWarning(SfBulkError, UserWarning):
+    """A column will be sent, but probably not as meant (e.g. numbers sent to a text field,
+    where ``0012`` arrived as ``12``); the message names the column and how to read it as text.
+    Issued with :func:`warnings.warn` (a ``UserWarning``), never raised by the library."""
 
 
 class AuthenticationError(SfBulkError):
@@ -124,6 +158,14 @@ class SalesforceError(SfBulkError):
         where = f" ({method} {url})" if method and url else ""
         code = f"{error_code}: " if error_code else ""
         super().__init__(f"HTTP {status} {code}{message}{where}")
+
+
+class NotSalesforceError(SalesforceError):
+    """The instance URL answered with something that is not the Salesforce REST API (an HTML
+    page, a login portal, a proxy): the URL is wrong. The message is one line."""
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class InvalidSessionError(SalesforceError):

@@ -23,6 +23,7 @@ __all__ = [
     "Operation",
     "QueryPage",
     "parse_sf_datetime",
+    "readable_job_error",
 ]
 
 
@@ -138,6 +139,18 @@ _INT_FIELDS = frozenset(
     }
 )
 _DATETIME_FIELDS = frozenset({"created_date", "system_modstamp"})
+
+
+def readable_job_error(message: str | None) -> str | None:
+    """A job's ``errorMessage`` for people: a repeated leading category collapsed, since real
+    orgs double it (``InvalidBatch : InvalidBatch : Field name not found : Employees`` reads
+    ``InvalidBatch : Field name not found : Employees``); any other text unchanged."""
+    if not message:
+        return message
+    head, sep, rest = message.partition(" : ")
+    while sep and rest.startswith(head + sep):
+        rest = rest[len(head) + len(sep) :]
+    return head + sep + rest if sep else message
 
 
 def parse_sf_datetime(value: object) -> datetime | None:

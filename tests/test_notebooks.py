@@ -23,7 +23,7 @@ import pytest
 from nbformat.v4 import new_code_cell
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
-NAMES = ("quickstart", "polars_etl", "reconcile_failures")
+NAMES = ("quickstart", "polars_etl", "reconcile_failures", "nightly_sync")
 PROBE_MARK = "SFBULK_NOTEBOOK_FACTS "
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # The four kinds of bad rows the notebooks plant and the codes Salesforce answers them with.
@@ -77,6 +77,23 @@ print("SFBULK_NOTEBOOK_FACTS " + json.dumps({
     "outcome_statuses": sorted(set(outcome["status"].to_list())),
     "contacts_in_org": in_org.height,
     "still_failing": still_failing,
+}))
+""",
+    "nightly_sync": """
+import json
+print("SFBULK_NOTEBOOK_FACTS " + json.dumps({
+    "tonight_rows": tonight.height,
+    "gone": gone.len(),
+    "new": new_people.height,
+    "plan_counts": plan.counts(),
+    "changed_fields": plan.changed_fields(),
+    "sent": sent,
+    "result_ok": res.ok,
+    "outcome_rows": outcome.height,
+    "outcome_statuses": dict(outcome.group_by("status").len().iter_rows()),
+    "second_run_jobs": len(again.jobs),
+    "contacts_in_org": emu.count("Contact"),
+    "conflict_reasons": sorted(messy_plan.conflicts["reason"].to_list()),
 }))
 """,
 }
@@ -205,6 +222,25 @@ def test_reconcile_draws_the_failure_chart_inline_and_as_png(run_notebook: Any) 
     assert len(images) == 1
     png = executed.workdir / "failure_reasons.png"
     assert png.read_bytes().startswith(PNG_SIGNATURE)
+
+
+def test_nightly_sync_sends_only_the_changed_new_and_gone_rows_then_nothing(
+    run_notebook: Any,
+) -> None:
+    facts = run_notebook("nightly_sync").facts
+    assert facts["plan_counts"] == {"create": 100, "update": 150, "unchanged": 4_800,
+                                    "missing": 50, "conflicts": 0}
+    assert facts["gone"] == 50
+    assert facts["new"] == 100
+    assert facts["changed_fields"] == {"HasOptedOutOfEmail": 50, "Score__c": 50, "Title": 50}
+    assert facts["sent"] == {"create": 100, "update": 150, "delete": 50}
+    assert facts["result_ok"] is True
+    assert facts["outcome_rows"] == facts["tonight_rows"]
+    assert facts["outcome_statuses"] == {"success": 250, "unchanged": 4_800}
+    assert facts["second_run_jobs"] == 0
+    assert facts["contacts_in_org"] == facts["tonight_rows"]
+    assert facts["conflict_reasons"] == ["duplicate_source_key", "duplicate_source_key",
+                                         "missing_key"]
 
 
 # --- the committed files ----------------------------------------------------------------------

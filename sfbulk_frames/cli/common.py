@@ -19,6 +19,7 @@ __all__ = [
     "Printer",
     "add_subcommand",
     "human_int",
+    "plural",
 ]
 
 EXIT_OK = 0
@@ -47,6 +48,9 @@ class Printer:
         self._secrets = [s for s in secrets if s]
         self._out = out
         self._err = err
+        self.stdout_closed = False
+        self.json_written = False  # a --json summary is on stdout already
+        self.last_error: str | None = None  # the first error line, for --json
 
     def add_secret(self, secret: str | None) -> None:
         if secret and secret not in self._secrets:
@@ -58,12 +62,25 @@ class Printer:
         return text
 
     def out(self, text: str = "") -> None:
+        """A line on stdout; once the reader has gone (``| head``) the rest is dropped quietly
+        so the command still finishes its work (files written, exit status kept)."""
+        if self.stdout_closed:
+            return
         stream = self._out or sys.stdout
-        stream.write(self.redact(text) + "\n")
-        stream.flush()
+        try:
+            stream.write(self.redact(text) + "\n")
+            stream.flush()
+        except BrokenPipeError:
+            self.stdout_closed = True
+            if stream is sys.stdout:
+                from sfbulk_frames.cli.output import silence_stdout
+
+                silence_stdout()
 
     def err(self, text: str = "") -> None:
         stream = self._err or sys.stderr
+        if self.last_error is None and text:
+            self.last_error = self.redact(text)
         stream.write(self.redact(text) + "\n")
         stream.flush()
 
@@ -86,6 +103,11 @@ def add_subcommand(
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=parents or [],
     )
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """``1, "row"`` -> ``1 row``; ``2500, "row"`` -> ``2,500 rows``."""
+    return f"{count:,} {word if count == 1 else (words or word + 's')}"
 
 
 def human_int(value: int | None) -> str:

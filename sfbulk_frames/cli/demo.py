@@ -17,6 +17,7 @@ from typing import Any
 import polars as pl
 
 from sfbulk_frames._config import PollPolicy
+from sfbulk_frames.cli.common import plural
 from sfbulk_frames.cli.demo_data import LEGACY_LEVELS, DemoData, generate
 from sfbulk_frames.cli.summary import error_detail, top_errors
 
@@ -87,7 +88,8 @@ class _Tour:
 def _describe_result(tour: _Tour, result: Any, seconds: float) -> None:
     counts = result.counts()
     tour.say(f"{counts['successful']:,} successful, {counts['failed']:,} failed, "
-             f"{counts['unprocessed']:,} unprocessed in {len(result.jobs)} job(s), {seconds:.1f} s")
+             f"{counts['unprocessed']:,} unprocessed in {plural(len(result.jobs), 'job')}, "
+             f"{seconds:.1f} s")
 
 
 def _show_top_errors(tour: _Tour, failed: pl.DataFrame) -> None:
@@ -148,13 +150,13 @@ def _load_contacts(tour: _Tour, data: DemoData, progress: Any) -> None:
     tour.step(f"Upserting {contacts.height:,} Contacts from a polars DataFrame "
               "(parents by Account.ExternalId__c)")
     tour.say(f'res = contacts.sfbulk.upsert("Contact", "ExternalId__c", '
-             f"max_records={CONTACTS_PER_JOB:,})")
+             f"max_records={CONTACTS_PER_JOB:_})")
     started = time.monotonic()
     res = contacts.sfbulk.upsert("Contact", "ExternalId__c", max_records=CONTACTS_PER_JOB,
                                  progress=progress, poll=DEMO_POLL)
     _describe_result(tour, res, time.monotonic() - started)
     _show_top_errors(tour, res.failed)
-    tour.say(f"(the generator made {data.bad.contacts:,} rows bad on purpose)")
+    tour.say(f"(the generator made {plural(data.bad.contacts, 'row')} bad on purpose)")
 
     tour.step("Fixing the failed Contacts: join res.failed back to the input, correct, retry")
     if res.failed.height == 0:
@@ -184,7 +186,7 @@ def _query_back(tour: _Tour, data: DemoData, progress: Any) -> None:
     tour.say(f'df = sfbulk_frames.query("{QUERY_SOQL[:60]}…")')
     started = time.monotonic()
     frame = query(QUERY_SOQL, progress=progress, poll=DEMO_POLL)
-    tour.say(f"{frame.height:,} rows x {frame.width} columns in "
+    tour.say(f"{plural(frame.height, 'row')} x {plural(frame.width, 'column')} in "
              f"{time.monotonic() - started:.1f} s; types come from describe, not guessing:")
     for name, dtype in frame.schema.items():
         tour.say(f"  {name:<22} {dtype}")

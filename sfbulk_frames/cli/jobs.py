@@ -12,7 +12,7 @@ from typing import Any
 import polars as pl
 
 from sfbulk_frames._exceptions import JobInterruptedError, JobTimeoutError, NotFoundError
-from sfbulk_frames.cli.common import Printer, add_subcommand, human_int
+from sfbulk_frames.cli.common import Printer, add_subcommand, human_int, plural
 from sfbulk_frames.cli.connect import make_client
 from sfbulk_frames.cli.load import (
     input_arguments,
@@ -21,6 +21,7 @@ from sfbulk_frames.cli.load import (
     report_unfinished,
     write_results,
 )
+from sfbulk_frames.cli.output import progress_for
 
 __all__ = ["add_jobs_command"]
 
@@ -117,7 +118,7 @@ def run_list(args: argparse.Namespace, printer: Printer) -> int:
     printer.out("  ".join(c.ljust(w) for c, w in zip(_LIST_COLUMNS, widths, strict=True)))
     for row in rows:
         printer.out("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
-    printer.out(f"{len(rows)} {args.kind} job(s)")
+    printer.out(plural(len(rows), f"{args.kind} job"))
     return 0
 
 
@@ -154,7 +155,8 @@ def run_results(args: argparse.Namespace, printer: Printer) -> int:
         path = args.output_dir / f"{args.job_id}.{name}.csv"
         data = fetch()
         path.write_bytes(data)
-        printer.out(f"{name:<12} {human_int(_count_rows(data)):>8} rows  {path}")
+        rows = _count_rows(data)
+        printer.out(f"{name:<12} {human_int(rows):>8} {'row ' if rows == 1 else 'rows'}  {path}")
     printer.out(f"job {info.id}: {info.operation} {info.object}, {info.state}")
     return 0
 
@@ -167,9 +169,9 @@ def run_resume(args: argparse.Namespace, printer: Printer) -> int:
     client = make_client(args, printer)
     try:
         result = _api.resume(frame, list(args.job_ids), client=client, nulls=args.nulls,
-                             timeout=args.timeout, progress=False if args.no_progress else "auto")
+                             timeout=args.timeout, progress=progress_for(args))
     except (JobTimeoutError, JobInterruptedError) as exc:
         return report_unfinished(args, exc, printer)
     return write_results(args, result, fmt, printer,
-                         title=f"resume {len(args.job_ids)} job(s) for {args.file.name}",
+                         title=f"resume {plural(len(args.job_ids), 'job')} for {args.file.name}",
                          started=started)

@@ -26,7 +26,18 @@ from sfbulk_frames.cli.files import (
     scan_input,
     write_frame,
 )
-from sfbulk_frames.cli.summary import load_exit_code, part_frames, print_load_summary
+from sfbulk_frames.cli.output import (
+    add_output_flags,
+    count_input_rows,
+    print_json,
+    progress_for,
+)
+from sfbulk_frames.cli.summary import (
+    load_exit_code,
+    part_frames,
+    print_load_summary,
+    summary_payload,
+)
 
 __all__ = ["add_load_commands", "input_arguments", "output_arguments", "write_results"]
 
@@ -83,7 +94,7 @@ def output_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--fail-on", choices=("failed", "unprocessed", "never"), default="failed",
                        help="exit 1 when rows failed or were unprocessed (failed, the default), "
                             "only when rows were unprocessed, or never")
-    group.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_output_flags(group)
     group.add_argument("--timeout", type=float, metavar="SECONDS",
                        help="stop waiting after this long (jobs keep running; exit 4 with the "
                             "resume command)")
@@ -112,6 +123,10 @@ def _job_arguments(parser: argparse.ArgumentParser, operation: str) -> None:
     group.add_argument("--assignment-rule-id", metavar="ID")
     group.add_argument("--delete-jobs", action="store_true",
                        help="delete the jobs in Salesforce once their results are saved")
+    group.add_argument("--preflight", choices=("columns", "rows", "off"), default="columns",
+                       help="check against describe before sending: the columns (default), "
+                            "also hold back the rows that would fail (rows: they go to the "
+                            "failed file, marked PREFLIGHT), or off")
     output_arguments(parser)
 
 
@@ -129,7 +144,7 @@ def add_load_commands(subparsers: Any, parents: list[argparse.ArgumentParser]) -
         parser.set_defaults(handler=run_load, operation=operation)
 
 
-def _load_options(args: argparse.Namespace) -> dict[str, Any]:
+def _load_options(args: argparse.Namespace, total_rows: int | None) -> dict[str, Any]:
     options: dict[str, Any] = {
         "nulls": args.nulls,
         "column_delimiter": args.delimiter,
@@ -137,8 +152,9 @@ def _load_options(args: argparse.Namespace) -> dict[str, Any]:
         "max_records": args.max_records,
         "max_concurrent_jobs": args.concurrency,
         "timeout": args.timeout,
-        "progress": False if args.no_progress else "auto",
+        "progress": progress_for(args, total_rows),
         "delete_jobs": args.delete_jobs,
+        "preflight": False if args.preflight == "off" else args.preflight,
     }
     if args.max_bytes is not None:
         options["max_bytes"] = args.max_bytes
@@ -161,9 +177,18 @@ def write_results(args: argparse.Namespace, result: Any, input_format: FileForma
     frames = part_frames(result)
     for part, frame in frames.items():
         write_frame(frame, paths[part], out_format)
-    print_load_summary(printer, title=title, frames=frames, jobs=list(getattr(result, "jobs", [])),
-                       paths=paths, elapsed=time.monotonic() - started)
-    return load_exit_code(frames, args.fail_on)
+    jobs = list(getattr(result, "jobs", []))
+    elapsed = time.monotonic() - started
+    code = load_exit_code(frames, args.fail_on)
+    if args.json:
+        print_json(printer, summary_payload(
+            command=getattr(args, "operation", None) or args.command,
+            object_name=str(getattr(result, "object", "") or getattr(args, "object", "")),
+            frames=frames, jobs=jobs, paths=paths, elapsed=elapsed, exit_status=code))
+    elif not args.quiet:
+        print_load_summary(printer, title=title, frames=frames, jobs=jobs, paths=paths,
+                           elapsed=elapsed)
+    return code
 
 
 def resume_command(args: argparse.Namespace, job_ids: list[str]) -> str:
@@ -181,12 +206,17 @@ def report_unfinished(args: argparse.Namespace, exc: JobTimeoutError | JobInterr
     prefix = "interrupted" if interrupted else "timeout"
     message = str(exc)
     printer.err(message if message.lower().startswith(prefix) else f"{prefix}: {message}")
+    code = EXIT_INTERRUPTED if interrupted else EXIT_TIMEOUT
+    if getattr(args, "json", False):
+        print_json(printer, {"exit_status": code, "error": prefix, "job_ids": list(exc.job_ids),
+                             "resume": resume_command(args, list(exc.job_ids))
+                             if exc.job_ids else None})
     if exc.job_ids:
         printer.err("to collect the results of the uploaded jobs later, run:")
         printer.err("  " + resume_command(args, list(exc.job_ids)))
     else:
         printer.err("no job had received its data yet: run the same command again")
-    return EXIT_INTERRUPTED if interrupted else EXIT_TIMEOUT
+    return code
 
 
 def run_load(args: argparse.Namespace, printer: Printer) -> int:
@@ -197,7 +227,9 @@ def run_load(args: argparse.Namespace, printer: Printer) -> int:
     started = time.monotonic()
     frame, fmt = open_input(args)
     client = make_client(args, printer)
-    options = _load_options(args)
+    total = None if progress_for(args) is False else count_input_rows(args.file, fmt,
+                                                                      args.separator)
+    options = _load_options(args, total)
     try:
         if args.operation == "upsert":
             result = _api.upsert(frame, args.object, args.external_id, client=client, **options)

@@ -8,6 +8,7 @@ through a redacting printer.
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
 import threading
@@ -20,6 +21,7 @@ from sfbulk_frames._exceptions import (
     FrameError,
     JobInterruptedError,
     JobTimeoutError,
+    NotSalesforceError,
     SalesforceError,
     SfBulkError,
     TransportError,
@@ -36,7 +38,9 @@ from sfbulk_frames.cli.common import (
 from sfbulk_frames.cli.connect import CONNECTION_HELP, connection_parser
 from sfbulk_frames.cli.jobs import add_jobs_command
 from sfbulk_frames.cli.load import add_load_commands
+from sfbulk_frames.cli.output import configure_logging, silence_stdout
 from sfbulk_frames.cli.query import add_describe_command, add_query_command
+from sfbulk_frames.cli.sync import add_sync_command
 
 __all__ = ["build_parser", "main"]
 
@@ -45,6 +49,7 @@ examples:
   sfbulk demo                                         # the whole tour, offline, < 1 minute
   sfbulk upsert Contact contacts.csv --external-id ExternalId__c --target-org my-org
   sfbulk query "SELECT Id, Email, Account.Name FROM Contact" -o contacts.parquet
+  sfbulk sync Contact nightly.parquet --key ExternalId__c --where "LeadSource = 'Web'" --dry-run
   sfbulk jobs list
   sfbulk emulator --port 8787                         # a local Salesforce for your tests
 """
@@ -88,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     parents = [connection_parser()]
     add_load_commands(subparsers, parents)
+    add_sync_command(subparsers, parents)
     add_query_command(subparsers, parents)
     add_jobs_command(subparsers, parents)
     add_describe_command(subparsers, parents)
@@ -97,8 +103,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace, printer: Printer) -> int:
+    code = _handle(args, printer)
+    if code not in (0, 1) and getattr(args, "json", False) and not printer.json_written:
+        printer.out(json.dumps({"exit_status": code, "error": printer.last_error}))
+    return code
+
+
+def _handle(args: argparse.Namespace, printer: Printer) -> int:
     try:
         return int(args.handler(args, printer))
+    except BrokenPipeError:  # the reader of stdout went away (| head): the work is done
+        silence_stdout()
+        return 0
     except JobInterruptedError as exc:
         printer.err(f"interrupted: {exc}")
         return EXIT_INTERRUPTED
@@ -114,6 +130,9 @@ def _run(args: argparse.Namespace, printer: Printer) -> int:
     except AuthenticationError as exc:
         printer.err(f"authentication failed: {exc}")
         printer.err("check the credentials (or the SF_* environment variables) and try again")
+        return EXIT_SALESFORCE
+    except NotSalesforceError as exc:  # the URL is not Salesforce: no "Salesforce error"
+        printer.err(f"error: {exc}")
         return EXIT_SALESFORCE
     except SalesforceError as exc:
         printer.err(f"Salesforce error: {exc}")
@@ -152,7 +171,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version and usage errors
         return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
     printer.add_secret(getattr(args, "access_token", None))
-    return _run(args, printer)
+    configure_logging(args)
+    code = _run(args, printer)
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        silence_stdout()
+    return code
 
 
 if __name__ == "__main__":  # pragma: no cover

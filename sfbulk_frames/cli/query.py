@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +18,10 @@ from sfbulk_frames.cli.common import (
     EXIT_TIMEOUT,
     Printer,
     add_subcommand,
-    human_int,
+    plural,
 )
 from sfbulk_frames.cli.connect import make_client
+from sfbulk_frames.cli.output import add_output_flags, print_json, progress_for, silence_stdout
 
 __all__ = ["add_describe_command", "add_query_command"]
 
@@ -52,7 +55,7 @@ def add_query_command(subparsers: Any, parents: list[argparse.ArgumentParser]) -
     parser.add_argument("--page-size", type=int, metavar="N",
                         help="records per result page (maxRecords)")
     parser.add_argument("--timeout", type=float, metavar="SECONDS")
-    parser.add_argument("--no-progress", action="store_true")
+    add_output_flags(parser)
     parser.set_defaults(handler=run_query)
 
 
@@ -68,32 +71,54 @@ def run_query(args: argparse.Namespace, printer: Printer) -> int:
     out: Path | None = args.output
     if out is not None and out.suffix.lower() not in (*_STREAMED, ".ndjson", ".jsonl"):
         raise ConfigurationError(f"-o {out}: use a .parquet, .csv or .ndjson file name")
+    if out is None and args.json:
+        raise ConfigurationError("--json needs -o FILE: without it stdout carries the CSV rows")
+    started = time.monotonic()
     client = make_client(args, printer)
     options: dict[str, Any] = {
         "client": client,
         "include_deleted": args.include_deleted,
         "max_records_per_page": args.page_size,
         "timeout": args.timeout,
-        "progress": False if args.no_progress or out is None else "auto",
+        "progress": progress_for(args),
     }
     try:
         if out is not None and out.suffix.lower() in _STREAMED:
             out.parent.mkdir(parents=True, exist_ok=True)
             query(args.soql, out=out, **options)
-            printer.err(f"wrote {human_int(_count_rows(out))} rows to {out}")
-            return 0
+            return _wrote(args, printer, _count_rows(out), out, started)
         frame: pl.DataFrame = query(args.soql, **options)
     except (JobTimeoutError, JobInterruptedError) as exc:
+        code = EXIT_INTERRUPTED if isinstance(exc, JobInterruptedError) else EXIT_TIMEOUT
         printer.err(str(exc))
-        printer.err(f"query job(s): {', '.join(exc.job_ids) or '-'}; run the query again later")
-        return EXIT_INTERRUPTED if isinstance(exc, JobInterruptedError) else EXIT_TIMEOUT
+        printer.err(f"query jobs: {', '.join(exc.job_ids) or '-'}; run the query again later")
+        if args.json:
+            print_json(printer, {"command": "query", "exit_status": code,
+                                 "job_ids": list(exc.job_ids), "error": str(exc)})
+        return code
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         frame.write_ndjson(out)
-        printer.err(f"wrote {human_int(frame.height)} rows to {out}")
-    else:
-        frame.write_csv(sys.stdout)
-        sys.stdout.flush()
+        return _wrote(args, printer, frame.height, out, started)
+    if not printer.stdout_closed:
+        try:
+            frame.write_csv(sys.stdout)
+            sys.stdout.flush()
+        except OSError as exc:  # polars reports a closed pipe (| head) as a plain OSError
+            if getattr(exc, "errno", None) != errno.EPIPE and "Broken pipe" not in str(exc):
+                raise
+            silence_stdout()
+    return 0
+
+
+def _wrote(args: argparse.Namespace, printer: Printer, rows: int, out: Path,
+           started: float) -> int:
+    if args.json:
+        print_json(printer, {"command": "query", "rows": rows, "file": str(out),
+                             "elapsed_seconds": round(time.monotonic() - started, 3),
+                             "exit_status": 0})
+    elif not args.quiet:
+        printer.err(f"wrote {plural(rows, 'row')} to {out}")
     return 0
 
 
@@ -128,7 +153,7 @@ def _flags(field: dict[str, Any]) -> str:
 def _print_describe(printer: Printer, describe: dict[str, Any]) -> None:
     fields = describe.get("fields") or []
     printer.out(f"{describe.get('name')} (key prefix {describe.get('keyPrefix') or '-'}): "
-                f"{len(fields)} fields")
+                f"{plural(len(fields), 'field')}")
     width = max((len(str(f.get("name", ""))) for f in fields), default=4)
     for field in fields:
         kind = str(field.get("type", ""))
@@ -140,11 +165,12 @@ def _print_describe(printer: Printer, describe: dict[str, Any]) -> None:
 def run_describe(args: argparse.Namespace, printer: Printer) -> int:
     client = make_client(args, printer)
     describes = [dict(client.describe(name)) for name in args.objects]
-    for describe in describes:
-        _print_describe(printer, describe)
-    if args.save is not None:
+    if args.save is not None:  # saved first: a reader that stops early (| head) loses nothing
         payload: Any = describes[0] if len(describes) == 1 else describes
         args.save.parent.mkdir(parents=True, exist_ok=True)
         args.save.write_text(json.dumps(payload, indent=2), encoding="utf-8")
-        printer.out(f"saved {len(describes)} describe(s) to {args.save}")
+    for describe in describes:
+        _print_describe(printer, describe)
+    if args.save is not None:
+        printer.out(f"saved {plural(len(describes), 'describe')} to {args.save}")
     return 0

@@ -9,9 +9,17 @@ from typing import Any
 
 import polars as pl
 
-from sfbulk_frames.cli.common import Printer, human_int
+from sfbulk_frames._models import readable_job_error
+from sfbulk_frames.cli.common import Printer, human_int, plural
 
-__all__ = ["error_detail", "load_exit_code", "part_frames", "print_load_summary", "top_errors"]
+__all__ = [
+    "error_detail",
+    "load_exit_code",
+    "part_frames",
+    "print_load_summary",
+    "summary_payload",
+    "top_errors",
+]
 
 TOP_ERRORS = 5
 MAX_JOB_IDS = 8
@@ -72,7 +80,7 @@ def print_load_summary(
 ) -> None:
     """Counts, top error codes, job ids and where the result files are."""
     total = sum(frame.height for frame in frames.values())
-    printer.out(f"{title}: {human_int(total)} rows, {len(jobs)} job(s), {elapsed:.1f} s")
+    printer.out(f"{title}: {plural(total, 'row')}, {plural(len(jobs), 'job')}, {elapsed:.1f} s")
     for part in ("successful", "failed", "unprocessed"):
         where = paths.get(part)
         printer.out(f"  {part:<12} {human_int(frames[part].height):>10}   {where or ''}")
@@ -89,9 +97,41 @@ def print_load_summary(
         more = f" … and {len(ids) - MAX_JOB_IDS} more" if len(ids) > MAX_JOB_IDS else ""
         printer.out(f"jobs ({state_text}): {shown}{more}")
         for job in jobs:
-            message = getattr(job, "error_message", None)
+            message = readable_job_error(getattr(job, "error_message", None))
             if message:
                 printer.out(f"  job {job.id}: {_short(str(message), 100)}")
+
+
+def summary_payload(
+    *,
+    command: str,
+    object_name: str,
+    frames: Mapping[str, pl.DataFrame],
+    jobs: Sequence[Any],
+    paths: Mapping[str, Path],
+    elapsed: float,
+    exit_status: int,
+) -> dict[str, Any]:
+    """The ``--json`` summary of a load: counts, jobs (id, state, counters), files, status."""
+    return {
+        "command": command,
+        "object": object_name,
+        "rows": sum(frame.height for frame in frames.values()),
+        **{part: frames[part].height for part in ("successful", "failed", "unprocessed")},
+        "jobs": [
+            {
+                "id": str(job.id),
+                "state": str(getattr(job, "state", "")),
+                "records_processed": getattr(job, "number_records_processed", None),
+                "records_failed": getattr(job, "number_records_failed", None),
+                "error_message": getattr(job, "error_message", None),
+            }
+            for job in jobs
+        ],
+        "files": {part: str(path) for part, path in paths.items()},
+        "elapsed_seconds": round(elapsed, 3),
+        "exit_status": exit_status,
+    }
 
 
 def load_exit_code(frames: Mapping[str, pl.DataFrame], fail_on: str) -> int:

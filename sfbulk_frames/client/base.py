@@ -7,11 +7,13 @@ authenticator) and a driver; every method builds a flow and runs it. Tokens neve
 
 from __future__ import annotations
 
+import logging
 import os
 import ssl
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Self
+from urllib.parse import urlsplit
 
 from sfbulk_frames._config import (
     DEFAULT_API_VERSION,
@@ -35,7 +37,9 @@ from sfbulk_frames.client.auth import (
 )
 from sfbulk_frames.client.http import Session
 
-__all__ = ["ENV_HELP", "normalize_api_version"]
+__all__ = ["ENV_HELP", "normalize_api_version", "normalize_instance_url"]
+
+logger = logging.getLogger("sfbulk_frames")
 
 ENV_HELP = (
     "Set SF_INSTANCE_URL and SF_ACCESS_TOKEN; or SF_USERNAME + SF_PASSWORD "
@@ -56,6 +60,23 @@ def normalize_api_version(value: str | float) -> str:
     if number < 41.0:
         raise ConfigurationError(f"api_version={value!r}: Bulk API 2.0 needs 41.0 or newer")
     return f"{number:.1f}"
+
+
+def normalize_instance_url(url: str) -> str:
+    """``https://acme.my.salesforce.com/services/data/v62.0/`` -> ``https://acme.my.salesforce.com``.
+
+    The client adds ``/services/data/vNN.N/...`` itself, so a path (copied from a browser or a
+    REST URL) would double it; it is dropped with a warning.
+    """
+    parts = urlsplit(url.strip())
+    base = f"{parts.scheme}://{parts.netloc}"
+    if parts.path.strip("/") or parts.query or parts.fragment:
+        logger.warning(
+            "instance_url %r has a path; using %r (the client adds /services/data/v…/ itself)",
+            url,
+            base,
+        )
+    return base
 
 
 def _verify_setting(verify: bool | str) -> bool | ssl.SSLContext:
@@ -85,7 +106,11 @@ def _auth_from_env(env: Mapping[str, str], api_version: str) -> Authenticator:
         )
     if client_id and get("SF_CLIENT_SECRET"):
         return ClientCredentialsAuth(client_id, env["SF_CLIENT_SECRET"], login_url)
-    raise ConfigurationError(f"No Salesforce credentials in the environment. {ENV_HELP}")
+    raise ConfigurationError(
+        f"No Salesforce credentials in the environment. {ENV_HELP} Or pass a client: "
+        "sfbulk_frames.Client(instance_url, access_token), or set one with "
+        "sfbulk_frames.set_default_client(...)."
+    )
 
 
 class _BaseClient:
@@ -110,6 +135,7 @@ class _BaseClient:
                 f"instance_url={instance_url!r} must be a URL like "
                 "'https://mycompany.my.salesforce.com'"
             )
+        instance_url = normalize_instance_url(instance_url)
         if access_token is None and auth is None:
             raise ConfigurationError(
                 "pass access_token= (with instance_url) or auth=, or use a login constructor "

@@ -22,14 +22,13 @@ from sfbulk_frames._config import (
 from sfbulk_frames._models import JobInfo, Operation
 from sfbulk_frames.client.auth import Authenticator
 from sfbulk_frames.client.base import _BaseClient, _verify_setting
+from sfbulk_frames.client.hints import create_job_flow, describe_with_hints_flow
 from sfbulk_frames.client.http import AsyncDriver, SyncDriver, api_json
 from sfbulk_frames.client.jobs import AsyncIngestJob, AsyncQueryJob, IngestJob, QueryJob
 from sfbulk_frames.client.protocol import (
     JobKind,
     create_ingest_job_call,
     create_query_job_call,
-    describe_flow,
-    job_info_flow,
     list_jobs_flow,
 )
 from sfbulk_frames.client.session import ApiCall, Flow
@@ -102,7 +101,9 @@ class Client(_BaseClient):
             column_delimiter=column_delimiter, line_ending=line_ending,
             assignment_rule_id=assignment_rule_id,
         )
-        info: JobInfo = self._run(job_info_flow(self._session, call))
+        flow = create_job_flow(self._session, self._describe_cache, call, object_name=object,
+                               external_id_field=external_id_field)
+        info: JobInfo = self._run(flow)
         return IngestJob(self, info.id, info)
 
     def ingest_job(self, job_id: str) -> IngestJob:
@@ -122,7 +123,7 @@ class Client(_BaseClient):
             soql, include_deleted=include_deleted,
             column_delimiter=column_delimiter, line_ending=line_ending,
         )
-        info: JobInfo = self._run(job_info_flow(self._session, call))
+        info: JobInfo = self._run(create_job_flow(self._session, self._describe_cache, call))
         return QueryJob(self, info.id, info)
 
     def query_job(self, job_id: str) -> QueryJob:
@@ -135,7 +136,8 @@ class Client(_BaseClient):
 
     def describe(self, object: str, *, refresh: bool = False) -> dict[str, Any]:
         """The sObject's describe (cached per client). Raises NotFoundError if unknown."""
-        return self._run(describe_flow(self._session, self._describe_cache, object, refresh))
+        flow = describe_with_hints_flow(self._session, self._describe_cache, object, refresh)
+        return self._run(flow)
 
     def limits(self) -> dict[str, Any]:
         """The org's ``/limits`` (e.g. ``DailyApiRequests``: ``{"Max", "Remaining"}``)."""
@@ -213,7 +215,9 @@ class AsyncClient(_BaseClient):
             column_delimiter=column_delimiter, line_ending=line_ending,
             assignment_rule_id=assignment_rule_id,
         )
-        info: JobInfo = await self._run(job_info_flow(self._session, call))
+        flow = create_job_flow(self._session, self._describe_cache, call, object_name=object,
+                               external_id_field=external_id_field)
+        info: JobInfo = await self._run(flow)
         return AsyncIngestJob(self, info.id, info)
 
     def ingest_job(self, job_id: str) -> AsyncIngestJob:
@@ -233,7 +237,7 @@ class AsyncClient(_BaseClient):
             soql, include_deleted=include_deleted,
             column_delimiter=column_delimiter, line_ending=line_ending,
         )
-        info: JobInfo = await self._run(job_info_flow(self._session, call))
+        info: JobInfo = await self._run(create_job_flow(self._session, self._describe_cache, call))
         return AsyncQueryJob(self, info.id, info)
 
     def query_job(self, job_id: str) -> AsyncQueryJob:
@@ -246,7 +250,7 @@ class AsyncClient(_BaseClient):
 
     async def describe(self, object: str, *, refresh: bool = False) -> dict[str, Any]:
         """The sObject's describe (cached per client). Raises NotFoundError if unknown."""
-        flow = describe_flow(self._session, self._describe_cache, object, refresh)
+        flow = describe_with_hints_flow(self._session, self._describe_cache, object, refresh)
         return await self._run(flow)
 
     async def limits(self) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from sfbulk_frames._config import RetryPolicy, effective_sleep
 from sfbulk_frames._exceptions import (
     InvalidSessionError,
     NotFoundError,
+    NotSalesforceError,
     RateLimitedError,
     RequestLimitExceededError,
     SalesforceError,
@@ -137,12 +138,37 @@ def send_with_retries(
 
 def _with_hint(exc: SalesforceError, hint: str) -> SalesforceError:
     return type(exc)(
-        f"{exc.message}. {hint}",
+        f"{exc.message.rstrip().rstrip('.')}. {hint}",
         status=exc.status,
         error_code=exc.error_code,
         method=exc.method,
         url=exc.url,
         fields=exc.fields,
+    )
+
+
+def _is_html(response: httpx.Response) -> bool:
+    content_type = response.headers.get("Content-Type", "").lower()
+    if "html" in content_type:
+        return True
+    if "json" in content_type or "csv" in content_type:
+        return False
+    head = response.content[:200].lstrip().lower()
+    return head.startswith((b"<!doctype html", b"<html"))
+
+
+def not_salesforce(response: httpx.Response, instance_url: str) -> NotSalesforceError:
+    """One line for an HTML answer: the URL is not the Salesforce REST API (the page itself
+    is never shown)."""
+    request = response.request
+    return NotSalesforceError(
+        f"{instance_url} is not a Salesforce instance URL: {request.method} "
+        f"{request.url.path} answered HTTP {response.status_code} with an HTML page instead of "
+        "the REST API's JSON. Use your org's URL, e.g. https://yourcompany.my.salesforce.com "
+        "(`sf org display` shows it), without any path",
+        status=response.status_code,
+        method=request.method,
+        url=redact_url(request.url),
     )
 
 
@@ -212,6 +238,8 @@ def api_call(session: Session, call: ApiCall) -> Flow[httpx.Response]:
         limit_info = LimitInfo.from_header(response.headers.get("Sforce-Limit-Info"))
         if limit_info is not None:
             session.limit_info = limit_info
+        if _is_html(response):
+            raise not_salesforce(response, session.instance_url)
         if response.status_code == 401 and not reauthenticated and session.can_reauthenticate:
             reauthenticated = True
             if session.access_token == token_used:  # not already refreshed by another request
@@ -232,8 +260,9 @@ def api_json(session: Session, call: ApiCall) -> Flow[Any]:
         return response.json()
     except ValueError:
         raise SalesforceError(
-            f"expected a JSON answer, got {response.headers.get('Content-Type')!r}: "
-            f"{response.text[:200]!r}",
+            f"expected a JSON answer from the REST API, got "
+            f"{response.headers.get('Content-Type') or 'no content type'!r} "
+            f"({len(response.content):,} bytes): check the instance URL {session.instance_url}",
             status=response.status_code,
             method=call.method,
             url=redact_url(response.request.url),

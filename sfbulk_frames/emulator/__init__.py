@@ -12,8 +12,10 @@ See :class:`Emulator` for processing modes and :mod:`.models.faults` for injecte
 Layout (moto-style): ``web/`` (route table, dispatch, server, transport, TLS, wire values),
 ``api/`` (one module per resource, translating HTTP to model calls), ``models/`` (org, schema,
 ids, jobs, auth, faults, values: every Salesforce rule, raising typed errors), ``ingest/``
-(processing of uploads, one class per concern) and ``soql/`` (lexer, parser, compiler, result
-pages). Importing this package loads neither pandas, polars nor the sfbulk_frames client.
+(processing of uploads, one class per concern), ``soql/`` (lexer, parser, compiler, result
+pages, REST query cursors), ``records.py`` (single records of the REST ``sobjects`` resource, on
+the ingest rules) and ``catalogue/`` (standard objects loaded on first use). Importing this
+package loads neither pandas, polars nor the sfbulk_frames client.
 """
 
 from typing import TYPE_CHECKING, Any

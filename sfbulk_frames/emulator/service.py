@@ -24,7 +24,9 @@ from sfbulk_frames.emulator.models.faults import FaultPlan
 from sfbulk_frames.emulator.models.jobs import Job, JobStore
 from sfbulk_frames.emulator.models.org import Org
 from sfbulk_frames.emulator.models.performance import PerformanceModel, resolve_performance
+from sfbulk_frames.emulator.models.standard import StandardObjects
 from sfbulk_frames.emulator.runner import JobRunner
+from sfbulk_frames.emulator.soql.cursors import QueryCursors
 from sfbulk_frames.emulator.web.dispatch import Dispatcher
 from sfbulk_frames.emulator.web.transport import EmulatorTransport
 from sfbulk_frames.emulator.web.wire import Request, Response
@@ -86,6 +88,7 @@ class Emulator:
         self.processing_delay = processing_delay
         self.seed = seed
         schema = builtin_schema()
+        schema.source = StandardObjects()  # other standard objects, loaded on first use
         for path in schema_files:
             schema.load_file(path)
         self.org = Org(schema, db=db, seed=seed)
@@ -108,6 +111,8 @@ class Emulator:
             user_id=self.org.user_id,
             org_id=self.org.org_id,
         )
+        self._seed_users()
+        self.cursors = QueryCursors()
         self._token: str | None = None
         self._runner = JobRunner(
             self.org,
@@ -246,6 +251,8 @@ class Emulator:
             self.usage_api = self.usage_batches = self.usage_query_jobs = 0
             self.puts.clear()
             self._runner.reset_model()
+            self.cursors.clear()
+            self._seed_users()
 
     def close(self) -> None:
         """Stop the background worker and close the database."""
@@ -262,6 +269,24 @@ class Emulator:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+    def _seed_users(self) -> None:
+        """A User record for every configured user besides the default one (whose record the
+        org keeps), so ``sobjects/User/{id}`` answers for whoever logged in."""
+        for account in self.auth.accounts()[1:]:
+            first, _, last = account.full_name.rpartition(" ")
+            self.org.ensure_user(
+                account.user_id,
+                {
+                    "FirstName": first or None,
+                    "LastName": last,
+                    "Name": account.full_name,
+                    "Username": account.username,
+                    "Email": account.username,
+                    "Alias": account.username.split("@", 1)[0][:8],
+                    "IsActive": 1,
+                },
+            )
 
     def _count_batch(self) -> None:
         self.usage_batches += 1

@@ -49,6 +49,9 @@ NULL_MARKER = "#N/A"
 
 NullPolicy = Literal["skip", "set_null"]
 _NULL_POLICIES = ("skip", "set_null")
+Conversion = Literal["date", "whole_number", "all_whole"]
+_CONVERSIONS = ("date", "whole_number", "all_whole")
+_EXACT_INT = 2.0**53
 
 
 @dataclass(frozen=True)
@@ -61,13 +64,26 @@ class EncodeOptions:
     line_ending: str = "LF"
     max_bytes: int = DEFAULT_MAX_BYTES
     max_records: int | None = None
+    conversions: Mapping[str, Conversion] = field(default_factory=dict)
+    """Per column, set by preflight from the field types: ``"date"`` (a datetime column sent
+    to a date field), ``"whole_number"`` (integral floats written without ``.0``) or
+    ``"all_whole"`` (the same, but only when every value of the batch is integral)."""
 
     def __post_init__(self) -> None:
-        for where, policy in [("nulls", self.nulls), *self.nulls_by_column.items()]:
-            if policy not in _NULL_POLICIES:
+        for converted, how in self.conversions.items():
+            if how not in _CONVERSIONS:
                 raise ConfigurationError(
-                    f"nulls for {where!r} is {policy!r}; use 'skip' (leave the field as it is) "
-                    "or 'set_null' (clear it with #N/A)"
+                    f"conversion {how!r} of column {converted!r}; use one of {_CONVERSIONS}"
+                )
+        for column, policy in [(None, self.nulls), *self.nulls_by_column.items()]:
+            if policy not in _NULL_POLICIES:
+                given = f"nulls={policy!r}" if column is None else (
+                    f"nulls={{{column!r}: {policy!r}}}"
+                )
+                raise ConfigurationError(
+                    f"{given} is not a null policy; use 'skip' (an empty cell leaves the field "
+                    "as it is) or 'set_null' (it clears the field), or a dict per column such "
+                    "as {'*': 'skip', 'Title': 'set_null'}"
                 )
         if self.column_delimiter not in COLUMN_DELIMITERS:
             raise ConfigurationError(
@@ -211,12 +227,56 @@ def _plain_floats(frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
     return frame.with_columns(_plain_decimal(pl.col(name)).alias(name) for name in rewrite)
 
 
+def _whole_number(column: pl.Expr) -> pl.Expr:
+    """Float text with integral values written as integers (``12.0`` -> ``12``); exponents are
+    rewritten afterwards by :func:`_plain_floats`, as for any float column."""
+    return column.fill_nan(None).cast(pl.String).str.strip_suffix(".0")
+
+
+def _converted(batch: pl.DataFrame, options: EncodeOptions) -> tuple[pl.DataFrame, list[str]]:
+    """Apply ``options.conversions`` to the columns of ``batch`` they name (dtypes checked).
+
+    A float column whose values are all integral (and exact as integers) becomes Int64, which
+    is cheaper to write than float text; otherwise ``whole_number`` strips ``.0`` value by value
+    (those columns are returned: their text may still need :func:`_plain_floats`) and
+    ``all_whole`` leaves the column as it is.
+    """
+    floats = [
+        name
+        for name, how in options.conversions.items()
+        if how != "date" and name in batch.schema and batch.schema[name].is_float()
+    ]
+    whole: tuple[bool, ...] = ()
+    if floats:
+        whole = batch.select(
+            ((pl.col(n).fill_nan(None) == pl.col(n).floor()) & (pl.col(n).abs() < _EXACT_INT))
+            .all()
+            .alias(n)
+            for n in floats
+        ).row(0)
+    exprs = [
+        pl.col(name).dt.date()
+        for name, how in options.conversions.items()
+        if how == "date" and isinstance(batch.schema.get(name), pl.Datetime)
+    ]
+    stripped = []
+    for name, all_whole in zip(floats, whole, strict=True):
+        if all_whole:
+            exprs.append(pl.col(name).fill_nan(None).cast(pl.Int64))
+        elif options.conversions[name] == "whole_number":
+            exprs.append(_whole_number(pl.col(name)))
+            stripped.append(name)
+    return (batch.with_columns(exprs) if exprs else batch), stripped
+
+
 def _encoded(
     batch: pl.DataFrame, options: EncodeOptions, *, row_offset: int, for_writer: bool
 ) -> pl.DataFrame:
     _check_values(batch, row_offset)
+    floats: list[str] = []
+    if options.conversions:
+        batch, floats = _converted(batch, options)
     exprs = []
-    floats = []
     for name, dtype in batch.schema.items():
         reason = unsupported_reason(dtype)
         if reason is not None:
@@ -227,8 +287,8 @@ def _encoded(
             exprs.append(as_is.alias(name))
             continue
         cell = _cell_expr(name, dtype)
-        if set_null:
-            cell = cell.fill_null(pl.lit(NULL_MARKER))
+        if set_null:  # a null and an empty string ("" in a CSV) both clear the field
+            cell = pl.when(cell.is_null() | (cell == "")).then(pl.lit(NULL_MARKER)).otherwise(cell)
         exprs.append(cell.cast(pl.String).alias(name))
         if dtype.is_float():
             floats.append(name)
@@ -240,7 +300,8 @@ def encode_batch(
 ) -> pl.DataFrame:
     """The exact text cells that will be sent: one String column per input column.
 
-    Nulls stay null (``skip``) or become ``#N/A`` (``set_null``). Raises FrameError for ±inf,
+    Nulls stay null (``skip``); nulls and empty strings become ``#N/A`` (``set_null``).
+    ``options.conversions`` are applied first. Raises FrameError for ±inf,
     unsupported dtypes and multi-select items containing ';' (``row_offset`` makes the reported
     row position global).
     """

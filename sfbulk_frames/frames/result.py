@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from sfbulk_frames._exceptions import JobFailedError
+from sfbulk_frames._models import readable_job_error
 from sfbulk_frames.frames.backend import (
     Backend,
     backend_of,
@@ -33,6 +34,31 @@ _SF_COLUMNS: dict[str, dict[str, pl.DataType]] = {
     "unprocessed": {"sf__Error": pl.String()},
 }
 _HTML_FAILED_ROWS = 5
+
+
+PREVIEW_CELL_CHARS = 50
+PREVIEW_ERROR_CHARS = 100  # sf__Error keeps more: it is what the preview is for
+
+
+def _cut(value: Any, limit: int) -> Any:
+    if isinstance(value, str) and len(value) > limit:
+        return value[: limit - 1] + "…"
+    return value
+
+
+def shortened(frame: Any) -> Any:
+    """A copy of a (small) pandas preview with text cells cut to PREVIEW_CELL_CHARS and '…',
+    so one long Title does not push sf__Error off the screen (polars' repr does the same)."""
+    from pandas.api.types import is_object_dtype, is_string_dtype
+
+    preview = frame.copy()
+    for column in preview.columns:
+        dtype = preview[column].dtype
+        if is_object_dtype(dtype) or is_string_dtype(dtype):
+            limit = PREVIEW_ERROR_CHARS if column == "sf__Error" else PREVIEW_CELL_CHARS
+            cut = preview[column].map(lambda v, n=limit: _cut(v, n), na_action="ignore")
+            preview[column] = cut.astype(dtype)
+    return preview
 
 
 def _state(job: Any) -> str:
@@ -253,7 +279,11 @@ class BulkResult:
             "jobs": len(self.jobs),
             "job_states": states,
             "failed_jobs": [
-                {"id": job.id, "state": _state(job), "error_message": job.error_message}
+                {
+                    "id": job.id,
+                    "state": _state(job),
+                    "error_message": readable_job_error(job.error_message),
+                }
                 for job in self.jobs
                 if _state(job) in ("Failed", "Aborted")
             ],
@@ -282,7 +312,8 @@ class BulkResult:
         errors = ", ".join(f"{code} x{n}" for code, n in list(summary["errors"].items())[:5])
         raise JobFailedError(
             f"{self.object} {self.operation}: {summary['failed']} failed, "
-            f"{summary['unprocessed']} unprocessed of {summary['rows']} rows"
+            f"{summary['unprocessed']} unprocessed of {summary['rows']} "
+            f"{'row' if summary['rows'] == 1 else 'rows'}"
             + (f"; errors: {errors}" if errors else "")
             + (f"; jobs: {'; '.join(bad_jobs)}" if bad_jobs else "")
             + (f"; {summary['unmatched']} result rows matched no input row"
@@ -318,13 +349,15 @@ class BulkResult:
         sample = ""
         if failed.height:
             head = self._convert(failed.head(_HTML_FAILED_ROWS))
-            table = head.to_html(max_rows=_HTML_FAILED_ROWS) if self.backend == "pandas" else (
-                head._repr_html_()
+            table = (
+                shortened(head).to_html(max_rows=_HTML_FAILED_ROWS)
+                if self.backend == "pandas"
+                else head._repr_html_()
             )
             sample = f"<p>First failed rows:</p>{table}"
         return (
             f"<div><p><b>BulkResult</b> {esc(self.object)} {esc(self.operation)} — "
-            f"{len(self.jobs)} job(s), ok={self.ok}</p>"
+            f"{len(self.jobs):,} job{'' if len(self.jobs) == 1 else 's'}, ok={self.ok}</p>"
             f"<table><tr><th>status</th><th>rows</th></tr>{status_rows}</table>"
             + (f"<table><tr><th>error code</th><th>rows</th></tr>{codes}</table>" if codes else "")
             + sample

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 import polars as pl
 
 from sfbulk_frames._exceptions import FrameError
+from sfbulk_frames.frames.preflight_names import joined_names, separator_hint
 
 __all__ = ["unsupported_reason", "validate_frame"]
 
@@ -41,12 +42,34 @@ def unsupported_reason(dtype: pl.DataType) -> str | None:
     return None
 
 
-def _close_match(name: str, columns: list[str]) -> str:
+def _joined_column(name: str, columns: list[str]) -> str | None:
+    """The hint for a column that holds ``name`` joined with others by a separator."""
+    for column in columns:
+        joined = joined_names(column)
+        if joined is not None and name.lower() in (p.lower() for p in joined[1]):
+            return f"; the frame has a column {column!r}: {separator_hint(joined[0])}"
+    return None
+
+
+def _close_match(name: str, columns: list[str], *, argument: str | None = None) -> str:
+    """Why ``name`` is not among ``columns`` and the fix, pointing the right way: ``Id`` is
+    spelled by Salesforce (rename the column); a key given as ``argument`` (e.g.
+    ``external_id_field``) may be the misspelled side, so both fixes are named."""
+    joined = _joined_column(name, columns)
+    if joined is not None:
+        return joined
     lowered = {c.lower(): c for c in columns}
     match = lowered.get(name.lower()) or next(
         iter(difflib.get_close_matches(name, columns, n=1)), None
     )
-    return f" (did you mean {match!r}? rename it to {name!r})" if match else ""
+    if not match:
+        return ""
+    if argument is None:
+        return f" (did you mean {match!r}? rename that column to {name!r})"
+    return (
+        f" (did you mean {match!r}? if that column is the field, pass {argument}={match!r}; "
+        f"otherwise rename the column to {name!r})"
+    )
 
 
 def validate_frame(
@@ -94,7 +117,7 @@ def validate_frame(
         if external_id_field not in seen:
             raise FrameError(
                 f"upsert by {external_id_field!r} needs a column {external_id_field!r}"
-                f"{_close_match(external_id_field, columns)}",
+                f"{_close_match(external_id_field, columns, argument='external_id_field')}",
                 column=external_id_field,
             )
     for name in columns:

@@ -36,6 +36,7 @@ from sfbulk_frames.frames.encode import Chunk, EncodeOptions, validate_frame
 from sfbulk_frames.frames.joinback import MatchOutcome, ResultSource, column_kinds, match_encoded
 from sfbulk_frames.frames.result import BulkResult, sorted_by_row
 from sfbulk_frames.pipeline.plan import default_poll, plan_load
+from sfbulk_frames.pipeline.preflight import PreflightMode, RowGate, prepare
 from sfbulk_frames.pipeline.progress import ProgressLike, Reporter, make_reporter
 
 if TYPE_CHECKING:
@@ -73,6 +74,7 @@ class IngestSpec:
     delete_jobs: bool = False
     raise_on_failure: bool = False
     group_by_parent: bool | str | None = None
+    preflight: PreflightMode = "columns"
 
     @property
     def key(self) -> str | None:
@@ -240,6 +242,9 @@ class _Load:
         self.deadline = None if spec.timeout is None else time.monotonic() + spec.timeout
         # a load's own polling unless the load or the client chose one (see LOAD_POLL)
         self.poll = default_poll(client, spec.poll)
+        self._counts = threading.Lock()
+        self._submitted: int | None = None  # known once every chunk has been handed out
+        self._uploaded = 0
 
     def _emit(self, kind: Any, **fields: Any) -> None:
         self.reporter.emit(kind, self.spec.operation, object=self.spec.object, **fields)
@@ -256,6 +261,7 @@ class _Load:
                 assignment_rule_id=spec.assignment_rule_id,
             )
             self.ledger.opened(job)
+            self._emit("job_created", job_id=job.id, state="Open")
             try:
                 job.upload(chunk.data)
                 chunk.release_data()  # sent: the bytes are not needed again
@@ -276,8 +282,21 @@ class _Load:
             job.close()
             self.ledger.mark_closed(job.id)
             self._emit("chunk_uploaded", job_id=job.id, rows=chunk.n_rows, state="UploadComplete")
+            self.count_upload()
             return job
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def count_upload(self, submitted: int | None = None) -> None:
+        """Count one finished upload (or learn how many chunks there are); emits
+        ``uploads_done`` once every chunk has been uploaded."""
+        with self._counts:
+            if submitted is None:
+                self._uploaded += 1
+            else:
+                self._submitted = submitted
+            done = self._submitted is not None and self._uploaded == self._submitted
+        if done:
+            self._emit("uploads_done")
 
     def _on_poll(self, info: JobInfo) -> None:
         if self.stop.is_set():
@@ -302,9 +321,11 @@ class _Load:
             processed=info.number_records_processed,
             failed=info.number_records_failed,
         )
+        readers = result_readers(job, info)
+        self._emit("results_downloaded", job_id=info.id, rows=info.number_records_processed or 0)
         outcome = match_encoded(
             chunk.rows, chunk.cells_of, start=chunk.start, key=self.spec.key, kinds=self.kinds,
-            **result_readers(job, info),
+            **readers,
         )
         if self.spec.delete_jobs:
             job.delete()
@@ -346,6 +367,9 @@ def _submit_all(
     slots = threading.BoundedSemaphore(load.spec.max_concurrent_jobs)
     futures: list[Future[Any]] = []
     for chunk in chunks:
+        load.reporter.emit(
+            "chunk_encoded", load.spec.operation, object=load.spec.object, rows=chunk.n_rows
+        )
         while not slots.acquire(timeout=0.05):
             failed = next((f for f in futures if f.done() and f.exception() is not None), None)
             if failed is not None:
@@ -353,7 +377,15 @@ def _submit_all(
         fut = pool.submit(load.run_chunk, chunk)
         fut.add_done_callback(lambda _f: slots.release())
         futures.append(fut)
+    load.count_upload(submitted=len(futures))
     return futures
+
+
+def _add_held(parts: Parts, gate: RowGate) -> None:
+    """Positions of sent rows back to input positions; the held-back rows join ``failed``."""
+    for group in (parts.successful, parts.failed, parts.unprocessed):
+        group[:] = [gate.remap(part) for part in group]
+    parts.failed.extend(gate.held)
 
 
 def run_ingest(
@@ -366,7 +398,8 @@ def run_ingest(
 ) -> BulkResult:
     """Load ``df`` with one job per chunk and return the joined-back result.
 
-    Raises FrameError before any request when the frame cannot be sent, JobTimeoutError
+    Raises FrameError (PreflightError when describe proves a column cannot be loaded) before
+    any job is created when the frame cannot be sent, JobTimeoutError
     (with job ids) when ``spec.timeout`` passes, JobInterruptedError on Ctrl-C.
     """
     frame = to_polars(df)
@@ -380,19 +413,30 @@ def run_ingest(
     if isinstance(frame, pl.DataFrame) and frame.height == 0:
         return BulkResult.empty(df, spec.object, spec.operation)
     client = resolve_client(client)
+    encode, converted_kinds, gate = prepare(
+        client, frame, schema, object_name=spec.object, operation=spec.operation,
+        external_id_field=spec.external_id_field, options=spec.encode, mode=spec.preflight,
+    )
+    spec = replace(spec, encode=encode)
+    kinds = {**join_kinds(client, spec.object, dict(schema)), **converted_kinds}
     plan = plan_load(frame, spec, client, batch_rows=batch_rows,
-                     group_by_parent=spec.group_by_parent)
+                     group_by_parent=spec.group_by_parent,
+                     row_filter=gate.filter if gate is not None else None)
     spec = replace(spec, max_concurrent_jobs=plan.concurrency)
     reporter = make_reporter(progress, desc=f"{spec.operation} {spec.object}")
-    total = frame.height if isinstance(frame, pl.DataFrame) else None
-    load = _Load(client, spec, join_kinds(client, spec.object, dict(schema)), reporter)
+    total = frame.height if isinstance(frame, pl.DataFrame) else _parquet_height(frame)
+    load = _Load(client, spec, kinds, reporter)
     reporter.emit("start", spec.operation, object=spec.object, total_rows=total)
     parts = Parts()
     pool = ThreadPoolExecutor(max_workers=spec.max_concurrent_jobs, thread_name_prefix="sfbulk")
+    completed = False
     try:
         futures = _submit_all(load, plan.chunks, pool)
         _drain(futures, parts)
-        plan.restore_positions(parts)
+        plan.restore_positions(parts)  # grouped order -> sent rows
+        if gate is not None:
+            _add_held(parts, gate)  # sent rows -> input positions, held rows failed
+        completed = True
     except KeyboardInterrupt:
         load.stop.set()
         aborted = load.abort_open_jobs()
@@ -423,12 +467,28 @@ def run_ingest(
         ) from exc
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-        reporter.emit("finish", spec.operation, object=spec.object)
+        reporter.emit(
+            "finish", spec.operation, object=spec.object, message="" if completed else "stopped"
+        )
         reporter.close()
     result = assemble(parts, df, spec.object, spec.operation, list(schema.names()))
     if spec.raise_on_failure:
         result.raise_for_failures()
     return result
+
+
+def _parquet_height(frame: pl.LazyFrame) -> int | None:
+    """The row count of a lazy frame that is a plain parquet scan (from the files' metadata),
+    else None: counting any other lazy input would mean reading it twice."""
+    try:
+        lines = [line.strip() for line in frame.explain().strip().splitlines()]
+    except pl.exceptions.PolarsError:
+        return None
+    if not lines or not lines[0].startswith("Parquet SCAN"):
+        return None
+    if any(not line.startswith(("PROJECT", "ESTIMATED ROWS")) for line in lines[1:]):
+        return None
+    return int(frame.select(pl.len()).collect().item())
 
 
 def assemble(parts: Parts, df: Any, object: str, operation: str, columns: list[str]) -> BulkResult:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -41,6 +41,8 @@ def default_poll(client: Client, poll: PollPolicy | None) -> PollPolicy | None:
         return poll
     return LOAD_POLL if client.poll == PollPolicy() else None
 
+
+RowFilter = Callable[[Iterable[pl.DataFrame]], Iterator[pl.DataFrame]]
 
 _NOT_PARENTS = frozenset({"id", "ownerid", "recordtypeid", "createdbyid", "lastmodifiedbyid"})
 _PARENT_NAMES = ("accountid", "parentid", "whatid", "whoid", "contactid")
@@ -115,10 +117,12 @@ def plan_load(
     *,
     batch_rows: int,
     group_by_parent: bool | str | None,
+    row_filter: RowFilter | None = None,
 ) -> LoadPlan:
     """The chunks to send and how many jobs run at once. An explicit ``max_records`` is kept;
     otherwise :func:`records_per_job` decides from the row count. Grouping by parent needs an
-    in-memory frame (a LazyFrame is chunked in order)."""
+    in-memory frame (a LazyFrame is chunked in order). ``row_filter`` (preflight) drops rows
+    from the input batches first; chunk positions then count the rows sent."""
     n_rows = frame.height if isinstance(frame, pl.DataFrame) else None
     explicit = spec.encode.max_records
     per_job = explicit or records_per_job(n_rows, spec.max_concurrent_jobs)
@@ -127,10 +131,15 @@ def plan_load(
     parent = None
     if isinstance(frame, pl.DataFrame) and frame.height > per_job:
         parent = parent_column(client, spec.object, frame.columns, group_by_parent)
+    batches: Iterator[pl.DataFrame] = iter_batches(frame, batch_rows)
+    if row_filter is not None:
+        batches = row_filter(batches)
     if parent is None or not isinstance(frame, pl.DataFrame):
         options = dataclasses.replace(spec.encode, max_records=per_job)
-        chunks = iter_chunks(iter_batches(frame, batch_rows), options)
-        return LoadPlan(chunks, concurrency, per_job)
+        return LoadPlan(iter_chunks(batches, options), concurrency, per_job)
+    if row_filter is not None:  # group the rows that will be sent
+        kept = list(batches)
+        frame = pl.concat(kept) if kept else frame.clear()
     groups = parent_groups(frame, parent, per_job)
     # a parent's rows stay together unless the caller capped the records per job
     options = dataclasses.replace(spec.encode, max_records=explicit)

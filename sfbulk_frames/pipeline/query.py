@@ -11,6 +11,7 @@ import io
 import logging
 import warnings
 from collections.abc import Iterable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -19,10 +20,10 @@ import polars as pl
 from sfbulk_frames._config import PollPolicy
 from sfbulk_frames._context import resolve_client
 from sfbulk_frames._exceptions import ConfigurationError, JobError, JobFailedError, SalesforceError
-from sfbulk_frames._models import COLUMN_DELIMITERS, JobState
+from sfbulk_frames._models import COLUMN_DELIMITERS, JobInfo, JobState, readable_job_error
 from sfbulk_frames.frames.decode import empty_query_frame, parse_query_page
 from sfbulk_frames.pipeline.plan import default_poll
-from sfbulk_frames.pipeline.progress import ProgressLike, make_reporter
+from sfbulk_frames.pipeline.progress import ProgressLike, Reporter, make_reporter
 
 if TYPE_CHECKING:
     from sfbulk_frames.client.clients import Client
@@ -188,7 +189,7 @@ def _typed_pages(
     typer: ColumnTyper,
     delimiter: str,
     line_ending: str,
-    reporter: Any,
+    reporter: Reporter,
     job_id: str,
 ) -> Iterable[pl.DataFrame]:
     columns: list[tuple[str, str]] | None = None
@@ -200,6 +201,34 @@ def _typed_pages(
         yield frame
     if columns is None:  # pragma: no cover - the API always answers at least one page
         return
+
+
+def _on_poll(reporter: Reporter, info: JobInfo) -> None:
+    reporter.emit(
+        "job_state",
+        "query",
+        object=info.object,
+        job_id=info.id,
+        state=str(info.state),
+        processed=info.number_records_processed,
+    )
+
+
+def _download(
+    job: Any,
+    info: JobInfo,
+    client: Client,
+    sink: _Sink,
+    reporter: Reporter,
+    max_records: int | None,
+    parallel: bool,
+) -> None:
+    """Every result page of a finished query job, typed and written to ``sink``."""
+    delimiter = COLUMN_DELIMITERS[info.column_delimiter or "COMMA"]
+    typer = ColumnTyper(client, info.object or "")
+    pages = job.iter_pages(max_records=max_records, parallel=parallel)
+    for frame in _typed_pages(pages, typer, delimiter, info.line_ending or "LF", reporter, info.id):
+        sink.write(frame)
 
 
 def query(
@@ -226,33 +255,43 @@ def query(
         raise ConfigurationError(f"backend={backend!r}: use 'polars' or 'pandas'")
     client = resolve_client(client)
     job = client.create_query_job(soql, include_deleted=include_deleted)
-    info = job.wait(timeout=timeout, poll=default_poll(client, poll))
-    if info.state != JobState.JOB_COMPLETE:
-        raise JobFailedError(
-            f"query job {info.id} ended {info.state}: {info.error_message or 'no message'}; "
-            "check the SOQL and the org's limits, then run the query again",
-            job_ids=[info.id],
-        )
-    delimiter = COLUMN_DELIMITERS[info.column_delimiter or "COMMA"]
-    typer = ColumnTyper(client, info.object or "")
-    reporter = make_reporter(progress, desc=f"query {info.object}")
+    reporter = make_reporter(progress, desc="query")
+    created = job.last_info
     reporter.emit(
         "start",
         "query",
-        object=info.object,
-        job_id=info.id,
-        total_rows=info.number_records_processed,
+        object=created.object if created else None,
+        job_id=job.id,
+        state=str(created.state) if created else None,
     )
-    sink = _Sink(out, backend, info.id)
+    completed = False
     try:
-        pages = job.iter_pages(max_records=max_records_per_page, parallel=parallel)
-        for frame in _typed_pages(
-            pages, typer, delimiter, info.line_ending or "LF", reporter, info.id
-        ):
-            sink.write(frame)
+        info = job.wait(
+            timeout=timeout, poll=default_poll(client, poll), on_poll=partial(_on_poll, reporter)
+        )
+        reporter.emit(
+            "job_done",
+            "query",
+            object=info.object,
+            job_id=info.id,
+            state=str(info.state),
+            processed=info.number_records_processed,
+        )
+        if info.state != JobState.JOB_COMPLETE:
+            raise JobFailedError(
+                f"query job {info.id} ended {info.state}: "
+                f"{readable_job_error(info.error_message) or 'no message'}; "
+                "check the SOQL and the org's limits, then run the query again",
+                job_ids=[info.id],
+            )
+        sink = _Sink(out, backend, info.id)
+        try:
+            _download(job, info, client, sink, reporter, max_records_per_page, parallel)
+        finally:
+            sink.close()
+        completed = True
     finally:
-        sink.close()
-        reporter.emit("finish", "query", object=info.object, job_id=info.id)
+        reporter.emit("finish", "query", job_id=job.id, message="" if completed else "stopped")
         reporter.close()
     if delete_job:
         job.delete()

@@ -63,7 +63,10 @@ class SparkCredentials:
     def key(self) -> tuple[object, ...]:
         """Identity of the client these credentials build (the token itself is part of it)."""
         return (
-            self.instance_url, self.access_token, self.api_version, self.verify,
+            self.instance_url,
+            self.access_token,
+            self.api_version,
+            self.verify,
             self.from_executor_env,
         )
 
@@ -75,6 +78,8 @@ class SparkCredentials:
         if self.api_version is None:
             return client_class(self.instance_url, self.access_token, verify=self.verify)
         return client_class(
-            self.instance_url, self.access_token, api_version=self.api_version,
+            self.instance_url,
+            self.access_token,
+            api_version=self.api_version,
             verify=self.verify,
         )

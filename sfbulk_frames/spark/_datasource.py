@@ -55,7 +55,9 @@ class SfBulkDataSource(DataSource):
         if self._snapshot is None:
             options = Options.parse(self.options, "read")
             self._snapshot = take_snapshot(
-                self._credentials(), options.require("query"), self._work_dir(options),
+                self._credentials(),
+                options.require("query"),
+                self._work_dir(options),
                 include_deleted=options.boolean("includeDeleted"),
                 page_size=options.integer("pageSize", None),
             )

@@ -96,12 +96,21 @@ def _run(
     run_id = uuid.uuid4().hex
     run_dir = resolve_work_dir(spark, work_dir) / run_id
     plan = LoadPlan(
-        object=object, operation=operation,
+        object=object,
+        operation=operation,
         credentials=credentials or SparkCredentials.from_env(),
-        run_dir=str(run_dir), columns=tuple(names), external_id_field=external_id_field,
-        nulls=_plan_nulls(nulls), column_delimiter=column_delimiter, line_ending=line_ending,
-        max_bytes=max_bytes, max_records=max_records, assignment_rule_id=assignment_rule_id,
-        timeout=timeout, poll=poll, slice_rows=slice_rows,
+        run_dir=str(run_dir),
+        columns=tuple(names),
+        external_id_field=external_id_field,
+        nulls=_plan_nulls(nulls),
+        column_delimiter=column_delimiter,
+        line_ending=line_ending,
+        max_bytes=max_bytes,
+        max_records=max_records,
+        assignment_rule_id=assignment_rule_id,
+        timeout=timeout,
+        poll=poll,
+        slice_rows=slice_rows,
     )
     # Positional names: dotted relationship columns break column resolution in mapInArrow.
     renamed = sdf.toDF(*[f"_c{i}" for i in range(len(names))])
@@ -127,8 +136,9 @@ def _run(
     def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
         return load_batches(batches, plan)  # pickled into the tasks with the plan
 
-    logger.info("%s %s: %d rows in %d partition(s), run %s", operation, object, total,
-                wanted, run_id)
+    logger.info(
+        "%s %s: %d rows in %d partition(s), run %s", operation, object, total, wanted, run_id
+    )
     try:
         loaded = staged.mapInArrow(run, out_schema).localCheckpoint(eager=True)
     except Exception as exc:  # a Spark job failure (py4j / pyspark error classes)
@@ -136,8 +146,13 @@ def _run(
     result = loaded.toDF(*names, PARTITION, ROW, *STATUS_COLUMNS)
     counts = {row["status"]: row["count"] for row in result.groupBy("status").count().collect()}
     summary = SparkLoadSummary.build(
-        object=object, operation=operation, run_id=run_id, counts=counts, partitions=wanted,
-        records=read_run(run_dir), attempts=read_attempts(run_dir),
+        object=object,
+        operation=operation,
+        run_id=run_id,
+        counts=counts,
+        partitions=wanted,
+        records=read_run(run_dir),
+        attempts=read_attempts(run_dir),
     )
     if summary.rows != total:
         raise JobError(
@@ -179,11 +194,23 @@ def insert(
     Spark job fails. See docs/spark.md.
     """
     return _run(
-        sdf, object, "insert", external_id_field=None, credentials=credentials,
-        work_dir=work_dir, nulls=nulls, column_delimiter=column_delimiter,
-        line_ending=line_ending, max_bytes=max_bytes, max_records=max_records,
-        max_concurrent_jobs=max_concurrent_jobs, min_rows_per_job=min_rows_per_job,
-        slice_rows=slice_rows, assignment_rule_id=assignment_rule_id, timeout=timeout, poll=poll,
+        sdf,
+        object,
+        "insert",
+        external_id_field=None,
+        credentials=credentials,
+        work_dir=work_dir,
+        nulls=nulls,
+        column_delimiter=column_delimiter,
+        line_ending=line_ending,
+        max_bytes=max_bytes,
+        max_records=max_records,
+        max_concurrent_jobs=max_concurrent_jobs,
+        min_rows_per_job=min_rows_per_job,
+        slice_rows=slice_rows,
+        assignment_rule_id=assignment_rule_id,
+        timeout=timeout,
+        poll=poll,
     )
 
 
@@ -207,11 +234,23 @@ def update(
 ) -> SparkLoadResult:
     """Update the records named by the ``Id`` column of ``sdf`` (see :func:`insert`)."""
     return _run(
-        sdf, object, "update", external_id_field=None, credentials=credentials,
-        work_dir=work_dir, nulls=nulls, column_delimiter=column_delimiter,
-        line_ending=line_ending, max_bytes=max_bytes, max_records=max_records,
-        max_concurrent_jobs=max_concurrent_jobs, min_rows_per_job=min_rows_per_job,
-        slice_rows=slice_rows, assignment_rule_id=assignment_rule_id, timeout=timeout, poll=poll,
+        sdf,
+        object,
+        "update",
+        external_id_field=None,
+        credentials=credentials,
+        work_dir=work_dir,
+        nulls=nulls,
+        column_delimiter=column_delimiter,
+        line_ending=line_ending,
+        max_bytes=max_bytes,
+        max_records=max_records,
+        max_concurrent_jobs=max_concurrent_jobs,
+        min_rows_per_job=min_rows_per_job,
+        slice_rows=slice_rows,
+        assignment_rule_id=assignment_rule_id,
+        timeout=timeout,
+        poll=poll,
     )
 
 
@@ -236,11 +275,23 @@ def upsert(
 ) -> SparkLoadResult:
     """Insert or update by ``external_id_field`` (see :func:`insert`)."""
     return _run(
-        sdf, object, "upsert", external_id_field=external_id_field, credentials=credentials,
-        work_dir=work_dir, nulls=nulls, column_delimiter=column_delimiter,
-        line_ending=line_ending, max_bytes=max_bytes, max_records=max_records,
-        max_concurrent_jobs=max_concurrent_jobs, min_rows_per_job=min_rows_per_job,
-        slice_rows=slice_rows, assignment_rule_id=assignment_rule_id, timeout=timeout, poll=poll,
+        sdf,
+        object,
+        "upsert",
+        external_id_field=external_id_field,
+        credentials=credentials,
+        work_dir=work_dir,
+        nulls=nulls,
+        column_delimiter=column_delimiter,
+        line_ending=line_ending,
+        max_bytes=max_bytes,
+        max_records=max_records,
+        max_concurrent_jobs=max_concurrent_jobs,
+        min_rows_per_job=min_rows_per_job,
+        slice_rows=slice_rows,
+        assignment_rule_id=assignment_rule_id,
+        timeout=timeout,
+        poll=poll,
     )
 
 
@@ -261,9 +312,21 @@ def delete(
 ) -> SparkLoadResult:
     """Delete the records named by the ``Id`` column (``hard=True``: bypass the Recycle Bin)."""
     return _run(
-        sdf, object, "hardDelete" if hard else "delete", external_id_field=None,
-        credentials=credentials, work_dir=work_dir, nulls="skip", column_delimiter="COMMA",
-        line_ending="LF", max_bytes=max_bytes, max_records=max_records,
-        max_concurrent_jobs=max_concurrent_jobs, min_rows_per_job=min_rows_per_job,
-        slice_rows=slice_rows, assignment_rule_id=None, timeout=timeout, poll=poll,
+        sdf,
+        object,
+        "hardDelete" if hard else "delete",
+        external_id_field=None,
+        credentials=credentials,
+        work_dir=work_dir,
+        nulls="skip",
+        column_delimiter="COMMA",
+        line_ending="LF",
+        max_bytes=max_bytes,
+        max_records=max_records,
+        max_concurrent_jobs=max_concurrent_jobs,
+        min_rows_per_job=min_rows_per_job,
+        slice_rows=slice_rows,
+        assignment_rule_id=None,
+        timeout=timeout,
+        poll=poll,
     )

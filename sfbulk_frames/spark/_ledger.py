@@ -20,6 +20,7 @@ import fcntl
 import json
 import os
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,30 +72,28 @@ class PartitionLedger:
         self._owner = self.dir / "owner"
         self._jobs = self.dir / "jobs.jsonl"
         self._attempts = self.dir / "attempts"
+        # Unique even when attempt numbers repeat (a new Spark session re-running a runId).
+        self.token = f"{attempt}-{uuid.uuid4().hex}"
 
-    def owner(self) -> int | None:
+    def owner(self) -> str | None:
+        """The token of the attempt that took the partition over last (``attempt-uuid``)."""
         try:
-            return int(self._owner.read_text(encoding="utf-8").strip() or "-1")
+            return self._owner.read_text(encoding="utf-8").strip()
         except FileNotFoundError:
             return None
 
     def take_over(self) -> list[JobRecord]:
         """Own the partition, then return every job earlier attempts recorded.
 
-        Raises AttemptSupersededError when a newer attempt already owns it.
+        The last attempt to take over wins: Spark starts a task's attempts one after another
+        and each takes over once, when it starts, so an older attempt never takes it back.
         """
-        current = self.owner()
-        if current is not None and current > self.attempt:
-            raise AttemptSupersededError(
-                f"partition {self.partition}: attempt {self.attempt} started after attempt "
-                f"{current} took over; it sends nothing"
-            )
-        _write_atomic(self._owner, str(self.attempt))
+        _write_atomic(self._owner, self.token)
         _append(self._attempts, f"{self.attempt}\n")
         return self.records()
 
     def still_owner(self) -> bool:
-        return self.owner() == self.attempt
+        return self.owner() == self.token
 
     def record(self, job_id: str, slice_index: int) -> None:
         """Append one job durably (a single small O_APPEND write, then fsync)."""

@@ -161,8 +161,13 @@ def _load_slice(
     _settle(client, job_ids)
     status = _status(
         sfb.resume(
-            frame, job_ids, client=client, nulls=plan.nulls_option(), timeout=plan.timeout,
-            poll=plan.poll, progress=False,
+            frame,
+            job_ids,
+            client=client,
+            nulls=plan.nulls_option(),
+            timeout=plan.timeout,
+            poll=plan.poll,
+            progress=False,
         )
     )
     todo = np.flatnonzero((status.get_column("status") == "unprocessed").to_numpy())
@@ -215,7 +220,9 @@ def load_partition(
                     piece = table.slice(start, plan.slice_rows)
                     client.bind(ledger, index)
                     status = _load_slice(
-                        client, plan, _payload(piece, plan),
+                        client,
+                        plan,
+                        _payload(piece, plan),
                         [r for r in earlier if r.slice == index],
                     )
                     yield _with_status(piece, status)

@@ -62,8 +62,12 @@ def take_snapshot(
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         sfb.query(
-            soql, client=client, out=path, include_deleted=include_deleted,
-            max_records_per_page=page_size, progress=False,
+            soql,
+            client=client,
+            out=path,
+            include_deleted=include_deleted,
+            max_records_per_page=page_size,
+            progress=False,
         )
     except JobError as exc:
         if type(exc) is not JobError:  # failed or timed-out query: nothing to retry here
@@ -71,8 +75,11 @@ def take_snapshot(
         for job_id in exc.job_ids:  # the mixed-types stop left its job behind
             client.query_job(job_id).delete()
         frame = sfb.query(
-            soql, client=client, include_deleted=include_deleted,
-            max_records_per_page=page_size, progress=False,
+            soql,
+            client=client,
+            include_deleted=include_deleted,
+            max_records_per_page=page_size,
+            progress=False,
         )
         frame.write_parquet(path, row_group_size=page_size or 10_000)
     return Snapshot(str(path), pq.ParquetFile(path).metadata.num_rows)

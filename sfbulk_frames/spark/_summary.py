@@ -89,9 +89,7 @@ class SparkLoadSummary:
         data: dict[str, Any] = json.loads(text)
         data["job_ids"] = tuple(data["job_ids"])
         data["retried_partitions"] = tuple(data["retried_partitions"])
-        data["jobs_by_partition"] = {
-            int(k): tuple(v) for k, v in data["jobs_by_partition"].items()
-        }
+        data["jobs_by_partition"] = {int(k): tuple(v) for k, v in data["jobs_by_partition"].items()}
         return cls(**data)
 
 

@@ -43,12 +43,15 @@ class LedgerClient(Client):
         ledger = self._ledger
         if ledger is not None and not ledger.still_owner():
             raise AttemptSupersededError(
-                f"partition {ledger.partition}: attempt {ledger.attempt} was superseded by "
-                f"attempt {ledger.owner()}; it creates no more jobs"
+                f"partition {ledger.partition}: task attempt {ledger.attempt} was superseded by "
+                f"a newer attempt ({ledger.owner()}); it creates no more jobs"
             )
         job = super().create_ingest_job(
-            object, operation, external_id_field=external_id_field,
-            column_delimiter=column_delimiter, line_ending=line_ending,
+            object,
+            operation,
+            external_id_field=external_id_field,
+            column_delimiter=column_delimiter,
+            line_ending=line_ending,
             assignment_rule_id=assignment_rule_id,
         )
         if ledger is not None:

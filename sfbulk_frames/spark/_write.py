@@ -42,8 +42,10 @@ class SfBulkWriter(DataSourceArrowWriter):
     def write(self, iterator: Iterator[pa.RecordBatch]) -> SfBulkCommitMessage:
         task = TaskIdentity.current()
         counts = {"success": 0, "failed": 0, "unprocessed": 0}
-        errors_file = Path(self.plan.run_dir) / "errors" / (
-            f"part-{task.partition:05d}-{task.attempt}.parquet"
+        errors_file = (
+            Path(self.plan.run_dir)
+            / "errors"
+            / (f"part-{task.partition:05d}-{task.attempt}.parquet")
         )
         writer: pq.ParquetWriter | None = None
         try:
@@ -74,9 +76,14 @@ class SfBulkWriter(DataSourceArrowWriter):
                 for name, n in message.counts.items():
                     counts[name] += n
         summary = SparkLoadSummary.build(
-            object=self.plan.object, operation=self.plan.operation, run_id=self.run_id,
-            counts=counts, partitions=len(messages), records=read_run(self.plan.run_dir),
-            attempts=read_attempts(self.plan.run_dir), state=state,
+            object=self.plan.object,
+            operation=self.plan.operation,
+            run_id=self.run_id,
+            counts=counts,
+            partitions=len(messages),
+            records=read_run(self.plan.run_dir),
+            attempts=read_attempts(self.plan.run_dir),
+            state=state,
         )
         text = summary.to_json()
         (Path(self.plan.run_dir) / "summary.json").write_text(text, encoding="utf-8")
@@ -97,8 +104,14 @@ class SfBulkWriter(DataSourceArrowWriter):
         logger.warning(
             "sfbulk write %s %s: %d rows, %d successful, %d failed, %d unprocessed; jobs %s; "
             "summary in %s",
-            summary.operation, summary.object, summary.rows, summary.successful, summary.failed,
-            summary.unprocessed, list(summary.job_ids), self.plan.run_dir,
+            summary.operation,
+            summary.object,
+            summary.rows,
+            summary.successful,
+            summary.failed,
+            summary.unprocessed,
+            list(summary.job_ids),
+            self.plan.run_dir,
         )
 
     def abort(self, messages: list[WriterCommitMessage | None]) -> None:
@@ -106,6 +119,8 @@ class SfBulkWriter(DataSourceArrowWriter):
         logger.error(
             "sfbulk write %s %s aborted; jobs created (every attempt): %s — "
             "sfbulk_frames.resume(rows, job_ids) collects their results; summary in %s",
-            summary.operation, summary.object, list(summary.job_ids), self.plan.run_dir,
+            summary.operation,
+            summary.object,
+            list(summary.job_ids),
+            self.plan.run_dir,
         )
-

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import signal
 
@@ -21,6 +22,10 @@ def test_demo_at_a_small_scale_loads_fixes_retries_and_queries() -> None:
         assert f"[{step}/6]" in out
     assert "Upserting 300 Accounts from a pandas DataFrame" in out
     assert "Upserting 1,200 Contacts from a polars DataFrame" in out
+    snippet = re.search(r"res = contacts\.sfbulk\.upsert\(.*\)", out)
+    assert snippet is not None
+    assert "max_records=10_000" in snippet.group(0)
+    ast.parse(snippet.group(0))  # the line the demo prints is valid Python
     for code in ("REQUIRED_FIELD_MISSING", "STRING_TOO_LONG",
                  "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", "INVALID_FIELD"):
         assert code in out

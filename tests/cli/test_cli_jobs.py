@@ -32,7 +32,7 @@ def test_jobs_list_shows_the_job_with_its_state(org: Org, loaded: str) -> None:
     line = next(line for line in done.stdout.splitlines() if line.startswith(loaded))
     assert line.split()[1:4] == ["insert", "Contact", "JobComplete"]
     assert re.fullmatch(r"\d{4}-\d\d-\d\d", line.split()[4])
-    assert done.stdout.splitlines()[-1] == "1 ingest job(s)"
+    assert done.stdout.splitlines()[-1] == "1 ingest job"
 
 
 def test_jobs_show_prints_every_job_info_field(org: Org, loaded: str) -> None:

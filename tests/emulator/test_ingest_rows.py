@@ -255,24 +255,31 @@ def test_read_only_field_fails_the_row(api: Any) -> None:
 def test_unknown_column_fails_the_job(api: Any) -> None:
     outcome = api.ingest("Account", "insert", "Name,Employees\nFoo,12\nBar,1138\n")
     assert outcome.info["state"] == "Failed"
-    assert outcome.info["errorMessage"] == "InvalidBatch : Field name not found : Employees"
+    assert outcome.info["errorMessage"] == (
+        "InvalidBatch : InvalidBatch : Field name not found : Employees"  # recorded, doubled
+    )
     assert outcome.info["numberRecordsProcessed"] == 0
     assert outcome.successful == []
     assert outcome.failed == []
-    assert outcome.unprocessed_text == "Name,Employees\nFoo,12\nBar,1138\n"
+    # the recorded real answer (protocol §12b): re-quoted, numbers bare, no final newline
+    assert outcome.unprocessed_text == '"Name","Employees"\n"Foo",12\n"Bar",1138'
 
 
 def test_unclosed_quote_fails_the_job(api: Any) -> None:
     outcome = api.ingest("Contact", "insert", 'LastName,Title\nLee,"CEO\n')
     assert outcome.info["state"] == "Failed"
-    assert outcome.info["errorMessage"].startswith("InvalidBatch : Failed to parse CSV.")
+    assert outcome.info["errorMessage"].startswith(
+        "InvalidBatch : InvalidBatch : Failed to parse CSV."
+    )
     assert api.emu.count("Contact") == 0
 
 
 def test_crlf_data_declared_lf_fails_on_the_last_header(api: Any) -> None:
     outcome = api.ingest("Contact", "insert", "FirstName,LastName\r\nAnn,Lee\r\n")
     assert outcome.info["state"] == "Failed"
-    assert outcome.info["errorMessage"] == "InvalidBatch : Field name not found : LastName\r"
+    assert outcome.info["errorMessage"] == (
+        "InvalidBatch : InvalidBatch : Field name not found : LastName\r"
+    )
 
 
 def test_wrong_delimiter_fails_the_job(api: Any) -> None:

@@ -213,7 +213,10 @@ def test_abort_open_job_leaves_data_unprocessed(api: Any) -> None:
     assert response.status_code == 200
     assert response.json()["state"] == "Aborted"
     assert api.info(job_id).json()["state"] == "Aborted"
-    assert api.result(job_id, "unprocessedrecords").text == CSV
+    # re-serialized as real orgs answer: quoted text, no final newline
+    assert api.result(job_id, "unprocessedrecords").text == (
+        '"FirstName","LastName","Email"\n"Ann","Lee","ann@example.com"\n"Bo","Wong","bo@example.com"'
+    )
     assert api.emu.count("Contact") == 0
 
 
@@ -269,7 +272,7 @@ def test_unprocessed_segment_is_case_insensitive(api: Any, segment: str) -> None
     response = api.result(outcome.job_id, segment)
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/csv"
-    assert response.text == "FirstName,LastName,Email\n"
+    assert response.text == '"FirstName","LastName","Email"'
 
 
 def test_list_jobs_pages_with_query_locator(api: Any) -> None:

@@ -36,7 +36,11 @@ def test_upsert_100k_rows_every_row_exactly_once_in_few_jobs(
     sdf = _contacts(spark, "up-", 100_000, partitions=8)
 
     res = sfs.upsert(
-        sdf, "Contact", "ExternalId__c", credentials=credentials, work_dir=work_dir,
+        sdf,
+        "Contact",
+        "ExternalId__c",
+        credentials=credentials,
+        work_dir=work_dir,
         max_concurrent_jobs=2,
     )
 
@@ -52,9 +56,7 @@ def test_upsert_100k_rows_every_row_exactly_once_in_few_jobs(
     assert joined == 100_000
 
 
-def test_show_then_count_on_the_result_sends_nothing_again(
-    spark, emulator, credentials, work_dir
-):
+def test_show_then_count_on_the_result_sends_nothing_again(spark, emulator, credentials, work_dir):
     sdf = _contacts(spark, "lazy-", 3_000, partitions=3)
     res = sfs.insert(sdf, "Contact", credentials=credentials, work_dir=work_dir)
     uploads = dict(emulator.jobs_seen())
@@ -111,7 +113,9 @@ def test_dotted_relationship_columns_are_sent_and_come_back_by_name(
 
     rows = {r["ExternalId__c"]: r for r in res.df.collect()}
     assert [rows[k]["status"] for k in ("dot-1", "dot-2", "dot-3")] == [
-        "success", "success", "failed",
+        "success",
+        "success",
+        "failed",
     ]
     assert rows["dot-3"]["Account.ExternalId__c"] == "acc-9"
     assert "acc-9" in rows["dot-3"]["sf__Error"] or "Account" in rows["dot-3"]["sf__Error"]

@@ -9,6 +9,7 @@ from sfbulk_frames.emulator.models.auth import AuthService
 from sfbulk_frames.emulator.models.faults import FaultPlan
 from sfbulk_frames.emulator.models.jobs import Job, JobStore
 from sfbulk_frames.emulator.models.org import Org
+from sfbulk_frames.emulator.soql.cursors import QueryCursors
 
 
 class ApiBackend(Protocol):
@@ -18,6 +19,7 @@ class ApiBackend(Protocol):
     store: JobStore
     faults: FaultPlan
     auth: AuthService
+    cursors: QueryCursors
     list_page_size: int
     default_page_size: int
     usage_api: int

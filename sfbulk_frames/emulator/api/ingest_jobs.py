@@ -9,6 +9,7 @@ from typing import Any
 
 from sfbulk_frames.emulator.api import jobs
 from sfbulk_frames.emulator.api.backend import ApiBackend
+from sfbulk_frames.emulator.models.csvfmt import DELIMITERS, LINE_ENDINGS, reserialized_unprocessed
 from sfbulk_frames.emulator.models.errors import ApiError
 from sfbulk_frames.emulator.models.ids import JOB_PREFIX
 from sfbulk_frames.emulator.models.jobs import (
@@ -201,10 +202,21 @@ def _results(org: ApiBackend, job_id: str, kind: str) -> Response:
             f"state {job.state}: wait until the job is JobComplete, Failed or Aborted",
         )
     if kind == "unprocessed":
-        raw = b"".join(org.store.results(job, "unprocessed_raw"))
-        if raw:
-            return csv_response(raw)
-        if job.state in ("Open", "UploadComplete"):
-            return csv_response(org.store.data(job) or b"")
+        return csv_response(_unprocessed(org, job))
     body = result_header(job, kind).encode() + b"".join(org.store.results(job, kind))
     return csv_response(body)
+
+
+def _unprocessed(org: ApiBackend, job: Job) -> bytes:
+    """The rows no batch attempted, re-serialized as Salesforce returns them."""
+    raw = b"".join(org.store.results(job, "unprocessed_raw"))
+    if not raw and job.state in ("Open", "UploadComplete"):
+        raw = org.store.data(job) or b""
+    if not raw:
+        raw = result_header(job, "unprocessed").encode()
+        raw += b"".join(org.store.results(job, "unprocessed"))
+    text = raw.decode("utf-8", "replace")
+    if not text:
+        return b""
+    delimiter, line_ending = DELIMITERS[job.column_delimiter], LINE_ENDINGS[job.line_ending]
+    return reserialized_unprocessed(text, delimiter, line_ending).encode("utf-8")

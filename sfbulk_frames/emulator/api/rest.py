@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sfbulk_frames.emulator.api.backend import ApiBackend
 from sfbulk_frames.emulator.models.errors import ApiError
+from sfbulk_frames.emulator.models.identity import identity_url
 from sfbulk_frames.emulator.web.responses import json_response, wants_pretty
 from sfbulk_frames.emulator.web.wire import Call, Request, Response
 
@@ -35,10 +36,15 @@ def versions(req: Request) -> Response:
 
 
 def resources(org: ApiBackend, call: Call) -> Response:
-    """``GET /services/data/vXX.X``: the resource map of one version."""
+    """``GET /services/data/vXX.X``: the resource map of one version (``identity`` is the
+    identity URL of the token's user)."""
     base = f"/services/data/v{call.version}"
     names = ("jobs", "limits", "sobjects", "query", "queryAll")
-    return json_response({n: f"{base}/{n}" for n in names}, pretty=wants_pretty(call.request))
+    body = {n: f"{base}/{n}" for n in names}
+    account = org.auth.session_account(call.request.headers.get("authorization"))
+    if account is not None:
+        body["identity"] = identity_url(call.request.base_url, org.org.org_id, account.user_id)
+    return json_response(dict(sorted(body.items())), pretty=wants_pretty(call.request))
 
 
 def limits(org: ApiBackend, call: Call) -> Response:
@@ -59,21 +65,29 @@ def limits(org: ApiBackend, call: Call) -> Response:
 
 
 def sobjects(org: ApiBackend, call: Call) -> Response:
-    """``GET /sobjects``: every object of the schema."""
+    """``GET /sobjects``: every object of the schema, standard objects of the catalogue
+    included (listing them loads them)."""
     version = call.version
+    loaded = (org.org.schema.get(name) for name in org.org.schema.names())
     rows = [
         {
             "name": o.name,
             "label": o.label or o.name,
+            "labelPlural": o.label_plural or (o.label or o.name) + "s",
             "keyPrefix": o.key_prefix,
             "custom": o.custom,
             "createable": True,
             "updateable": True,
             "deletable": True,
             "queryable": True,
-            "urls": {"describe": f"/services/data/v{version}/sobjects/{o.name}/describe"},
+            "urls": {
+                "sobject": f"/services/data/v{version}/sobjects/{o.name}",
+                "describe": f"/services/data/v{version}/sobjects/{o.name}/describe",
+                "rowTemplate": f"/services/data/v{version}/sobjects/{o.name}/{{ID}}",
+            },
         }
-        for o in org.org.schema.objects.values()
+        for o in loaded
+        if o is not None
     ]
     body = {"encoding": "UTF-8", "maxBatchSize": 200, "sobjects": rows}
     return json_response(body, pretty=wants_pretty(call.request))

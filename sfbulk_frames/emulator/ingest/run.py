@@ -20,7 +20,7 @@ from sfbulk_frames.emulator.models.csvfmt import (
     plain_lines,
 )
 from sfbulk_frames.emulator.models.faults import FaultPlan
-from sfbulk_frames.emulator.models.jobs import Job, JobStore
+from sfbulk_frames.emulator.models.jobs import Job, JobStore, batch_failure
 from sfbulk_frames.emulator.models.org import Org
 
 BATCH_SIZE = 10_000
@@ -126,7 +126,7 @@ class IngestRun:
         return frozenset(duplicates)
 
     def _fail(self, message: str, read: ReadChunk | None) -> bool:
-        self.job.error_message = message
+        self.job.error_message = batch_failure(message)
         self.job.set_state("Failed")
         if read is not None:  # the whole upload is unprocessed: keep it, as decoded text
             reader = UploadReader(read, self.delimiter, quote_free=False)

@@ -32,6 +32,7 @@ __all__ = [
     "AuthService",
     "OAuthError",
     "SoapSession",
+    "UserAccount",
 ]
 
 DEFAULT_PASSWORD = "password"  # the emulator's documented default login
@@ -75,6 +76,15 @@ class _User:
     def full_name(self) -> str:
         local = self.username.split("@", 1)[0]
         return "Admin User" if local == "admin" else local.replace(".", " ").title()
+
+
+@dataclass(frozen=True)
+class UserAccount:
+    """Who a user of the org is (no password): what identity and userinfo report."""
+
+    username: str
+    user_id: str
+    full_name: str
 
 
 @dataclass(frozen=True)
@@ -177,6 +187,20 @@ class AuthService:
                 del self._sessions[token]
                 return False
             return True
+
+    def session_account(self, authorization: str | None) -> UserAccount | None:
+        """The user whose valid access token an ``Authorization`` header carries, else None."""
+        if not self.check(authorization):
+            return None
+        token = _bearer_token(authorization)
+        with self._lock:
+            session = self._sessions.get(token or "")
+        user = self._user(session.username) if session is not None else None
+        return None if user is None else UserAccount(user.username, user.user_id, user.full_name)
+
+    def accounts(self) -> list[UserAccount]:
+        """Every user of the org, the default one first."""
+        return [UserAccount(u.username, u.user_id, u.full_name) for u in self._users.values()]
 
     def expire_all(self) -> None:
         """Invalidate every access token now (refresh tokens keep working)."""

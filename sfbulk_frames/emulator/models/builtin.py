@@ -344,3 +344,17 @@ DEFAULT_USER_FIELDS = {
     "ProfileName__c": "System Administrator",
     "IsActive": 1,
 }
+DEFAULT_ORGANIZATION_NAME = "sfbulk_frames Emulator"
+DEFAULT_ORGANIZATION_FIELDS = {
+    "Name": DEFAULT_ORGANIZATION_NAME,
+    "OrganizationType": "Developer Edition",
+    "InstanceName": "EMU1",
+    "IsSandbox": 0,
+    "IsReadOnly": 0,
+    "DefaultLocaleSidKey": "en_US",
+    "LanguageLocaleKey": "en_US",
+    "TimeZoneSidKey": "America/Los_Angeles",
+    "FiscalYearStartMonth": 1,
+    "UsesStartDateAsFiscalYearName": 0,
+    "Country": "US",
+}

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 import threading
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
@@ -69,6 +70,28 @@ def plain_lines(rows: Iterable[list[str]], delimiter: str, line_ending: str) -> 
     writer = csv.writer(out, delimiter=delimiter, lineterminator=line_ending)
     writer.writerows(rows)
     return out.getvalue()
+
+
+_BARE_NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
+
+
+def reserialized_unprocessed(text: str, delimiter: str, line_ending: str) -> str:
+    """Unprocessed rows (header first) the way Salesforce returns ``unprocessedrecords``
+    (recorded, v53): header and text values in quotes, numbers bare, rows joined by the job's
+    line ending with none after the last (``"Name","Employees"\n"Foo",12\n"Bar",1138``).
+    Data the ``csv`` module cannot read (a job that failed for unparseable CSV) stays as is."""
+    try:
+        rows = [row for row in csv_rows(io.StringIO(text, newline=""), delimiter) if row]
+    except csv.Error:
+        return text
+    lines = [delimiter.join('"' + v.replace('"', '""') + '"' for v in rows[0])] if rows else []
+    for row in rows[1:]:
+        lines.append(
+            delimiter.join(
+                v if _BARE_NUMBER.match(v) else '"' + v.replace('"', '""') + '"' for v in row
+            )
+        )
+    return line_ending.join(lines)
 
 
 def java_double(value: float) -> str:

@@ -26,6 +26,15 @@ class ApiError(Exception):
         self.headers = headers or []
 
 
+class RecordError(ApiError):
+    """A refused record operation of the REST ``sobjects`` resource: its error also names the
+    ``fields`` (``[{"message": …, "errorCode": …, "fields": [...]}]`` on the wire)."""
+
+    def __init__(self, status: int, error_code: str, message: str, fields: list[str]) -> None:
+        super().__init__(status, error_code, message)
+        self.fields = fields
+
+
 def not_found() -> ApiError:
     return ApiError(404, "NOT_FOUND", NOT_FOUND_MESSAGE)
 

@@ -15,6 +15,7 @@ from sfbulk_frames.emulator.models.errors import ApiError, not_found, sf_timesta
 TERMINAL = frozenset({"JobComplete", "Failed", "Aborted"})
 INGEST_OPERATIONS = ("insert", "update", "upsert", "delete", "hardDelete")
 QUERY_OPERATIONS = ("query", "queryAll")
+PK_CHUNKING_FLAG_SINCE = 53.0  # recorded: absent in v53 query job info, present in v62
 _SNAPSHOT = ("state", "processed", "failed", "retries", "total_ms", "api_ms", "error_message")
 
 
@@ -126,6 +127,8 @@ def full_view(job: Job) -> dict[str, Any]:
             retries=job.retries,
             totalProcessingTime=job.total_ms,
         )
+        if float(job.api_version) > PK_CHUNKING_FLAG_SINCE:
+            view["isPkChunkingSupported"] = True
     else:
         view["jobType"] = "V2Ingest"
         if job.state == "Open":
@@ -300,6 +303,14 @@ class JobStore:
         ).fetchall()
         for (data,) in rows:
             yield bytes(data)
+
+
+def batch_failure(message: str) -> str:
+    """A job-level failure message as real orgs report it: the ``InvalidBatch : `` prefix
+    doubled (recorded v53 and v50: ``InvalidBatch : InvalidBatch : Field name not found :
+    Employees``)."""
+    prefix = "InvalidBatch : "
+    return prefix + message if message.startswith(prefix) else message
 
 
 def result_header(job: Job, kind: str) -> str:

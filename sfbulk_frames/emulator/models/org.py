@@ -10,7 +10,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sfbulk_frames.emulator.models.builtin import DEFAULT_USER_FIELDS, DEFAULT_USERNAME
+from sfbulk_frames.emulator.models.builtin import (
+    DEFAULT_ORGANIZATION_FIELDS,
+    DEFAULT_USER_FIELDS,
+    DEFAULT_USERNAME,
+)
 from sfbulk_frames.emulator.models.ids import ORG_PREFIX, USER_PREFIX, IdGenerator
 from sfbulk_frames.emulator.models.schema import FieldDef, ObjectDef, Schema, storage_class
 
@@ -101,6 +105,14 @@ class Org:
         for obj in schema.objects.values():
             self._create_table(obj)
         self.org_id, self.user_id = self._ensure_identity()
+        schema.on_load.append(self._object_loaded)
+
+    def _object_loaded(self, obj: ObjectDef) -> None:
+        """A standard object loaded on first use: its table (and the org's own record)."""
+        with self.lock:
+            self._create_table(obj)
+            if obj.name == "Organization":
+                self._ensure_organization()
 
     # -- setup -------------------------------------------------------------------------------
     def _create_meta(self) -> None:
@@ -134,6 +146,28 @@ class Org:
         for f in obj:
             if (f.unique or f.external_id) and f.name != "Id":
                 self.ensure_key_index(obj, f)
+        self._create_triggers(obj)
+
+    def _create_triggers(self, obj: ObjectDef) -> None:
+        """Values the org fills in on insert: auto-number fields (``CaseNumber`` of a catalogue
+        Case, ``OrderNumber``...) numbered ``00000001``, ``00000002``... in insert order, and
+        ``LastModifiedById`` = ``CreatedById``. Only objects with such fields get a trigger."""
+        table = quote_ident(obj.name)
+        sets = [
+            f"{quote_ident(f.name)} = coalesce(NEW.{quote_ident(f.name)}, "
+            "printf('%08d', NEW.rowid))"
+            for f in obj
+            if f.auto_number
+        ]
+        if obj.field("LastModifiedById") is not None and obj.field("CreatedById") is not None:
+            sets.append('"LastModifiedById" = coalesce(NEW."LastModifiedById", NEW."CreatedById")')
+        if not sets:
+            return
+        trigger = quote_ident(f"on_insert_{obj.name}")
+        self.conn.execute(
+            f"CREATE TRIGGER IF NOT EXISTS {trigger} AFTER INSERT ON {table} FOR EACH ROW "
+            f"BEGIN UPDATE {table} SET {', '.join(sets)} WHERE rowid = NEW.rowid; END"
+        )
 
     def ensure_key_index(self, obj: ObjectDef, fdef: FieldDef) -> None:
         """Index of a unique / external ID / idLookup field. Text keys match case-insensitively
@@ -183,23 +217,38 @@ class Org:
                 "INSERT INTO __meta VALUES ('identity', ?)", (json.dumps([org_id, user_id]),)
             )
             self.save_id_state()
-        self._ensure_default_user(user_id)
+        self.org_id, self.user_id = org_id, user_id
+        self.ensure_user(user_id, DEFAULT_USER_FIELDS)
+        if "organization" in self.schema.objects:
+            self._ensure_organization()
         return org_id, user_id
 
-    def _ensure_default_user(self, user_id: str) -> None:
-        user_obj = self.schema.get("User")
-        if user_obj is None:
+    def ensure_user(self, user_id: str, fields: dict[str, Any]) -> None:
+        """The User record ``user_id`` with ``fields`` (kept as it is when it already exists)."""
+        self._ensure_record("User", user_id, fields)
+
+    def _ensure_organization(self) -> None:
+        self._ensure_record("Organization", self.org_id, DEFAULT_ORGANIZATION_FIELDS)
+
+    def _ensure_record(self, object_name: str, record_id: str, fields: dict[str, Any]) -> None:
+        obj = self.schema.objects.get(object_name.lower())
+        if obj is None:
             return
-        if self.conn.execute('SELECT 1 FROM "User" WHERE Id = ?', (user_id,)).fetchone():
+        table = quote_ident(obj.name)
+        if self.conn.execute(f"SELECT 1 FROM {table} WHERE Id = ?", (record_id,)).fetchone():
             return
-        values: dict[str, Any] = {"Id": user_id, **DEFAULT_USER_FIELDS}
+        values: dict[str, Any] = {"Id": record_id, **fields}
         stamp = now_utc_text()
         values.update(
-            CreatedDate=stamp, LastModifiedDate=stamp, SystemModstamp=stamp, CreatedById=user_id
+            CreatedDate=stamp,
+            LastModifiedDate=stamp,
+            SystemModstamp=stamp,
+            CreatedById=self.user_id,
+            LastModifiedById=self.user_id,
         )
-        names = [n for n in values if user_obj.field(n) is not None]
+        names = [n for n in values if obj.field(n) is not None]
         self.conn.execute(
-            f'INSERT INTO "User" ({", ".join(map(quote_ident, names))}) '
+            f"INSERT INTO {table} ({', '.join(map(quote_ident, names))}) "
             f"VALUES ({', '.join('?' for _ in names)})",
             [values[n] for n in names],
         )

@@ -18,10 +18,10 @@ Storage convention (shared by the ingest processor and the SOQL compiler):
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 INTEGER_TYPES = frozenset({"boolean", "int", "long"})
 REAL_TYPES = frozenset({"double", "currency", "percent"})
@@ -60,6 +60,7 @@ class FieldDef:
     restricted_picklist: bool = False
     custom: bool = False
     default_value: Any = None
+    auto_number: bool = False                   # CaseNumber, OrderNumber: the org numbers them
 
     @property
     def required_on_create(self) -> bool:
@@ -95,12 +96,14 @@ class FieldDef:
             "relationshipName": self.relationship_name,
             "polymorphicForeignKey": self.polymorphic,
             "picklistValues": [
-                {"value": v, "label": v, "active": True, "defaultValue": False}
+                {"value": v, "label": v, "active": True, "defaultValue": v == self.default_value}
                 for v in self.picklist_values
             ],
             "restrictedPicklist": self.restricted_picklist,
             "custom": self.custom,
             "filterable": self.type not in ("textarea",),
+            "autoNumber": self.auto_number,
+            "defaultValue": None if "picklist" in self.type else self.default_value,
         }
 
     @classmethod
@@ -128,7 +131,21 @@ class FieldDef:
             ),
             restricted_picklist=bool(d.get("restrictedPicklist", False)),
             custom=bool(d.get("custom", False)),
+            default_value=_default_value(d),
+            auto_number=bool(d.get("autoNumber", False)),
         )
+
+
+def _default_value(d: Mapping[str, Any]) -> Any:
+    """A describe field's default: its ``defaultValue`` (booleans, formula-free literals) or
+    the active picklist entry flagged ``defaultValue: true``."""
+    value = d.get("defaultValue")
+    if value is not None:
+        return value
+    for entry in d.get("picklistValues") or ():
+        if entry.get("defaultValue") and entry.get("active", True):
+            return entry.get("value")
+    return None
 
 
 @dataclass
@@ -138,6 +155,7 @@ class ObjectDef:
     fields: dict[str, FieldDef] = field(default_factory=dict)   # keyed by field name LOWER case
     label: str = ""
     custom: bool = False
+    label_plural: str = ""
 
     def field(self, name: str) -> FieldDef | None:
         """Case-insensitive field lookup."""
@@ -158,7 +176,7 @@ class ObjectDef:
         return {
             "name": self.name,
             "label": self.label or self.name,
-            "labelPlural": (self.label or self.name) + "s",
+            "labelPlural": self.label_plural or (self.label or self.name) + "s",
             "keyPrefix": self.key_prefix,
             "custom": self.custom,
             "createable": True,
@@ -180,16 +198,49 @@ class ObjectDef:
             fields={f.name.lower(): f for f in fields},
             label=d.get("label", d["name"]),
             custom=bool(d.get("custom", d["name"].endswith("__c"))),
+            label_plural=d.get("labelPlural") or "",
         )
+
+
+class ObjectSource(Protocol):
+    """Objects a schema loads on first use (the standard-object catalogue)."""
+
+    def names(self) -> tuple[str, ...]:
+        """API names of every object this source can load."""
+        ...
+
+    def load(self, name: str) -> ObjectDef | None:
+        """The object named ``name`` (case-insensitive), or ``None`` if the source lacks it."""
+        ...
 
 
 @dataclass
 class Schema:
+    """The org's objects (keyed by lower-case name). ``source`` supplies further objects on
+    first use: :meth:`get` loads them and tells every ``on_load`` listener (the org creates
+    the table), so an org starts with its own objects only."""
+
     objects: dict[str, ObjectDef] = field(default_factory=dict)  # keyed by object name LOWER case
+    source: ObjectSource | None = field(default=None, repr=False)
+    on_load: list[Callable[[ObjectDef], None]] = field(default_factory=list, repr=False)
 
     def get(self, name: str) -> ObjectDef | None:
-        """Case-insensitive object lookup."""
-        return self.objects.get(name.lower())
+        """Case-insensitive object lookup (loads an object of :attr:`source` on first use)."""
+        found = self.objects.get(name.lower())
+        if found is None and self.source is not None and name:
+            found = self.source.load(name)
+            if found is not None:
+                self.add(found)
+                for listener in self.on_load:
+                    listener(found)
+        return found
+
+    def names(self) -> list[str]:
+        """API names of every object: loaded ones and those :attr:`source` can load, sorted."""
+        loaded = {o.name.lower(): o.name for o in self.objects.values()}
+        for name in self.source.names() if self.source is not None else ():
+            loaded.setdefault(name.lower(), name)
+        return sorted(loaded.values(), key=str.lower)
 
     def add(self, obj: ObjectDef) -> None:
         self.objects[obj.name.lower()] = obj

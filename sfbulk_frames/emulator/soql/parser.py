@@ -169,7 +169,11 @@ class _Parser:
             fields.append(self.select_item())
         self.expect_keyword("FROM")
         obj = self.advance()
-        if obj.kind != IDENT or "." in obj.text or obj.text.upper() in _RESERVED:
+        # the standard object Order is a name here (``FROM Order ORDER BY …``), not ORDER BY
+        order_object = obj.text.upper() == "ORDER" and not self.current.is_keyword("BY")
+        if obj.kind != IDENT or "." in obj.text or (
+            obj.text.upper() in _RESERVED and not order_object
+        ):
             raise self.unexpected(obj)
         alias = None
         if self.current.kind == IDENT and self.current.text.upper() not in _RESERVED:

@@ -7,11 +7,12 @@ and gzip in both directions."""
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import re
 import zlib
 
-from sfbulk_frames.emulator.api import control, oauth, rest, soap
+from sfbulk_frames.emulator.api import control, identity, oauth, rest, soap
 from sfbulk_frames.emulator.api.backend import ApiBackend
 from sfbulk_frames.emulator.models.errors import ApiError, not_found
 from sfbulk_frames.emulator.models.faults import fault_error
@@ -20,6 +21,8 @@ from sfbulk_frames.emulator.web.routes import route
 from sfbulk_frames.emulator.web.wire import Call, Request, Response
 
 _VERSIONED = re.compile(r"^/services/data/v(\d+\.\d)(/.*)?$")
+_IDENTITY = re.compile(r"^/id/([0-9A-Za-z]{15,18})/([0-9A-Za-z]{15,18})$")
+_SLASHES = re.compile(r"//+")
 INVALID_SESSION = [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
 
 
@@ -65,6 +68,8 @@ class Dispatcher:
             return finish_response(request, answer, usage=None)
 
     def _dispatch(self, req: Request) -> Response:
+        if "//" in req.path:  # ``//services/data``: Salesforce serves it like one slash
+            req = dataclasses.replace(req, path=_SLASHES.sub("/", req.path))
         path = req.path.rstrip("/") if req.path not in ("/", "/services/data/") else req.path
         if path.startswith("/__emulator__/"):
             return control.handle(self.org, req, decode_body(req))
@@ -74,6 +79,9 @@ class Dispatcher:
             return finish_response(req, rest.versions(req), usage=None)
         match = _VERSIONED.match(path)
         if not match:
+            who = self._identity_endpoint(req, path)
+            if who is not None:
+                return finish_response(req, who, usage=None)
             login_answer = self._login_endpoint(req, decode_body(req))
             if login_answer is not None:
                 return login_answer
@@ -89,6 +97,14 @@ class Dispatcher:
         if fault is not None:
             response.drop = "midway"
         return response
+
+    def _identity_endpoint(self, req: Request, path: str) -> Response | None:
+        if path == "/services/oauth2/userinfo" and req.method in ("GET", "POST"):
+            return identity.userinfo(self.org, req)
+        found = _IDENTITY.match(path)
+        if found is not None and req.method in ("GET", "POST"):
+            return identity.identity(self.org, req, found.group(1), found.group(2))
+        return None
 
     def _login_endpoint(self, req: Request, body: bytes) -> Response | None:
         # ``body`` is already gunzipped: drop the header that says otherwise

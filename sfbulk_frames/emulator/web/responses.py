@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sfbulk_frames.emulator.models.errors import ApiError
+from sfbulk_frames.emulator.models.errors import ApiError, RecordError
 from sfbulk_frames.emulator.web.wire import Request, Response
 
 JSON_TYPE = "application/json;charset=UTF-8"
@@ -26,7 +26,9 @@ def json_response(value: Any, status: int = 200, *, pretty: bool = False) -> Res
 
 
 def error_response(err: ApiError, *, pretty: bool = False) -> Response:
-    body = [{"errorCode": err.error_code, "message": err.message}]
+    body: list[dict[str, Any]] = [{"errorCode": err.error_code, "message": err.message}]
+    if isinstance(err, RecordError):  # REST record errors: Salesforce's key order + fields
+        body = [{"message": err.message, "errorCode": err.error_code, "fields": err.fields}]
     response = json_response(body, err.status, pretty=pretty)
     response.headers.extend(err.headers)
     return response

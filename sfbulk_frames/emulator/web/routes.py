@@ -9,14 +9,20 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sfbulk_frames.emulator.api import ingest_jobs, query_jobs, rest
+from sfbulk_frames.emulator.api import ingest_jobs, query_jobs, rest, rest_query, sobjects
 from sfbulk_frames.emulator.api.backend import ApiBackend
 from sfbulk_frames.emulator.models.errors import ApiError, not_found
 from sfbulk_frames.emulator.web.wire import Call, Response
 
 Handler = Callable[[ApiBackend, Call], Response]
 
-_PARAMETERS = {"job_id": "[0-9A-Za-z]{15,18}", "object_name": "[A-Za-z0-9_]+"}
+_PARAMETERS = {
+    "job_id": "[0-9A-Za-z]{15,18}",
+    "record_id": "[0-9A-Za-z]{15,18}",
+    "object_name": "[A-Za-z0-9_]+",
+    "cursor": "01g[0-9A-Za-z]{12,15}",
+    "offset": "[0-9]+",
+}
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
@@ -79,6 +85,16 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/limits", rest.limits),
     Route("GET", "/sobjects", rest.sobjects),
     Route("GET", "/sobjects/{object_name}/describe", rest.describe),
+    Route("GET", "/sobjects/{object_name}", sobjects.object_info),
+    Route("POST", "/sobjects/{object_name}", sobjects.create),
+    Route("GET", "/sobjects/{object_name}/{record_id}", sobjects.read),
+    Route("PATCH", "/sobjects/{object_name}/{record_id}", sobjects.update),
+    Route("DELETE", "/sobjects/{object_name}/{record_id}", sobjects.delete),
+    # REST query (same SOQL engine as query jobs)
+    Route("GET", "/query", rest_query.query),
+    Route("GET", "/queryAll", rest_query.query_all),
+    Route("GET", "/query/{cursor}-{offset}", rest_query.next_page),
+    Route("GET", "/queryAll/{cursor}-{offset}", rest_query.next_page),
     Route("GET", "/", rest.resources),
 )
 
