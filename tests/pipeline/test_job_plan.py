@@ -90,3 +90,18 @@ def test_group_by_parent_names_a_column_of_the_frame(client) -> None:
         sfb.insert(df, "Contact", max_records=4, group_by_parent="ParentId", progress=False)
     with pytest.raises(ConfigurationError, match="no column"):
         sfb.insert(df, "Contact", max_records=4, group_by_parent=True, progress=False)
+
+
+def test_rows_held_by_preflight_and_grouped_rows_both_map_back(client, sent) -> None:
+    ids = accounts(2)
+    sent.clear()
+    names = [f"c{i}" for i in range(12)]
+    names[3] = None  # held back by preflight (LastName is required)
+    df = pl.DataFrame({"LastName": names, "AccountId": ids * 6})
+    res = sfb.insert(df, "Contact", max_records=6, preflight="rows", progress=False)
+    parts_cover_input(res, 12)
+    assert [set(r.get_column("AccountId").to_list()) for r in sent] == [{ids[0]}, {ids[1]}]
+    assert to_pl(res.failed).get_column("sf__Row").to_list() == [3]
+    ok = to_pl(res.successful).sort("sf__Row")
+    assert ok.get_column("LastName").to_list() == [n for n in names if n is not None]
+    assert ok.get_column("AccountId").to_list() == [a for a, n in zip(ids * 6, names) if n]
