@@ -59,10 +59,20 @@ class Row:
 ROWS = (
     Row("sfbulk_frames (polars)", "ours_polars", "defaults", False, ("insert", "upsert", "query")),
     Row("sfbulk_frames (pandas)", "ours_pandas", "defaults", False, ("insert", "upsert", "query")),
-    Row("simple-salesforce (defaults)", "simple_salesforce", "defaults", True,
-        ("insert", "upsert", "query")),
-    Row("simple-salesforce (tuned)", "simple_salesforce", "tuned", True,
-        ("insert", "upsert", "query")),
+    Row(
+        "simple-salesforce (defaults)",
+        "simple_salesforce",
+        "defaults",
+        True,
+        ("insert", "upsert", "query"),
+    ),
+    Row(
+        "simple-salesforce (tuned)",
+        "simple_salesforce",
+        "tuned",
+        True,
+        ("insert", "upsert", "query"),
+    ),
     Row("aiosalesforce (defaults)", "aiosalesforce", "defaults", True, ("insert", "upsert")),
     Row("aiosalesforce (tuned)", "aiosalesforce", "tuned", True, ("insert", "upsert")),
 )
@@ -83,38 +93,71 @@ class ModelledEmulator(EmulatorProcess):
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench.realistic",
-                                     description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.realistic", description=__doc__.split("\n")[0]
+    )
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--presets", nargs="+", choices=sorted(PRESETS), default=["fast", "busy"])
-    parser.add_argument("--scale", nargs="*", default=[], metavar="PRESET=S",
-                        help="time scale per preset (default: fast=1.0 busy=0.4)")
-    parser.add_argument("--ops", nargs="+", default=["insert", "upsert", "query", "lock"],
-                        choices=["insert", "upsert", "query", "lock"])
+    parser.add_argument(
+        "--scale",
+        nargs="*",
+        default=[],
+        metavar="PRESET=S",
+        help="time scale per preset (default: fast=1.0 busy=0.4)",
+    )
+    parser.add_argument(
+        "--ops",
+        nargs="+",
+        default=["insert", "upsert", "query", "lock"],
+        choices=["insert", "upsert", "query", "lock"],
+    )
     parser.add_argument("--lock-rows", type=int, default=40_000)
     parser.add_argument("--accounts", type=int, default=400)
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/sfbulk-bench-realistic"))
     parser.add_argument("--out", type=Path, default=BENCH_DIR / "RESULTS.md")
-    parser.add_argument("--rerun-failed", action="store_true",
-                        help="run again only the FAILED runs of the last run's realistic.json "
-                             "(same workdir) and rewrite the section with the rest kept")
+    parser.add_argument(
+        "--rerun-failed",
+        action="store_true",
+        help="run again only the FAILED runs of the last run's realistic.json "
+        "(same workdir) and rewrite the section with the rest kept",
+    )
     return parser.parse_args(argv)
 
 
-def _child(row: Row, op: str, rows: int, data: Path, server: EmulatorProcess,
-           per_job: int) -> dict[str, Any]:
-    command = [sys.executable, "-m", f"bench.scenarios.{row.module}", "--op", op,
-               "--rows", str(rows), "--data", str(data), "--url", server.url,
-               "--token", server.token, "--variant", row.variant,
-               "--records-per-job", str(per_job)]
+def _child(
+    row: Row, op: str, rows: int, data: Path, server: EmulatorProcess, per_job: int
+) -> dict[str, Any]:
+    command = [
+        sys.executable,
+        "-m",
+        f"bench.scenarios.{row.module}",
+        "--op",
+        op,
+        "--rows",
+        str(rows),
+        "--data",
+        str(data),
+        "--url",
+        server.url,
+        "--token",
+        server.token,
+        "--variant",
+        row.variant,
+        "--records-per-job",
+        str(per_job),
+    ]
     if server.cert:
         command += ["--cert", server.cert]
-    done = subprocess.run(command, capture_output=True, text=True, cwd=BENCH_DIR.parent,
-                          timeout=900, check=False)
+    done = subprocess.run(
+        command, capture_output=True, text=True, cwd=BENCH_DIR.parent, timeout=900, check=False
+    )
     lines = [ln for ln in done.stdout.splitlines() if ln.startswith(RESULT_PREFIX)]
-    result: dict[str, Any] = (json.loads(lines[-1][len(RESULT_PREFIX):]) if lines
-                              else {"ok": False, "error": "no result printed"})
+    result: dict[str, Any] = (
+        json.loads(lines[-1][len(RESULT_PREFIX) :])
+        if lines
+        else {"ok": False, "error": "no result printed"}
+    )
     result.update(client=row.label, op=op, peer=row.peer)
     if not result.get("ok"):
         result["stderr_tail"] = done.stderr[-1500:]
@@ -204,22 +247,29 @@ class Realistic:
         self.runs.sort(key=lambda r: order.get((r["preset"], r["op"], r["client"]), 0))
         self.locks = previous["locks"]
 
-    def _measure(self, server: EmulatorProcess, model: PerformanceModel, preset: str, row: Row,
-                 op: str) -> None:
+    def _measure(
+        self, server: EmulatorProcess, model: PerformanceModel, preset: str, row: Row, op: str
+    ) -> None:
         if op in ("insert", "upsert"):
             server.reset()
         if op == "upsert":
             server.load(self.frame.head(self.args.rows // 2), OBJECT)
         run = _child(row, op, self.args.rows, self.data, server, self.per_job)
         count = server.count(OBJECT) if op != "query" and run.get("ok") else None
-        run.update(preset=preset, bound_s=bound(model, op, self.args.rows, self.csv_bytes),
-                   batch_bound_s=batch_bound(model, op, self.args.rows, self.csv_bytes),
-                   problems=_check(run, self.args.rows, count))
+        run.update(
+            preset=preset,
+            bound_s=bound(model, op, self.args.rows, self.csv_bytes),
+            batch_bound_s=batch_bound(model, op, self.args.rows, self.csv_bytes),
+            problems=_check(run, self.args.rows, count),
+        )
         self.runs.append(run)
         status = "ok" if not run["problems"] else "FAILED: " + "; ".join(run["problems"])
-        print(f"  [{preset} {op:6}] {row.label:30} wall {run.get('wall_s', 0):7.2f}s "
-              f"(bound {run['bound_s']:.2f}s) cpu {run.get('cpu_s', 0):6.2f}s "
-              f"rss {run.get('peak_rss_mb', 0):5.0f} MB {status}", flush=True)
+        print(
+            f"  [{preset} {op:6}] {row.label:30} wall {run.get('wall_s', 0):7.2f}s "
+            f"(bound {run['bound_s']:.2f}s) cpu {run.get('cpu_s', 0):6.2f}s "
+            f"rss {run.get('peak_rss_mb', 0):5.0f} MB {status}",
+            flush=True,
+        )
 
     def _lock_run(self, server: EmulatorProcess, preset: str, grouped: bool) -> dict[str, Any]:
         """Contacts of ``--accounts`` shared Accounts (by the Account's external id), loaded
@@ -228,43 +278,80 @@ class Realistic:
 
         server.reset()
         rng = np.random.default_rng(self.args.seed)
-        accounts = pl.DataFrame({
-            "Name": [f"Account {i}" for i in range(self.args.accounts)],
-            "ExternalId__c": [f"ACC-{i:05d}" for i in range(self.args.accounts)],
-        })
+        accounts = pl.DataFrame(
+            {
+                "Name": [f"Account {i}" for i in range(self.args.accounts)],
+                "ExternalId__c": [f"ACC-{i:05d}" for i in range(self.args.accounts)],
+            }
+        )
         server.load(accounts, "Account")
         n = self.args.lock_rows
         picks = rng.integers(0, self.args.accounts, n)
-        contacts = pl.DataFrame({
-            "LastName": [f"Contact {i}" for i in range(n)],
-            "Account.ExternalId__c": [f"ACC-{int(i):05d}" for i in picks],
-        })
+        contacts = pl.DataFrame(
+            {
+                "LastName": [f"Contact {i}" for i in range(n)],
+                "Account.ExternalId__c": [f"ACC-{int(i):05d}" for i in picks],
+            }
+        )
         with Client(server.url, server.token, verify=server.cert or True) as client:
             began = time.perf_counter()
-            result = insert(contacts, OBJECT, client=client, progress=False,
-                            group_by_parent=None if grouped else False)
+            result = insert(
+                contacts,
+                OBJECT,
+                client=client,
+                progress=False,
+                group_by_parent=None if grouped else False,
+            )
             wall = time.perf_counter() - began
         failed = result.failed
-        locks = int(failed.get_column("sf__Error").str.starts_with("UNABLE_TO_LOCK_ROW").sum()) \
-            if failed.height else 0
-        run = {"preset": preset, "grouped": grouped, "rows": n, "wall_s": wall,
-               "failed": failed.height, "lock_failures": locks, "jobs": len(result.jobs)}
-        print(f"  [{preset} lock  ] group_by_parent={'auto' if grouped else 'False':5} "
-              f"wall {wall:6.2f}s failed {failed.height:,} ({locks:,} UNABLE_TO_LOCK_ROW) "
-              f"in {len(result.jobs)} jobs", flush=True)
+        locks = (
+            int(failed.get_column("sf__Error").str.starts_with("UNABLE_TO_LOCK_ROW").sum())
+            if failed.height
+            else 0
+        )
+        run = {
+            "preset": preset,
+            "grouped": grouped,
+            "rows": n,
+            "wall_s": wall,
+            "failed": failed.height,
+            "lock_failures": locks,
+            "jobs": len(result.jobs),
+        }
+        print(
+            f"  [{preset} lock  ] group_by_parent={'auto' if grouped else 'False':5} "
+            f"wall {wall:6.2f}s failed {failed.height:,} ({locks:,} UNABLE_TO_LOCK_ROW) "
+            f"in {len(result.jobs)} jobs",
+            flush=True,
+        )
         return run
 
     def encoder_ratio(self) -> dict[str, float]:
         """Encoder vs ``polars.write_csv`` and client CPU of the serializers (no server)."""
         timings: dict[str, float] = {}
         for module in ("ours_polars", "floor"):
-            command = [sys.executable, "-m", f"bench.scenarios.{module}", "--op", "serialize",
-                       "--rows", str(self.args.rows), "--data", str(self.data)]
-            done = subprocess.run(command, capture_output=True, text=True, cwd=BENCH_DIR.parent,
-                                  timeout=600, check=False)
+            command = [
+                sys.executable,
+                "-m",
+                f"bench.scenarios.{module}",
+                "--op",
+                "serialize",
+                "--rows",
+                str(self.args.rows),
+                "--data",
+                str(self.data),
+            ]
+            done = subprocess.run(
+                command,
+                capture_output=True,
+                text=True,
+                cwd=BENCH_DIR.parent,
+                timeout=600,
+                check=False,
+            )
             lines = [ln for ln in done.stdout.splitlines() if ln.startswith(RESULT_PREFIX)]
             if lines:
-                timings[module] = float(json.loads(lines[-1][len(RESULT_PREFIX):])["wall_s"])
+                timings[module] = float(json.loads(lines[-1][len(RESULT_PREFIX) :])["wall_s"])
         return timings
 
 
@@ -272,8 +359,11 @@ def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     command = "python -m bench.realistic " + " ".join(argv if argv is not None else sys.argv[1:])
     bench = Realistic(args)
-    print(f"{args.rows:,} rows x {len(COLUMNS)} columns, {bench.csv_bytes / 1e6:.1f} MB as CSV; "
-          f"{bench.per_job:,} records per job by default", flush=True)
+    print(
+        f"{args.rows:,} rows x {len(COLUMNS)} columns, {bench.csv_bytes / 1e6:.1f} MB as CSV; "
+        f"{bench.per_job:,} records per job by default",
+        flush=True,
+    )
     began = time.perf_counter()
     saved = args.workdir / "realistic.json"
     if args.rerun_failed:
@@ -289,13 +379,31 @@ def main(argv: list[str] | None = None) -> int:
             bench.run_preset(preset)
         encoder = bench.encoder_ratio()
         total = time.perf_counter() - began
-    saved.write_text(json.dumps({"runs": bench.runs, "locks": bench.locks, "encoder": encoder,
-                                 "total_s": total, "command": command}, indent=1, default=str))
+    saved.write_text(
+        json.dumps(
+            {
+                "runs": bench.runs,
+                "locks": bench.locks,
+                "encoder": encoder,
+                "total_s": total,
+                "command": command,
+            },
+            indent=1,
+            default=str,
+        )
+    )
     presets = sorted({r["preset"] for r in bench.runs}, key=args.presets.index)
     section = render_section(
-        command=command, rows=args.rows, csv_bytes=bench.csv_bytes, per_job=bench.per_job,
-        scales={p: bench.scales.get(p, 1.0) for p in presets}, runs=bench.runs,
-        locks=bench.locks, encoder=encoder, total_s=total, soql=SOQL,
+        command=command,
+        rows=args.rows,
+        csv_bytes=bench.csv_bytes,
+        per_job=bench.per_job,
+        scales={p: bench.scales.get(p, 1.0) for p in presets},
+        runs=bench.runs,
+        locks=bench.locks,
+        encoder=encoder,
+        total_s=total,
+        soql=SOQL,
     )
     write_section(args.out, section)
     print(section)

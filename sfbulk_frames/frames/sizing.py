@@ -84,9 +84,8 @@ def parent_groups(frame: pl.DataFrame, column: str, chunk_records: int) -> Paren
     whose first row falls in its stretch of ``chunk_records`` rows, so a parent with more rows
     than that makes its chunk longer rather than being split."""
     positions = pl.int_range(pl.len(), dtype=pl.Int64)
-    ordered = (
-        frame.with_columns(positions.alias("__sf_pos"))
-        .sort(column, nulls_last=True, maintain_order=True)
+    ordered = frame.with_columns(positions.alias("__sf_pos")).sort(
+        column, nulls_last=True, maintain_order=True
     )
     key = pl.col(column)
     # a row starts a group when its parent differs from the row before; rows without a parent

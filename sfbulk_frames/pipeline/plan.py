@@ -35,6 +35,7 @@ LOAD_POLL = PollPolicy(initial=0.5, factor=1.1, max_interval=15.0)
 10%, so a finished job waits for its results at most ~10% of its run time (plus 0.5 s), at
 the cost of a few more status requests than the client's default (factor 1.5)."""
 
+
 def default_poll(client: Client, poll: PollPolicy | None) -> PollPolicy | None:
     """``poll`` if given, else :data:`LOAD_POLL` unless the client sets its own policy."""
     if poll is not None:
@@ -91,8 +92,9 @@ def parent_column(
             )
         return choice
     found = next((c for c in columns if "." in c), None)
-    candidates = [c for c in columns if c.lower().endswith(("id", "__c"))
-                  and c.lower() not in _NOT_PARENTS]
+    candidates = [
+        c for c in columns if c.lower().endswith(("id", "__c")) and c.lower() not in _NOT_PARENTS
+    ]
     if found is None and candidates:
         try:
             fields = client.describe(object_name)["fields"]

@@ -30,6 +30,7 @@ Api = Any
 def parse_csv(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text, newline="")))
 
+
 MODEL = PerformanceModel(batch_seconds=10.0, parallel_batches_per_job=2, parallel_batches_org=3)
 LOCK = "UNABLE_TO_LOCK_ROW:unable to obtain exclusive access to this record or 1 records: --"
 
@@ -46,8 +47,10 @@ class FakeClock:
 def test_a_job_runs_its_batches_per_job_slots_at_a_time() -> None:
     timeline = OrgSchedule(MODEL).admit(45_000, arrived=0.0)
     assert [(b.start, b.finish, b.records) for b in timeline.batches] == [
-        (0.0, 10.0, 10_000), (0.0, 10.0, 10_000),
-        (10.0, 20.0, 10_000), (10.0, 20.0, 10_000),
+        (0.0, 10.0, 10_000),
+        (0.0, 10.0, 10_000),
+        (10.0, 20.0, 10_000),
+        (10.0, 20.0, 10_000),
         (20.0, 25.0, 5_000),
     ]
     assert timeline.finish == 25.0
@@ -87,13 +90,20 @@ def test_the_upload_link_is_shared_by_concurrent_transfers() -> None:
 
 
 def test_the_lower_bound_is_the_slower_of_transfer_and_processing_plus_round_trips() -> None:
-    model = PerformanceModel(latency=0.1, upload_bandwidth=1e6, download_bandwidth=2e6,
-                             batch_seconds=10.0, parallel_batches_org=4)
+    model = PerformanceModel(
+        latency=0.1,
+        upload_bandwidth=1e6,
+        download_bandwidth=2e6,
+        batch_seconds=10.0,
+        parallel_batches_org=4,
+    )
     assert model.records_per_second == 4_000
-    assert model.lower_bound(100_000, upload_bytes=10_000_000, download_bytes=0,
-                             round_trips=5) == pytest.approx(25.0 + 0.5)
-    assert model.lower_bound(10_000, upload_bytes=10_000_000, download_bytes=2_000_000,
-                             round_trips=0) == pytest.approx(11.0)
+    assert model.lower_bound(
+        100_000, upload_bytes=10_000_000, download_bytes=0, round_trips=5
+    ) == pytest.approx(25.0 + 0.5)
+    assert model.lower_bound(
+        10_000, upload_bytes=10_000_000, download_bytes=2_000_000, round_trips=0
+    ) == pytest.approx(11.0)
 
 
 def test_locks_only_between_other_jobs_overlapping_in_time() -> None:
@@ -121,8 +131,11 @@ def test_cli_presets_take_overrides() -> None:
     parser = argparse.ArgumentParser()
     add_arguments(parser)
     assert performance_from_args(parser.parse_args([])) is None
-    model = performance_from_args(parser.parse_args(
-        ["--performance", "busy", "--parallel-batches-org", "8", "--time-scale", "0.5"]))
+    model = performance_from_args(
+        parser.parse_args(
+            ["--performance", "busy", "--parallel-batches-org", "8", "--time-scale", "0.5"]
+        )
+    )
     assert model == PRESETS["busy"].with_overrides(parallel_batches_org=8, time_scale=0.5)
 
 
@@ -134,9 +147,14 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def modelled(clock: FakeClock) -> Iterator[Emulator]:
-    model = PerformanceModel(batch_seconds=10.0, parallel_batches_per_job=1,
-                             parallel_batches_org=2, queue_delay=1.0, lock_failure_share=1.0,
-                             batch_records=10)
+    model = PerformanceModel(
+        batch_seconds=10.0,
+        parallel_batches_per_job=1,
+        parallel_batches_org=2,
+        queue_delay=1.0,
+        lock_failure_share=1.0,
+        batch_records=10,
+    )
     with Emulator(seed=3, performance=model, clock=clock) as emulator:
         yield emulator
 
@@ -158,7 +176,8 @@ def test_off_by_default_a_closed_job_is_complete_at_once(
 
 
 def test_a_job_finishes_no_sooner_than_the_model_says(
-    modelled: Emulator, clock: FakeClock,
+    modelled: Emulator,
+    clock: FakeClock,
     open_api: Callable[[Emulator], AbstractContextManager[Api]],
 ) -> None:
     with open_api(modelled) as api:
@@ -169,14 +188,19 @@ def test_a_job_finishes_no_sooner_than_the_model_says(
             info = api.info(job).json()
             seen.append((t, info["state"], info["numberRecordsProcessed"]))
     assert seen == [
-        (0.5, "UploadComplete", 0), (1.0, "InProgress", 0), (11.0, "InProgress", 10),
-        (20.9, "InProgress", 10), (21.0, "InProgress", 20), (25.9, "InProgress", 20),
+        (0.5, "UploadComplete", 0),
+        (1.0, "InProgress", 0),
+        (11.0, "InProgress", 10),
+        (20.9, "InProgress", 10),
+        (21.0, "InProgress", 20),
+        (25.9, "InProgress", 20),
         (26.0, "JobComplete", 25),  # the last batch of 5 takes half a batch's time
     ]
 
 
 def test_a_query_job_takes_its_modelled_time(
-    clock: FakeClock, open_api: Callable[[Emulator], AbstractContextManager[Api]],
+    clock: FakeClock,
+    open_api: Callable[[Emulator], AbstractContextManager[Api]],
 ) -> None:
     model = PerformanceModel(query_records_per_second=10.0)
     with Emulator(seed=2, performance=model, clock=clock) as emu, open_api(emu) as api:
@@ -189,7 +213,8 @@ def test_a_query_job_takes_its_modelled_time(
 
 
 def test_jobs_sharing_a_parent_lock_rows_only_when_they_overlap(
-    modelled: Emulator, clock: FakeClock,
+    modelled: Emulator,
+    clock: FakeClock,
     open_api: Callable[[Emulator], AbstractContextManager[Api]],
 ) -> None:
     with open_api(modelled) as api:
@@ -203,8 +228,7 @@ def test_jobs_sharing_a_parent_lock_rows_only_when_they_overlap(
         third = api.start_ingest("Contact", "insert", contacts(10, lambda i: parent))
         clock.now += 100
         failed = {
-            job: parse_csv(api.result(job, "failedResults").text)
-            for job in (first, second, third)
+            job: parse_csv(api.result(job, "failedResults").text) for job in (first, second, third)
         }
     assert failed[first] == []
     assert len(failed[second]) == 10  # lock_failure_share=1.0
@@ -213,7 +237,8 @@ def test_jobs_sharing_a_parent_lock_rows_only_when_they_overlap(
 
 
 def test_jobs_with_different_parents_do_not_lock(
-    modelled: Emulator, clock: FakeClock,
+    modelled: Emulator,
+    clock: FakeClock,
     open_api: Callable[[Emulator], AbstractContextManager[Api]],
 ) -> None:
     with open_api(modelled) as api:

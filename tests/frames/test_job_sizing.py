@@ -36,8 +36,7 @@ def test_records_per_job_are_whole_batches_one_job_per_slot(
     assert got % INTERNAL_BATCH_RECORDS == 0
     assert -(-n_rows // got) == jobs
     # internal batches used: at most one partial batch more than the rows need
-    batches = sum(-(-min(got, n_rows - s) // INTERNAL_BATCH_RECORDS)
-                  for s in range(0, n_rows, got))
+    batches = sum(-(-min(got, n_rows - s) // INTERNAL_BATCH_RECORDS) for s in range(0, n_rows, got))
     assert batches <= -(-n_rows // INTERNAL_BATCH_RECORDS) + 1
 
 
@@ -72,8 +71,9 @@ def test_a_parent_larger_than_a_chunk_stays_whole_and_nulls_fill_in() -> None:
     st.integers(min_value=1, max_value=30),
 )
 def test_grouping_is_a_partition_and_order_maps_back(parents: list[str | None], size: int) -> None:
-    frame = pl.DataFrame({"P": parents, "pos": list(range(len(parents)))},
-                         schema={"P": pl.String, "pos": pl.Int64})
+    frame = pl.DataFrame(
+        {"P": parents, "pos": list(range(len(parents)))}, schema={"P": pl.String, "pos": pl.Int64}
+    )
     groups = parent_groups(frame, "P", size)
     assert sum(groups.sizes) == frame.height
     assert sorted(groups.order.to_list()) == list(range(frame.height))
@@ -86,7 +86,10 @@ def test_grouping_is_a_partition_and_order_maps_back(parents: list[str | None], 
 def test_grouped_chunks_keep_their_positions_in_the_grouped_frame() -> None:
     frame = pl.DataFrame({"AccountId": ["x", "y"] * 6, "LastName": [f"n{i}" for i in range(12)]})
     groups = parent_groups(frame, "AccountId", chunk_records=6)
-    chunks = [c for start, rows in groups.slices()
-              for c in iter_chunks([rows], EncodeOptions(), start=start)]
+    chunks = [
+        c
+        for start, rows in groups.slices()
+        for c in iter_chunks([rows], EncodeOptions(), start=start)
+    ]
     assert [(c.start, c.n_rows) for c in chunks] == [(0, 6), (6, 6)]
     assert chunks[1].rows.get_column("AccountId").unique().to_list() == ["y"]

@@ -33,8 +33,9 @@ def sent(monkeypatch: pytest.MonkeyPatch) -> list[pl.DataFrame]:
 
 
 def accounts(n: int) -> list[str]:
-    res = sfb.insert(pl.DataFrame({"Name": [f"Acme {i}" for i in range(n)]}), "Account",
-                     progress=False)
+    res = sfb.insert(
+        pl.DataFrame({"Name": [f"Acme {i}" for i in range(n)]}), "Account", progress=False
+    )
     return res.successful.get_column("sf__Id").to_list()
 
 
@@ -62,14 +63,17 @@ def test_rows_of_one_parent_share_a_job_and_join_back(client, backend, sent) -> 
 
 
 def test_a_relationship_column_groups_by_the_parent_external_id(client, sent) -> None:
-    sfb.insert(pl.DataFrame({"Name": ["A", "B"], "ExternalId__c": ["a", "b"]}), "Account",
-               progress=False)
+    sfb.insert(
+        pl.DataFrame({"Name": ["A", "B"], "ExternalId__c": ["a", "b"]}), "Account", progress=False
+    )
     sent.clear()
-    df = pl.DataFrame({"LastName": [f"c{i}" for i in range(8)],
-                       "Account.ExternalId__c": ["a", "b"] * 4})
+    df = pl.DataFrame(
+        {"LastName": [f"c{i}" for i in range(8)], "Account.ExternalId__c": ["a", "b"] * 4}
+    )
     res = sfb.insert(df, "Contact", max_records=4, progress=False)
     assert [r.get_column("Account.ExternalId__c").unique().to_list() for r in sent] == [
-        ["a"], ["b"]
+        ["a"],
+        ["b"],
     ]
     assert res.ok
 
@@ -80,7 +84,8 @@ def test_group_by_parent_false_keeps_the_input_order(client, sent) -> None:
     df = pl.DataFrame({"LastName": [f"c{i}" for i in range(8)], "AccountId": ids * 4})
     sfb.insert(df, "Contact", max_records=4, group_by_parent=False, progress=False)
     assert [r.get_column("LastName").to_list() for r in sent] == [
-        ["c0", "c1", "c2", "c3"], ["c4", "c5", "c6", "c7"]
+        ["c0", "c1", "c2", "c3"],
+        ["c4", "c5", "c6", "c7"],
     ]
 
 

@@ -84,8 +84,12 @@ class PerformanceModel:
         for name in ("latency", "batch_seconds", "queue_delay"):
             if getattr(self, name) < 0:
                 raise ValueError(f"PerformanceModel.{name} must be 0 or more seconds")
-        for name in ("upload_bandwidth", "download_bandwidth", "query_records_per_second",
-                     "time_scale"):
+        for name in (
+            "upload_bandwidth",
+            "download_bandwidth",
+            "query_records_per_second",
+            "time_scale",
+        ):
             if not getattr(self, name) > 0:
                 raise ValueError(f"PerformanceModel.{name} must be more than 0")
         for name in ("batch_records", "parallel_batches_per_job", "parallel_batches_org"):
@@ -137,8 +141,9 @@ class PerformanceModel:
         kept: dict[str, Any] = {k: v for k, v in values.items() if v is not None}
         return replace(self, **kept)
 
-    def lower_bound(self, records: int, upload_bytes: int, download_bytes: int,
-                    round_trips: int) -> float:
+    def lower_bound(
+        self, records: int, upload_bytes: int, download_bytes: int, round_trips: int
+    ) -> float:
         """The least wall time any client can need to load (or query) ``records`` records:
         the slower of moving the bytes and processing the records with every slot busy, plus
         the round trips that cannot overlap (create, upload, close, one poll, results)."""
@@ -317,8 +322,7 @@ class LockLedger:
         wanted = frozenset(parents)
         held: set[str] = set()
         for touch in self.touches:
-            if (touch.job_id != job_id and touch.start < batch.finish
-                    and batch.start < touch.finish):
+            if touch.job_id != job_id and touch.start < batch.finish and batch.start < touch.finish:
                 held |= touch.parents & wanted
         return frozenset(held)
 
