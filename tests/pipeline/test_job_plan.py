@@ -109,4 +109,6 @@ def test_rows_held_by_preflight_and_grouped_rows_both_map_back(client, sent) -> 
     assert to_pl(res.failed).get_column("sf__Row").to_list() == [3]
     ok = to_pl(res.successful).sort("sf__Row")
     assert ok.get_column("LastName").to_list() == [n for n in names if n is not None]
-    assert ok.get_column("AccountId").to_list() == [a for a, n in zip(ids * 6, names) if n]
+    assert ok.get_column("AccountId").to_list() == [
+        a for a, n in zip(ids * 6, names, strict=True) if n
+    ]
