@@ -540,11 +540,12 @@ shutil.rmtree(workdir)
 
 RECONCILE_FAILURES: list[tuple[str, str]] = [
     ("md", r"""
-# Reconcile failed rows: see why, fix, retry, annotate
+# Reconcile failed rows: see why, fix, retry, report
 
 A load of 3,000 Contacts where about 4% of the rows are bad in the ways real exports are bad.
-This notebook groups the failures by reason, charts them, fixes each kind by **joining the
-failed rows back to the input**, retries only the fixed rows, and ends with every row loaded.
+This notebook groups the failures by code and field, charts them, fixes each kind in
+`res.failed`, retries them with `res.retry(fixed)` — which returns one report over the whole
+input — and ends with every row loaded.
 
 It runs against the local emulator (no org, no credentials). For a real org, build the client
 with `sfb.Client.from_env()`, `sfb.Client.password_login(...)`, `sfb.Client.jwt_login(...)` or
@@ -625,33 +626,37 @@ res
     ("md", r"""
 ## 2. Why did rows fail?
 
-`res.error_counts()` groups `sf__Error` (Salesforce's `CODE:message:Field --`) by its code. A
-small table of what each code means here — and how we will fix it — gives the chart readable
-labels.
+`res.error_counts()` groups `sf__Error` (Salesforce's `CODE:message:Field --`) by its code
+**and the field it names**, so one code that hides several problems (a bad date, a missing
+parent...) shows as several lines. A small table of what each one means here — and how we will
+fix it — gives the chart readable labels.
 """),
     ("code", r"""
 counts = res.error_counts()
 reasons = pl.DataFrame(
     [
-        ("REQUIRED_FIELD_MISSING", "LastName missing", "take the last name from the e-mail"),
-        ("STRING_TOO_LONG", "Title over 128 characters", "cut the Title at the dash"),
-        ("INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", "legacy Level__c value",
+        ("REQUIRED_FIELD_MISSING", "LastName", "LastName missing",
+         "take the last name from the e-mail"),
+        ("STRING_TOO_LONG", "Title", "Title over 128 characters", "cut the Title at the dash"),
+        ("INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", "Level__c", "legacy Level__c value",
          "map Tier 1/2/3 to picklist values"),
-        ("INVALID_FIELD", "Account external id not found", "replace the space with a dash"),
+        ("INVALID_FIELD", "Account.ExternalId__c", "Account external id not found",
+         "replace the space with a dash"),
     ],
-    schema=["code", "reason", "fix"],
+    schema=["code", "field", "reason", "fix"],
     orient="row",
 )
 counts = (
-    counts.join(reasons, on="code", how="left")
-    .with_columns(pl.col("reason").fill_null(pl.col("code")))   # codes we did not expect
+    counts.join(reasons, on=["code", "field"], how="left")
+    .with_columns(pl.col("reason").fill_null(pl.col("code")))   # errors we did not expect
 )
 counts
 """),
     ("code", r"""
 chart = counts.sort("count")   # largest bar on top
 fig, ax = plt.subplots(figsize=(8, 3.2))
-bars = ax.barh(chart["reason"] + "\n" + chart["code"], chart["count"], color="#c8553d")
+labels = chart["reason"] + "\n" + chart["code"] + " " + chart["field"].fill_null("")
+bars = ax.barh(labels, chart["count"], color="#c8553d")
 ax.bar_label(bars, padding=4)
 ax.set_xlabel("failed rows")
 ax.set_title(f"Why {res.failed.height} of {contacts.height:,} Contact rows failed",
@@ -664,20 +669,15 @@ fig.savefig("failure_reasons.png", dpi=120)
 plt.show()
 """),
     ("md", r"""
-## 3. Fix: join the failed rows back to the input
+## 3. Fix the failed rows
 
-`res.failed` carries the input's own values and dtypes, so it joins to the source on the
-external id like any other frame. Each fix is a vectorised expression applied only to the rows
-with that error code.
+`res.failed` holds the failed input rows with the input's own values and dtypes, plus
+`sf__Error` and `sf__Row` (each row's position in the input). Each fix is a vectorised
+expression applied only to the rows with that error code; `sf__Row` stays as it is, so the
+retry knows which input row each corrected row is.
 """),
     ("code", r"""
-failed = contacts.join(
-    res.failed.select(
-        "ExternalId__c", pl.col("sf__Error").str.extract(r"^([A-Z_]+):").alias("code")
-    ),
-    on="ExternalId__c",
-    how="inner",
-)
+failed = res.failed.with_columns(code=pl.col("sf__Error").str.extract(r"^([A-Z_]+):"))
 fixed = failed.with_columns(
     pl.when(pl.col("code") == "REQUIRED_FIELD_MISSING")
       .then(pl.col("Email").str.extract(r"^[a-z]+\.([a-z]+)").str.to_titlecase())
@@ -691,14 +691,16 @@ fixed = failed.with_columns(
     pl.when(pl.col("code") == "INVALID_FIELD")
       .then(pl.col("Account.ExternalId__c").str.replace(" ", "-", literal=True))
       .otherwise(pl.col("Account.ExternalId__c")).alias("Account.ExternalId__c"),
-)
+).drop("code")
 # what each fix changed: two examples per error code, one line per changed field
+payload = contacts.columns
 changes = (
-    failed.unpivot(index=["ExternalId__c", "code"], variable_name="field", value_name="before")
+    failed.select("sf__Row", "code", *payload)
+    .unpivot(index=["sf__Row", "code"], variable_name="field", value_name="before")
     .join(
-        fixed.drop("code")
-        .unpivot(index="ExternalId__c", variable_name="field", value_name="after"),
-        on=["ExternalId__c", "field"],
+        fixed.select("sf__Row", *payload)
+        .unpivot(index="sf__Row", variable_name="field", value_name="after"),
+        on=["sf__Row", "field"],
     )
     .filter(pl.col("before").ne_missing(pl.col("after")))
 )
@@ -706,32 +708,43 @@ print(f"{changes.height} values changed in {fixed.height} rows")
 changes.group_by("code", maintain_order=True).head(2)
 """),
     ("md", r"""
-## 4. Retry only the fixed rows
+## 4. Retry, and one report over the whole input
+
+`res.retry(fixed)` sends the corrected rows (matched to the input by `sf__Row`; the `sf__*`
+columns are not sent) with the first load's object, operation, key and options, and returns a
+new result **over the original 3,000 rows**: rows that succeeded the first time stay
+successful, retried rows take their new outcome, every row keeps its `sf__Row`. Rows are
+matched by position, never by key, so a duplicated external id or two identical rows still get
+one status each. `res.retry()` without an argument re-sends every failed and unprocessed row as
+it was (e.g. after `UNABLE_TO_LOCK_ROW`).
 """),
     ("code", r"""
-retry = fixed.drop("code").sfbulk.upsert("Contact", "ExternalId__c", progress="auto")
-retry
+final = res.retry(fixed, progress="auto")
+final
+"""),
+    ("code", r"""
+for i, attempt in enumerate(final.attempts, 1):
+    print(f"attempt {i}: {attempt.counts()['successful']:,} successful, "
+          f"{attempt.counts()['failed']:,} failed in {len(attempt.jobs)} job(s)")
 """),
     ("md", r"""
 ## 5. The combined outcome
 
-`annotate()` returns the input in its original order with `sf__Id`, `sf__Created`,
-`sf__Error` and a `status` column. Updating the first load's annotation with the retry's (by
-external id, nulls included so the old errors are cleared) gives one frame that says what
-happened to every source row — ready to write back to the source system.
+`final.annotate()` returns the input in its original order with `sf__Id`, `sf__Created`,
+`sf__Error` and a `status` column — one frame that says what happened to every source row,
+ready to write back to the source system. Its values are the input's own (what the source
+system holds, so it joins back on any column); the corrected values that were sent are in the
+retry's own result, `final.attempts[-1].successful`.
 """),
     ("code", r"""
-outcome = (
-    res.annotate()
-    .update(retry.annotate(), on="ExternalId__c", include_nulls=True)
-    .with_columns(retried=pl.col("ExternalId__c").is_in(fixed["ExternalId__c"].implode()))
-)
-(outcome.filter(pl.col("retried"))
-        .select("ExternalId__c", "LastName", "Title", "Level__c", "sf__Id", "status")
+outcome = final.annotate()
+retried = pl.Series(np.isin(np.arange(contacts.height), fixed["sf__Row"].to_numpy()))
+(outcome.filter(retried)
+        .select("ExternalId__c", "sf__Id", "sf__Created", "sf__Error", "status")
         .head(5))
 """),
     ("code", r"""
-outcome.group_by("retried", "status").len().sort("retried")
+outcome.with_columns(retried=retried).group_by("retried", "status").len().sort("retried")
 """),
     ("code", r"""
 in_org = sfb.query(

@@ -11,6 +11,8 @@ import contextvars
 import random
 from dataclasses import dataclass
 
+from sfbulk_frames._exceptions import ConfigurationError
+
 __all__ = [
     "DEFAULT_API_VERSION",
     "DEFAULT_POLL",
@@ -42,7 +44,7 @@ class PollPolicy:
 
     def __post_init__(self) -> None:
         if self.initial < 0 or self.max_interval < 0 or self.factor < 1:
-            raise ValueError(
+            raise ConfigurationError(
                 "PollPolicy needs initial >= 0, max_interval >= 0 and factor >= 1, "
                 f"got {self!r}"
             )
@@ -71,7 +73,9 @@ class RetryPolicy:
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
-            raise ValueError(f"RetryPolicy.max_attempts must be >= 1, got {self.max_attempts}")
+            raise ConfigurationError(
+                f"RetryPolicy.max_attempts must be >= 1, got {self.max_attempts}"
+            )
 
     def backoff(self, attempt: int, retry_after: float | None = None) -> float:
         """Seconds to wait before attempt ``attempt + 1`` (``attempt`` is 1-based).
@@ -83,7 +87,7 @@ class RetryPolicy:
         delay = min(self.backoff_initial * 2 ** (attempt - 1), self.backoff_max)
         if self.jitter:
             delay *= random.uniform(0.5, 1.0)
-        return delay
+        return float(delay)
 
 
 DEFAULT_POLL = PollPolicy()

@@ -3,7 +3,9 @@
 Every error the library raises on purpose derives from :class:`SfBulkError`::
 
     SfBulkError
-    ├── ConfigurationError          bad options or missing credentials (nothing was sent)
+    ├── ConfigurationError(ValueError)   bad settings or missing credentials (nothing was sent)
+    │   ├── InvalidArgumentError(TypeError)  an unknown keyword, or an AsyncClient given to a
+    │   │                                    sync function (use ``sfbulk_frames.aio``)
     │   └── SyncScopeError              sync(delete_missing=True) with no where= or no rows
     ├── FrameError(ValueError)      the input frame cannot be sent as it is (nothing was sent)
     │   └── PreflightError              describe proves a column cannot be loaded (nothing sent)
@@ -42,6 +44,7 @@ __all__ = [
     "AuthenticationError",
     "ConfigurationError",
     "FrameError",
+    "InvalidArgumentError",
     "InvalidFieldError",
     "InvalidJobError",
     "InvalidJobStateError",
@@ -74,8 +77,19 @@ class SfBulkError(Exception):
     """Root of every error raised by sfbulk_frames."""
 
 
-class ConfigurationError(SfBulkError):
-    """Options or credentials are missing or inconsistent; nothing was sent."""
+class ConfigurationError(SfBulkError, ValueError):
+    """Options or credentials are missing or inconsistent; nothing was sent.
+
+    It is a ``ValueError`` too, as a bad setting is a bad value.
+    """
+
+
+class InvalidArgumentError(ConfigurationError, TypeError):
+    """A call got an argument it cannot take: an unknown keyword (the message lists the valid
+    ones), or an ``AsyncClient`` passed to a sync function. Nothing was sent.
+
+    It is a ``TypeError`` too, like any call with a wrong keyword.
+    """
 
 
 class SyncScopeError(ConfigurationError):
@@ -213,11 +227,17 @@ class InvalidTypeError(QueryError):
 
 
 class JobError(SfBulkError):
-    """Something about the outcome of one or more jobs. ``job_ids`` lists them."""
+    """Something about the outcome of one or more jobs. ``job_ids`` lists them.
 
-    def __init__(self, message: str, *, job_ids: Sequence[str] = ()) -> None:
+    ``result`` is the partial ``BulkResult`` of a load that stopped part-way (timeout, Ctrl-C,
+    an error after the first upload), else None: rows no job received carry ``NOT_SENT:...``
+    and rows of jobs whose results were not collected carry ``PENDING:...`` in ``sf__Error``.
+    """
+
+    def __init__(self, message: str, *, job_ids: Sequence[str] = (), result: Any = None) -> None:
         super().__init__(message)
         self.job_ids = list(job_ids)
+        self.result = result
 
 
 class JobFailedError(JobError):
@@ -235,8 +255,24 @@ class ResultMatchError(JobError):
 class LoadIncompleteError(JobError):
     """A load stopped part-way on an error (see ``__cause__``). The jobs in ``job_ids`` were
     already uploaded and keep running: ``sfbulk_frames.resume(df, job_ids)`` collects their
-    results, and the rows no job received come back in ``unprocessed``.
+    results, and the rows no job received come back in ``unprocessed`` as ``NOT_SENT``.
+
+    ``reason`` says what stopped the load, ``resume_hint`` the call that finishes it and
+    ``result`` is the partial ``BulkResult`` of the rows read so far.
     """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        job_ids: Sequence[str] = (),
+        result: Any = None,
+        reason: str = "",
+        resume_hint: str = "",
+    ) -> None:
+        super().__init__(message, job_ids=job_ids, result=result)
+        self.reason = reason or message
+        self.resume_hint = resume_hint
 
 
 class JobInterruptedError(JobError, KeyboardInterrupt):

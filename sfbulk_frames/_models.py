@@ -13,6 +13,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from sfbulk_frames._exceptions import ConfigurationError
+
 __all__ = [
     "COLUMN_DELIMITERS",
     "JOB_INFO_FIELDS",
@@ -48,7 +50,7 @@ class _LenientStrEnum(StrEnum):
 
 
 class JobState(_LenientStrEnum):
-    """State of a Bulk API 2.0 job (protocol §3)."""
+    """State of a Bulk API 2.0 job (Bulk API 2.0 Developer Guide, "Job States")."""
 
     OPEN = "Open"
     UPLOAD_COMPLETE = "UploadComplete"
@@ -101,7 +103,8 @@ COLUMN_DELIMITERS: dict[str, str] = {
 
 LINE_ENDINGS: dict[str, str] = {"LF": "\n", "CRLF": "\r\n"}
 
-# Job info attribute -> protocol key, in the order Salesforce emits them (protocol §1.8).
+# Job info attribute -> JSON key, in the order Salesforce emits them (Bulk API 2.0 Developer
+# Guide, "Get Job Info").
 JOB_INFO_FIELDS: dict[str, str] = {
     "id": "id",
     "operation": "operation",
@@ -190,7 +193,8 @@ def _to_float(value: object) -> float | None:
 
 @dataclass(frozen=True)
 class JobInfo:
-    """Everything Salesforce says about one job, with snake_case names (protocol §1.8, §2.4).
+    """Everything Salesforce says about one job, with snake_case names (the job info of
+    the Bulk API 2.0 Developer Guide, ingest and query).
 
     Fields absent from the answer are ``None`` (a create or close answer is shorter than a
     job-info answer). ``raw`` keeps the decoded JSON as received.
@@ -225,10 +229,11 @@ class JobInfo:
     def from_json(cls, data: Mapping[str, Any]) -> JobInfo:
         """Build from a decoded JobInfo JSON object.
 
-        Raises ``ValueError`` only when ``data`` is not an object or has no ``id``.
+        Raises ConfigurationError (a ``ValueError``) only when ``data`` is not an object or has
+        no ``id``.
         """
         if not isinstance(data, Mapping) or not data.get("id"):
-            raise ValueError(f"not a Bulk API job info object: {str(data)[:200]!r}")
+            raise ConfigurationError(f"not a Bulk API job info object: {str(data)[:200]!r}")
         values: dict[str, Any] = {}
         for attr, key in JOB_INFO_FIELDS.items():
             value = data.get(key)
@@ -267,7 +272,8 @@ _API_USAGE = re.compile(r"api-usage=(\d+)/(\d+)")
 
 @dataclass(frozen=True)
 class LimitInfo:
-    """The org's API request usage from the ``Sforce-Limit-Info`` header (protocol §8.4)."""
+    """The org's API request usage from the ``Sforce-Limit-Info`` header (REST API Developer
+    Guide, "Limit Info Header")."""
 
     used: int
     max: int

@@ -16,6 +16,9 @@ context variable, so it follows ``asyncio`` tasks and threads started with a cop
 Worker threads that did not copy the context (e.g. a ``ThreadPoolExecutor`` of the ingest
 pipeline) are fast too while any ``fast_polling()`` block is active; :func:`set_fast_polling`
 switches the mode for the whole process. It can also decorate a function: ``@fast_polling()``.
+
+:func:`assert_partition` checks the invariant every load keeps: each input row is in exactly
+one of ``successful``, ``failed`` and ``unprocessed``.
 """
 
 from __future__ import annotations
@@ -23,11 +26,16 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import threading
+from collections import Counter
 from types import TracebackType
+from typing import TYPE_CHECKING, Any
 
 from sfbulk_frames import _config
 
-__all__ = ["fast_polling", "fast_polling_enabled", "set_fast_polling"]
+if TYPE_CHECKING:
+    from sfbulk_frames.frames.result import BulkResult
+
+__all__ = ["assert_partition", "fast_polling", "fast_polling_enabled", "set_fast_polling"]
 
 fast_polling_enabled = _config.fast_polling_enabled
 _counter_lock = threading.Lock()
@@ -68,3 +76,22 @@ def set_fast_polling(enabled: bool) -> None:
     A surrounding :class:`fast_polling` block still wins inside its own context.
     """
     _config._process_fast_polling = enabled
+
+
+def assert_partition(result: BulkResult[Any], rows: int) -> None:
+    """Assert that each input row position ``0..rows-1`` is in exactly one of
+    ``result.successful``, ``failed`` and ``unprocessed`` (by their ``sf__Row`` column).
+
+    Raises AssertionError naming the rows found in no part or in more than one.
+    """
+    positions = [
+        int(value)
+        for part in (result.successful, result.failed, result.unprocessed)
+        for value in part["sf__Row"].to_list()
+    ]
+    twice = sorted(row for row, n in Counter(positions).items() if n > 1)
+    assert not twice, f"rows in more than one part: {twice[:10]} ({len(twice)} in all)"
+    missing = sorted(set(range(rows)) - set(positions))
+    assert not missing, f"rows in no part: {missing[:10]} ({len(missing)} in all)"
+    extra = sorted(set(positions) - set(range(rows)))
+    assert not extra, f"rows that are not input positions: {extra[:10]}"

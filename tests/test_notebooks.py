@@ -71,8 +71,10 @@ print("SFBULK_NOTEBOOK_FACTS " + json.dumps({
     "planted": int((kind > 0).sum()),
     "first_counts": res.counts(),
     "error_codes": sorted(res.error_counts()["code"].to_list()),
-    "retry_counts": retry.counts(),
-    "retry_ok": retry.ok,
+    "retry_counts": final.attempts[-1].counts(),
+    "retry_ok": final.ok,
+    "attempts": len(final.attempts),
+    "final_sf_rows": final.successful["sf__Row"].to_list() == list(range(contacts.height)),
     "outcome_rows": outcome.height,
     "outcome_statuses": sorted(set(outcome["status"].to_list())),
     "contacts_in_org": in_org.height,
@@ -204,6 +206,8 @@ def test_reconcile_fixes_and_retries_until_no_row_fails(run_notebook: Any) -> No
     assert set(facts["error_codes"]) == PLANTED_ERROR_CODES
     assert facts["retry_counts"]["successful"] == facts["planted"]
     assert facts["retry_ok"] is True
+    assert facts["attempts"] == 2
+    assert facts["final_sf_rows"] is True
     assert facts["still_failing"] == 0
     assert facts["outcome_rows"] == facts["rows"]
     assert facts["outcome_statuses"] == ["success"]

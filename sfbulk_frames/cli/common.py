@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import textwrap
 from collections.abc import Iterable
@@ -20,6 +21,7 @@ __all__ = [
     "add_subcommand",
     "human_int",
     "plural",
+    "silence_stdout",
 ]
 
 EXIT_OK = 0
@@ -38,6 +40,17 @@ exit codes:
   4    timeout: the jobs keep running; the resume command is printed
   130  interrupted (Ctrl-C): open jobs aborted, uploaded jobs keep running; resume is printed
 """
+
+
+def silence_stdout() -> None:
+    """Point stdout at /dev/null after the reader went away (``| head``), so that nothing
+    more is written and the interpreter's final flush does not fail (the Python docs' way)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 class Printer:
@@ -73,8 +86,6 @@ class Printer:
         except BrokenPipeError:
             self.stdout_closed = True
             if stream is sys.stdout:
-                from sfbulk_frames.cli.output import silence_stdout
-
                 silence_stdout()
 
     def err(self, text: str = "") -> None:
@@ -86,7 +97,7 @@ class Printer:
 
 
 def add_subcommand(
-    subparsers: argparse._SubParsersAction,
+    subparsers: argparse._SubParsersAction[argparse.ArgumentParser],
     name: str,
     *,
     help: str,
@@ -95,7 +106,7 @@ def add_subcommand(
     parents: list[argparse.ArgumentParser] | None = None,
 ) -> argparse.ArgumentParser:
     """A subparser whose --help shows the description, examples and exit codes verbatim."""
-    return subparsers.add_parser(
+    parser: argparse.ArgumentParser = subparsers.add_parser(
         name,
         help=help,
         description=textwrap.fill(description, 88),
@@ -103,6 +114,7 @@ def add_subcommand(
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=parents or [],
     )
+    return parser
 
 
 def plural(count: int, word: str, words: str | None = None) -> str:

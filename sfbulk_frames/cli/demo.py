@@ -97,10 +97,11 @@ def _show_top_errors(tour: _Tour, failed: pl.DataFrame) -> None:
     if errors.height == 0:
         return
     tour.say("top failure reasons:")
-    for code, rows, example in errors.iter_rows():
+    for code, field, rows, example in errors.iter_rows():
         message = " ".join(error_detail(example).split())
         message = message if len(message) <= 80 else message[:79] + "…"
-        tour.say(f"  {rows:>7,}  {code:<44} e.g. {message}")
+        where = f"{code} {field}" if field else code
+        tour.say(f"  {rows:>7,}  {where:<44} e.g. {message}")
 
 
 def _load_accounts(tour: _Tour, data: DemoData, progress: Any) -> None:

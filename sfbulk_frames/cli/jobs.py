@@ -11,7 +11,12 @@ from typing import Any
 
 import polars as pl
 
-from sfbulk_frames._exceptions import JobInterruptedError, JobTimeoutError, NotFoundError
+from sfbulk_frames._exceptions import (
+    JobInterruptedError,
+    JobTimeoutError,
+    LoadIncompleteError,
+    NotFoundError,
+)
 from sfbulk_frames.cli.common import Printer, add_subcommand, human_int, plural
 from sfbulk_frames.cli.connect import make_client
 from sfbulk_frames.cli.load import (
@@ -19,6 +24,7 @@ from sfbulk_frames.cli.load import (
     open_input,
     output_arguments,
     report_unfinished,
+    send_arguments,
     write_results,
 )
 from sfbulk_frames.cli.output import progress_for
@@ -74,8 +80,8 @@ def add_jobs_command(subparsers: Any, parents: list[argparse.ArgumentParser]) ->
                     "result files", "  sfbulk jobs resume contacts.csv 750xx0000000001AAA")
     input_arguments(resume)
     resume.add_argument("job_ids", nargs="+", metavar="ID")
-    resume.add_argument("--nulls", choices=("skip", "set_null"), default="skip",
-                        help="the --nulls of the original load")
+    send_arguments(resume.add_argument_group(
+        "options of the original load (recorded for sfbulk retry)"))
     output_arguments(resume)
     resume.set_defaults(handler=run_resume)
 
@@ -165,12 +171,12 @@ def run_resume(args: argparse.Namespace, printer: Printer) -> int:
     from sfbulk_frames import _api
 
     started = time.monotonic()
-    frame, fmt = open_input(args)
+    frame, fmt = open_input(args, printer)
     client = make_client(args, printer)
     try:
         result = _api.resume(frame, list(args.job_ids), client=client, nulls=args.nulls,
                              timeout=args.timeout, progress=progress_for(args))
-    except (JobTimeoutError, JobInterruptedError) as exc:
+    except (JobTimeoutError, JobInterruptedError, LoadIncompleteError) as exc:
         return report_unfinished(args, exc, printer)
     return write_results(args, result, fmt, printer,
                          title=f"resume {plural(len(args.job_ids), 'job')} for {args.file.name}",

@@ -10,9 +10,16 @@ from typing import Any
 
 import polars as pl
 
-from sfbulk_frames._exceptions import ConfigurationError, JobInterruptedError, JobTimeoutError
+from sfbulk_frames._exceptions import (
+    ConfigurationError,
+    JobInterruptedError,
+    JobTimeoutError,
+    LoadIncompleteError,
+)
+from sfbulk_frames._models import COLUMN_DELIMITERS
 from sfbulk_frames.cli.common import (
     EXIT_INTERRUPTED,
+    EXIT_SALESFORCE,
     EXIT_TIMEOUT,
     Printer,
     add_subcommand,
@@ -26,6 +33,7 @@ from sfbulk_frames.cli.files import (
     scan_input,
     write_frame,
 )
+from sfbulk_frames.cli.manifest import Manifest, manifest_path
 from sfbulk_frames.cli.output import (
     add_output_flags,
     count_input_rows,
@@ -39,9 +47,17 @@ from sfbulk_frames.cli.summary import (
     summary_payload,
 )
 
-__all__ = ["add_load_commands", "input_arguments", "output_arguments", "write_results"]
+__all__ = [
+    "add_load_commands",
+    "input_arguments",
+    "open_input",
+    "output_arguments",
+    "parts_dir",
+    "report_unfinished",
+    "send_arguments",
+    "write_results",
+]
 
-_DELIMITERS = ("COMMA", "TAB", "PIPE", "SEMICOLON", "CARET", "BACKQUOTE")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)[bB]?\s*$")
 
 _EXAMPLES = {
@@ -88,7 +104,9 @@ def output_arguments(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("results")
     group.add_argument("--output-dir", type=Path, metavar="DIR",
                        help="where to write FILE.successful/.failed/.unprocessed (default: next "
-                            "to FILE)")
+                            "to FILE); with it, each job's rows also go to "
+                            "DIR/FILE.parts/<part>/part-*.parquet as the job finishes, so "
+                            "memory stays flat however big FILE is")
     group.add_argument("--format", choices=FORMATS, dest="output_format",
                        help="format of the result files (default: the input's)")
     group.add_argument("--fail-on", choices=("failed", "unprocessed", "never"), default="failed",
@@ -110,9 +128,15 @@ def _job_arguments(parser: argparse.ArgumentParser, operation: str) -> None:
     if operation == "delete":
         group.add_argument("--hard", action="store_true",
                            help="hard delete: bypass the Recycle Bin")
+    send_arguments(group)
+    output_arguments(parser)
+
+
+def send_arguments(group: Any) -> None:
+    """The options that say how rows are sent (recorded in the manifest for ``sfbulk retry``)."""
     group.add_argument("--nulls", choices=("skip", "set_null"), default="skip",
                        help="empty cells: leave the field unchanged (skip) or clear it (set_null)")
-    group.add_argument("--delimiter", choices=_DELIMITERS, default="COMMA",
+    group.add_argument("--delimiter", choices=list(COLUMN_DELIMITERS), default="COMMA",
                        help="column delimiter of the uploaded CSV")
     group.add_argument("--line-ending", choices=("LF", "CRLF"), default="LF")
     group.add_argument("--max-bytes", type=parse_size, metavar="SIZE",
@@ -127,7 +151,6 @@ def _job_arguments(parser: argparse.ArgumentParser, operation: str) -> None:
                        help="check against describe before sending: the columns (default), "
                             "also hold back the rows that would fail (rows: they go to the "
                             "failed file, marked PREFLIGHT), or off")
-    output_arguments(parser)
 
 
 def add_load_commands(subparsers: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -163,10 +186,39 @@ def _load_options(args: argparse.Namespace, total_rows: int | None) -> dict[str,
     return options
 
 
-def open_input(args: argparse.Namespace) -> tuple[pl.LazyFrame, FileFormat]:
-    """Scan FILE as the options say. Raises FrameError for unreadable or non-UTF-8 files."""
+def without_result_columns(frame: pl.LazyFrame, printer: Printer | None) -> pl.LazyFrame:
+    """``frame`` without the ``sf__*`` columns of an earlier load's result file (one notice)."""
+    names = frame.collect_schema().names()
+    result_columns = [name for name in names if name.startswith("sf__")]
+    if not result_columns:
+        return frame
+    if printer is not None:
+        printer.err(f"note: not sending the result columns {', '.join(result_columns)} of an "
+                    "earlier load (to keep each row's outcome, use sfbulk retry RESULT_DIR)")
+    return frame.drop(result_columns)
+
+
+def parts_dir(args: argparse.Namespace, printer: Printer) -> Path:
+    """``--output-dir``: the folder where each job's parts go as parquet while the load runs
+    (``OUTPUT_DIR/FILE.parts/successful/part-*.parquet``, ...), so the load's memory stays
+    flat; the part files of an earlier run of the same FILE are replaced, as the result files
+    are."""
+    folder: Path = args.output_dir / f"{args.file.stem}.parts"
+    old = sorted(folder.glob("*/part-*.parquet"))
+    if old:
+        printer.err(f"note: replacing the {len(old)} part files of an earlier load in {folder}")
+        for path in old:
+            path.unlink()
+    return folder
+
+
+def open_input(args: argparse.Namespace,
+               printer: Printer | None = None) -> tuple[pl.LazyFrame, FileFormat]:
+    """Scan FILE as the options say, without the ``sf__*`` columns of a result file. Raises
+    FrameError for unreadable or non-UTF-8 files."""
     fmt = detect_format(args.file, args.input_format)
-    return scan_input(args.file, fmt, infer_types=args.infer_types, separator=args.separator), fmt
+    frame = scan_input(args.file, fmt, infer_types=args.infer_types, separator=args.separator)
+    return without_result_columns(frame, printer), fmt
 
 
 def write_results(args: argparse.Namespace, result: Any, input_format: FileFormat,
@@ -177,6 +229,7 @@ def write_results(args: argparse.Namespace, result: Any, input_format: FileForma
     frames = part_frames(result)
     for part, frame in frames.items():
         write_frame(frame, paths[part], out_format)
+    Manifest.from_args(args, result, input_format, out_format, paths).write(manifest_path(paths))
     jobs = list(getattr(result, "jobs", []))
     elapsed = time.monotonic() - started
     code = load_exit_code(frames, args.fail_on)
@@ -191,29 +244,71 @@ def write_results(args: argparse.Namespace, result: Any, input_format: FileForma
     return code
 
 
+_REPEATED = (  # (destination, flag) of the options a resume command repeats
+    ("input_format", "--input-format"), ("separator", "--separator"),
+    ("infer_types", "--infer-types"), ("nulls", "--nulls"), ("delimiter", "--delimiter"),
+    ("line_ending", "--line-ending"), ("max_bytes", "--max-bytes"),
+    ("max_records", "--max-records"), ("concurrency", "--concurrency"),
+    ("assignment_rule_id", "--assignment-rule-id"), ("delete_jobs", "--delete-jobs"),
+    ("output_dir", "--output-dir"), ("output_format", "--format"), ("fail_on", "--fail-on"),
+    ("no_progress", "--no-progress"), ("quiet", "--quiet"), ("json", "--json"),
+    ("preflight", "--preflight"),
+)
+# not --timeout: the jobs may need longer than the load waited
+_DEFAULTS = {"separator": ",", "nulls": "skip", "delimiter": "COMMA", "line_ending": "LF",
+             "concurrency": 4, "fail_on": "failed", "preflight": "columns"}
+
+
+def _quoted(value: object) -> str:
+    text = str(value)
+    return text if text and all(c.isalnum() or c in "-_./:=@+," for c in text) else repr(text)
+
+
+def original_options(args: argparse.Namespace) -> list[str]:
+    """The options of this command that differ from their defaults, as command-line words."""
+    words: list[str] = []
+    for dest, flag in _REPEATED:
+        value = getattr(args, dest, None)
+        if value is None or value is False or value == _DEFAULTS.get(dest):
+            continue
+        words.append(flag if value is True else f"{flag} {_quoted(value)}")
+    return words
+
+
 def resume_command(args: argparse.Namespace, job_ids: list[str]) -> str:
     connection = reconnect_hint(args)
-    parts = ["sfbulk jobs resume", str(args.file), *job_ids]
+    parts = ["sfbulk jobs resume", _quoted(args.file), *job_ids, *original_options(args)]
     if connection:
         parts.append(connection)
     return " ".join(parts)
 
 
-def report_unfinished(args: argparse.Namespace, exc: JobTimeoutError | JobInterruptedError,
-                      printer: Printer) -> int:
+def report_unfinished(
+    args: argparse.Namespace,
+    exc: JobTimeoutError | JobInterruptedError | LoadIncompleteError,
+    printer: Printer,
+) -> int:
     """Print why the load stopped and how to collect its results; returns the exit code."""
     interrupted = isinstance(exc, JobInterruptedError)
-    prefix = "interrupted" if interrupted else "timeout"
-    message = str(exc)
-    printer.err(message if message.lower().startswith(prefix) else f"{prefix}: {message}")
-    code = EXIT_INTERRUPTED if interrupted else EXIT_TIMEOUT
+    if isinstance(exc, LoadIncompleteError):
+        prefix = "error"
+        printer.err(f"error: {exc.reason}")
+        code = EXIT_SALESFORCE
+    else:
+        prefix = "interrupted" if interrupted else "timeout"
+        message = str(exc).split(" — call res = sfbulk_frames.resume(")[0]
+        printer.err(message if message.lower().startswith(prefix) else f"{prefix}: {message}")
+        code = EXIT_INTERRUPTED if interrupted else EXIT_TIMEOUT
     if getattr(args, "json", False):
         print_json(printer, {"exit_status": code, "error": prefix, "job_ids": list(exc.job_ids),
                              "resume": resume_command(args, list(exc.job_ids))
                              if exc.job_ids else None})
     if exc.job_ids:
-        printer.err("to collect the results of the uploaded jobs later, run:")
+        printer.err("to collect the results of the uploaded jobs and write the result files, "
+                    "run:")
         printer.err("  " + resume_command(args, list(exc.job_ids)))
+        printer.err("then send the rows no job received with: sfbulk retry "
+                    + _quoted(args.output_dir or args.file.parent or "."))
     else:
         printer.err("no job had received its data yet: run the same command again")
     return code
@@ -225,11 +320,13 @@ def run_load(args: argparse.Namespace, printer: Printer) -> int:
     if args.concurrency < 1:
         raise ConfigurationError("--concurrency must be at least 1")
     started = time.monotonic()
-    frame, fmt = open_input(args)
+    frame, fmt = open_input(args, printer)
     client = make_client(args, printer)
     total = None if progress_for(args) is False else count_input_rows(args.file, fmt,
                                                                       args.separator)
     options = _load_options(args, total)
+    if args.output_dir is not None:
+        options["results_dir"] = parts_dir(args, printer)
     try:
         if args.operation == "upsert":
             result = _api.upsert(frame, args.object, args.external_id, client=client, **options)
@@ -237,7 +334,7 @@ def run_load(args: argparse.Namespace, printer: Printer) -> int:
             result = _api.delete(frame, args.object, hard=args.hard, client=client, **options)
         else:
             result = getattr(_api, args.operation)(frame, args.object, client=client, **options)
-    except (JobTimeoutError, JobInterruptedError) as exc:
+    except (JobTimeoutError, JobInterruptedError, LoadIncompleteError) as exc:
         return report_unfinished(args, exc, printer)
     operation = "hard delete" if args.operation == "delete" and args.hard else args.operation
     return write_results(args, result, fmt, printer, title=f"{operation} {args.object} from "

@@ -40,6 +40,7 @@ from sfbulk_frames.cli.jobs import add_jobs_command
 from sfbulk_frames.cli.load import add_load_commands
 from sfbulk_frames.cli.output import configure_logging, silence_stdout
 from sfbulk_frames.cli.query import add_describe_command, add_query_command
+from sfbulk_frames.cli.retry import add_retry_command
 from sfbulk_frames.cli.sync import add_sync_command
 
 __all__ = ["build_parser", "main"]
@@ -48,6 +49,7 @@ _EXAMPLES = """\
 examples:
   sfbulk demo                                         # the whole tour, offline, < 1 minute
   sfbulk upsert Contact contacts.csv --external-id ExternalId__c --target-org my-org
+  sfbulk retry .                                      # re-send the rows that failed
   sfbulk query "SELECT Id, Email, Account.Name FROM Contact" -o contacts.parquet
   sfbulk sync Contact nightly.parquet --key ExternalId__c --where "LeadSource = 'Web'" --dry-run
   sfbulk jobs list
@@ -55,7 +57,7 @@ examples:
 """
 
 
-def _add_emulator_command(subparsers: argparse._SubParsersAction) -> None:
+def _add_emulator_command(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from sfbulk_frames.emulator import cli as emulator_cli
 
     parser = add_subcommand(
@@ -69,7 +71,7 @@ def _add_emulator_command(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=lambda args, printer: emulator_cli.run(args))
 
 
-def _add_demo_command(subparsers: argparse._SubParsersAction) -> None:
+def _add_demo_command(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from sfbulk_frames.cli import demo
 
     parser = add_subcommand(
@@ -93,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     parents = [connection_parser()]
     add_load_commands(subparsers, parents)
+    add_retry_command(subparsers, parents)
     add_sync_command(subparsers, parents)
     add_query_command(subparsers, parents)
     add_jobs_command(subparsers, parents)

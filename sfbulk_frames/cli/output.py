@@ -13,12 +13,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from sfbulk_frames.cli.common import Printer
+from sfbulk_frames.cli.common import Printer, silence_stdout
 from sfbulk_frames.pipeline.progress import Progress
 
 __all__ = [
@@ -105,12 +104,3 @@ def print_json(printer: Printer, payload: dict[str, Any]) -> None:
     printer.json_written = True
 
 
-def silence_stdout() -> None:
-    """Point stdout at /dev/null after the reader went away (``| head``), so that nothing
-    more is written and the interpreter's final flush does not fail (the Python docs' way)."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-    except (OSError, ValueError, AttributeError):
-        pass

@@ -11,6 +11,7 @@ import polars as pl
 
 from sfbulk_frames._models import readable_job_error
 from sfbulk_frames.cli.common import Printer, human_int, plural
+from sfbulk_frames.frames.errors import error_code, error_field
 
 __all__ = [
     "error_detail",
@@ -38,22 +39,28 @@ def part_frames(result: Any) -> dict[str, pl.DataFrame]:
     return frames
 
 
-def top_errors(failed: pl.DataFrame, limit: int = TOP_ERRORS) -> pl.DataFrame:
-    """Error codes of the failed rows, most frequent first, with one example message each.
+def top_errors(*parts: pl.DataFrame, limit: int = TOP_ERRORS) -> pl.DataFrame:
+    """Errors of the rows of ``parts`` (failed, unprocessed) by code and field, most frequent
+    first, with one example message each.
 
-    Columns: ``code``, ``rows``, ``example``.
+    Columns: ``code``, ``field`` (null when the message names none), ``rows``, ``example``.
     """
-    if failed.height == 0 or "sf__Error" not in failed.columns:
-        return pl.DataFrame(schema={"code": pl.String, "rows": pl.UInt32, "example": pl.String})
-    errors = failed.select(
-        pl.col("sf__Error").fill_null("").str.extract(r"^([A-Za-z_]+)", 1).fill_null("(other)")
-        .alias("code"),
-        pl.col("sf__Error").fill_null("").alias("message"),
+    with_errors = [p.select("sf__Error") for p in parts if p.height and "sf__Error" in p.columns]
+    if not with_errors:
+        return pl.DataFrame(schema={"code": pl.String, "field": pl.String, "rows": pl.UInt32,
+                                    "example": pl.String})
+    error = pl.col("sf__Error").cast(pl.String)
+    lines = pl.concat(with_errors, how="vertical_relaxed").filter(error.is_not_null())
+    lines = lines.select(error.str.split("\n")).explode("sf__Error")  # a line per problem
+    errors = lines.select(
+        error_code(error).fill_null("(other)").alias("code"),
+        error_field(error).alias("field"),
+        error.alias("message"),
     )
     return (
-        errors.group_by("code")
+        errors.group_by("code", "field")
         .agg(pl.len().alias("rows"), pl.col("message").first().alias("example"))
-        .sort(["rows", "code"], descending=[True, False])
+        .sort(["rows", "code", "field"], descending=[True, False, False], nulls_last=True)
         .head(limit)
     )
 
@@ -84,11 +91,12 @@ def print_load_summary(
     for part in ("successful", "failed", "unprocessed"):
         where = paths.get(part)
         printer.out(f"  {part:<12} {human_int(frames[part].height):>10}   {where or ''}")
-    errors = top_errors(frames["failed"])
+    errors = top_errors(frames["failed"], frames["unprocessed"])
     if errors.height:
         printer.out("top errors:")
-        for code, rows, example in errors.iter_rows():
-            printer.out(f"  {human_int(rows):>8}  {code:<40} {_short(error_detail(example))}")
+        for code, field, rows, example in errors.iter_rows():
+            label = f"{code} {field}" if field else code
+            printer.out(f"  {human_int(rows):>8}  {label:<40} {_short(error_detail(example))}")
     if jobs:
         states = Counter(str(getattr(job, "state", "?")) for job in jobs)
         state_text = ", ".join(f"{n} {state}" for state, n in sorted(states.items()))

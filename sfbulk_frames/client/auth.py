@@ -1,4 +1,5 @@
-"""Login flows (protocol §7): OAuth token endpoint grants, JWT bearer, SOAP login, Salesforce CLI.
+"""Login flows: OAuth token endpoint grants, JWT bearer, SOAP login, Salesforce CLI (see
+Salesforce Help, "OAuth Authorization Flows").
 
 Each :class:`Authenticator` holds its credentials (masked in ``repr``) and exposes
 ``login_flow()``, a sans-I/O flow run by the client's driver on first use and again after a

@@ -35,7 +35,7 @@ from sfbulk_frames.client.auth import (
     load_private_key,
     login_url_for,
 )
-from sfbulk_frames.client.http import Session
+from sfbulk_frames.client.session import Session
 
 __all__ = ["ENV_HELP", "normalize_api_version", "normalize_instance_url"]
 
@@ -87,7 +87,10 @@ def _verify_setting(verify: bool | str) -> bool | ssl.SSLContext:
 
 def _auth_from_env(env: Mapping[str, str], api_version: str) -> Authenticator:
     """The login flow the environment describes. Raises ConfigurationError if none."""
-    get = lambda name: env.get(name) or None  # noqa: E731
+
+    def get(name: str) -> str | None:
+        return env.get(name) or None
+
     login_url = login_url_for(get("SF_DOMAIN") or "login")
     username, client_id = get("SF_USERNAME"), get("SF_CLIENT_ID")
     if client_id and username and get("SF_PRIVATE_KEY_FILE"):

@@ -6,8 +6,9 @@ driver. Tokens never appear in ``repr``, logs or exceptions.
 
 from __future__ import annotations
 
+import asyncio
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Protocol, Self, TypeVar
 
 import httpx
 
@@ -23,7 +24,7 @@ from sfbulk_frames._models import JobInfo, Operation
 from sfbulk_frames.client.auth import Authenticator
 from sfbulk_frames.client.base import _BaseClient, _verify_setting
 from sfbulk_frames.client.hints import create_job_flow, describe_with_hints_flow
-from sfbulk_frames.client.http import AsyncDriver, SyncDriver, api_json
+from sfbulk_frames.client.http import AsyncDriver, LoopDriver, SyncDriver, api_json
 from sfbulk_frames.client.jobs import AsyncIngestJob, AsyncQueryJob, IngestJob, QueryJob
 from sfbulk_frames.client.protocol import (
     JobKind,
@@ -34,6 +35,23 @@ from sfbulk_frames.client.protocol import (
 from sfbulk_frames.client.session import ApiCall, Flow
 
 __all__ = ["AsyncClient", "Client"]
+
+T = TypeVar("T")
+
+
+def _job_filters(
+    job_type: str | None, concurrency_mode: str | None, is_pk_chunking_enabled: bool | None
+) -> dict[str, str | bool | None]:
+    """The documented filters of a job listing (Bulk API 2.0 "Get All Jobs")."""
+    return {
+        "job_type": job_type,
+        "concurrency_mode": concurrency_mode,
+        "is_pk_chunking_enabled": is_pk_chunking_enabled,
+    }
+
+
+class _FlowDriver(Protocol):
+    def run(self, flow: Flow[T]) -> T: ...
 
 
 class Client(_BaseClient):
@@ -66,7 +84,22 @@ class Client(_BaseClient):
         self._http = http_client or httpx.Client(
             transport=transport, timeout=timeout, verify=_verify_setting(verify)
         )
-        self._driver = SyncDriver(self._http)
+        self._driver: _FlowDriver = SyncDriver(self._http)
+
+    @classmethod
+    def _bridged(cls, other: AsyncClient, loop: asyncio.AbstractEventLoop) -> Client:
+        """A Client that makes its requests through ``other`` on ``loop`` (called from another
+        thread): the same session (token, re-login), HTTP connections, transport, poll policy
+        and describe cache. :mod:`sfbulk_frames.aio` runs the sync pipeline in a worker thread
+        with it, so the async functions share the sync functions' code. Closing it is a no-op.
+        """
+        twin = cls.__new__(cls)
+        twin._session = other._session
+        twin.poll = other.poll
+        twin._describe_cache = other._describe_cache
+        twin._owns_http = False
+        twin._driver = LoopDriver(other._driver, loop)
+        return twin
 
     @classmethod
     def _with_auth(cls, auth: Authenticator, **kw: Any) -> Self:
@@ -78,7 +111,7 @@ class Client(_BaseClient):
             raise
         return client
 
-    def _run(self, flow: Flow[Any]) -> Any:
+    def _run(self, flow: Flow[T]) -> T:
         return self._driver.run(flow)
 
     def login(self) -> None:
@@ -130,8 +163,17 @@ class Client(_BaseClient):
         """Handle to an existing query job (no request is made)."""
         return QueryJob(self, job_id)
 
-    def list_jobs(self, kind: JobKind = "ingest", **filters: Any) -> list[JobInfo]:
-        """All jobs of ``kind`` (every page), e.g. ``list_jobs("query", job_type="V2Query")``."""
+    def list_jobs(
+        self,
+        kind: JobKind = "ingest",
+        *,
+        job_type: str | None = None,
+        concurrency_mode: str | None = None,
+        is_pk_chunking_enabled: bool | None = None,
+    ) -> list[JobInfo]:
+        """All jobs of ``kind`` (every page), e.g. ``list_jobs("query", job_type="V2Query")``;
+        a filter left at None is not sent."""
+        filters = _job_filters(job_type, concurrency_mode, is_pk_chunking_enabled)
         return self._run(list_jobs_flow(self._session, kind, filters))
 
     def describe(self, object: str, *, refresh: bool = False) -> dict[str, Any]:
@@ -192,7 +234,7 @@ class AsyncClient(_BaseClient):
         )
         self._driver = AsyncDriver(self._http)
 
-    async def _run(self, flow: Flow[Any]) -> Any:
+    async def _run(self, flow: Flow[T]) -> T:
         return await self._driver.run(flow)
 
     async def login(self) -> None:
@@ -244,8 +286,16 @@ class AsyncClient(_BaseClient):
         """Handle to an existing query job (no request is made)."""
         return AsyncQueryJob(self, job_id)
 
-    async def list_jobs(self, kind: JobKind = "ingest", **filters: Any) -> list[JobInfo]:
-        """All jobs of ``kind`` (every page)."""
+    async def list_jobs(
+        self,
+        kind: JobKind = "ingest",
+        *,
+        job_type: str | None = None,
+        concurrency_mode: str | None = None,
+        is_pk_chunking_enabled: bool | None = None,
+    ) -> list[JobInfo]:
+        """All jobs of ``kind`` (every page); see :meth:`Client.list_jobs`."""
+        filters = _job_filters(job_type, concurrency_mode, is_pk_chunking_enabled)
         return await self._run(list_jobs_flow(self._session, kind, filters))
 
     async def describe(self, object: str, *, refresh: bool = False) -> dict[str, Any]:

@@ -287,7 +287,8 @@ class SyncDriver:
                 except Exception as exc:
                     error = exc
         except StopIteration as stop:
-            return stop.value
+            result: T = stop.value
+            return result
         finally:
             flow.close()
 
@@ -332,7 +333,8 @@ class AsyncDriver:
                 except Exception as exc:
                     error = exc
         except StopIteration as stop:
-            return stop.value
+            result: T = stop.value
+            return result
         finally:
             flow.close()
 
@@ -352,3 +354,25 @@ class AsyncDriver:
                 return await self.run(sub)
 
         return list(await asyncio.gather(*(limited(sub) for sub in instruction.flows)))
+
+
+class LoopDriver:
+    """Runs flows with an :class:`AsyncDriver` on an event loop, for a thread that is not the
+    loop's: the sync face of an ``AsyncClient`` (see ``Client._bridged``)."""
+
+    def __init__(self, driver: AsyncDriver, loop: asyncio.AbstractEventLoop) -> None:
+        self.driver = driver
+        self.loop = loop
+
+    def run(self, flow: Flow[T]) -> T:
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self.loop:
+            flow.close()
+            raise RuntimeError(
+                "sfbulk_frames bug: a bridged Client was used on its own event loop's thread "
+                "(it would wait for itself); please report it"
+            )
+        return asyncio.run_coroutine_threadsafe(self.driver.run(flow), self.loop).result()

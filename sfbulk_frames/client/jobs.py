@@ -9,12 +9,13 @@ by ``await``.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar, Protocol, TypeVar
 
 from sfbulk_frames._config import PollPolicy
 from sfbulk_frames._models import JobInfo, JobState, QueryPage
 from sfbulk_frames.client.protocol import (
     JobKind,
+    PageCursor,
     PollCallback,
     delete_job_flow,
     first_cursor,
@@ -27,11 +28,30 @@ from sfbulk_frames.client.protocol import (
     upload_flow,
     wait_flow,
 )
+from sfbulk_frames.client.session import Flow, Session
 
-if TYPE_CHECKING:
-    from sfbulk_frames.client.clients import AsyncClient, Client
+__all__ = ["AsyncIngestJob", "AsyncQueryJob", "AsyncRunner", "IngestJob", "QueryJob", "SyncRunner"]
 
-__all__ = ["AsyncIngestJob", "AsyncQueryJob", "IngestJob", "QueryJob"]
+T = TypeVar("T")
+
+
+class SyncRunner(Protocol):
+    """What a sync handle needs of its client (:class:`~sfbulk_frames.Client`): the session,
+    the default poll policy, and a driver that runs flows."""
+
+    _session: Session
+    poll: PollPolicy
+
+    def _run(self, flow: Flow[T]) -> T: ...
+
+
+class AsyncRunner(Protocol):
+    """What an async handle needs of its client (:class:`~sfbulk_frames.AsyncClient`)."""
+
+    _session: Session
+    poll: PollPolicy
+
+    async def _run(self, flow: Flow[T]) -> T: ...
 
 
 class _Handle:
@@ -58,7 +78,7 @@ class _Handle:
 
 
 class _SyncJob(_Handle):
-    def __init__(self, client: Client, job_id: str, info: JobInfo | None = None) -> None:
+    def __init__(self, client: SyncRunner, job_id: str, info: JobInfo | None = None) -> None:
         super().__init__(job_id, info)
         self.client = client
 
@@ -150,7 +170,7 @@ class QueryJob(_SyncJob):
         """Every result page in result order: serial locator paging, or with ``parallel=True``
         the ``resultPages`` URLs fetched ``max_workers`` at a time (API 58.0+; falls back to
         serial paging when unavailable)."""
-        cursor = first_cursor(self.client._session, self.id, parallel)
+        cursor: PageCursor | None = first_cursor(self.client._session, self.id, parallel)
         while cursor is not None:
             flow = page_batch_flow(
                 self.client._session, self.id, cursor,
@@ -161,7 +181,7 @@ class QueryJob(_SyncJob):
 
 
 class _AsyncJob(_Handle):
-    def __init__(self, client: AsyncClient, job_id: str, info: JobInfo | None = None) -> None:
+    def __init__(self, client: AsyncRunner, job_id: str, info: JobInfo | None = None) -> None:
         super().__init__(job_id, info)
         self.client = client
 
@@ -243,7 +263,7 @@ class AsyncQueryJob(_AsyncJob):
         self, *, max_records: int | None = None, parallel: bool = False, max_workers: int = 4
     ) -> AsyncIterator[QueryPage]:
         """``async for page in job.iter_pages(...)``: see :meth:`QueryJob.iter_pages`."""
-        cursor = first_cursor(self.client._session, self.id, parallel)
+        cursor: PageCursor | None = first_cursor(self.client._session, self.id, parallel)
         while cursor is not None:
             flow = page_batch_flow(
                 self.client._session, self.id, cursor,

@@ -334,7 +334,8 @@ def describe_flow(
     key = object_name.lower()
     if not refresh and key in cache:
         return cache[key]
-    body = yield from api_json(session, ApiCall("GET", f"/sobjects/{object_name}/describe"))
+    call = ApiCall("GET", f"/sobjects/{object_name}/describe")
+    body: dict[str, Any] = yield from api_json(session, call)
     cache[key] = body
     return body
 

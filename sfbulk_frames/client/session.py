@@ -11,7 +11,7 @@ import gzip
 import json
 from collections.abc import Generator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import Any, Literal, Protocol, TypeVar
 
 import httpx
 
@@ -19,14 +19,13 @@ from sfbulk_frames._config import RetryPolicy
 from sfbulk_frames._exceptions import ConfigurationError
 from sfbulk_frames._models import LimitInfo
 
-if TYPE_CHECKING:
-    from sfbulk_frames.client.auth import Authenticator
-
 __all__ = [
     "ApiCall",
     "Flow",
     "Gather",
+    "Grant",
     "Instruction",
+    "LoginFlow",
     "RetryMode",
     "Send",
     "Session",
@@ -77,6 +76,26 @@ def redact_url(url: httpx.URL | str) -> str:
     return str(parsed.copy_with(params=kept)) if kept else str(parsed.copy_with(query=None))
 
 
+class Grant(Protocol):
+    """What a login yields (:class:`~sfbulk_frames.client.auth.TokenGrant`)."""
+
+    @property
+    def access_token(self) -> str: ...
+
+    @property
+    def instance_url(self) -> str: ...
+
+
+class LoginFlow(Protocol):
+    """What a session needs of a login flow: the Authenticators of
+    :mod:`sfbulk_frames.client.auth` (a protocol, so this module does not import that one)."""
+
+    @property
+    def can_reauthenticate(self) -> bool: ...
+
+    def login_flow(self, retry: RetryPolicy) -> Flow[Grant]: ...
+
+
 class Session:
     """Where and as whom to talk: instance URL, token, API version, how to log in again.
 
@@ -89,7 +108,7 @@ class Session:
         access_token: str | None,
         *,
         api_version: str,
-        auth: Authenticator | None,
+        auth: LoginFlow | None,
         retry: RetryPolicy,
         client_name: str | None = None,
         gzip_threshold: int | None = None,

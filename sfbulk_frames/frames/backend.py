@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import polars as pl
 
-from sfbulk_frames._exceptions import FrameError
+from sfbulk_frames._exceptions import ConfigurationError, FrameError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -30,7 +30,7 @@ __all__ = [
 
 Backend = Literal["pandas", "polars"]
 
-DEFAULT_BATCH_ROWS = 100_000
+DEFAULT_BATCH_ROWS = 50_000
 """Rows per batch pulled from the input (a LazyFrame is streamed in batches of this size)."""
 
 
@@ -133,7 +133,7 @@ def iter_batches(df: Any, batch_rows: int = DEFAULT_BATCH_ROWS) -> Iterator[pl.D
     and only about one batch is materialised at a time.
     """
     if batch_rows < 1:
-        raise ValueError(f"batch_rows must be at least 1, got {batch_rows}")
+        raise ConfigurationError(f"batch_rows must be at least 1, got {batch_rows}")
     frame = to_polars(df)
     if isinstance(frame, pl.LazyFrame):
         for batch in frame.collect_batches(chunk_size=batch_rows, maintain_order=True):
@@ -222,8 +222,10 @@ def _rows_at(frame: pd.DataFrame, positions: Any) -> pd.DataFrame:
         (positions[1:] > positions[:-1]).all()
     )
     if consecutive:
-        return frame.iloc[int(positions[0]) : int(positions[-1]) + 1]
-    return frame.iloc[positions]
+        sliced: pd.DataFrame = frame.iloc[int(positions[0]) : int(positions[-1]) + 1]
+        return sliced
+    taken: pd.DataFrame = frame.iloc[positions]
+    return taken
 
 
 def from_polars(

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import polars as pl
 
-from sfbulk_frames._exceptions import ResultMatchError
+from sfbulk_frames._exceptions import ConfigurationError, ResultMatchError
 
 __all__ = [
     "SF_TYPE_TO_POLARS",
@@ -72,7 +72,7 @@ def read_result_csv(
     if not data or data.isspace():  # not data.strip(): that would copy the whole body
         return pl.DataFrame()
     if line_ending not in ("LF", "CRLF"):
-        raise ValueError(f"line_ending must be 'LF' or 'CRLF', got {line_ending!r}")
+        raise ConfigurationError(f"line_ending must be 'LF' or 'CRLF', got {line_ending!r}")
     options: dict[str, Any] = {
         "separator": delimiter,
         "quote_char": '"',

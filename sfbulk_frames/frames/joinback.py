@@ -17,9 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from sfbulk_frames.frames.result import sorted_by_row
+from sfbulk_frames.frames.result import ROW, SF_COLUMNS, sorted_by_row
 
 __all__ = [
+    "NO_RESULT",
     "RESULT_SETS",
     "MatchOutcome",
     "ResultSource",
@@ -31,7 +32,6 @@ __all__ = [
 ]
 
 RESULT_SETS = ("successful", "failed", "unprocessed")
-ROW = "sf__Row"
 _OCCURRENCE = "__sfbulk_occurrence"
 _KEY = "__key:"
 _HASH = "__sfbulk_hash"
@@ -39,6 +39,8 @@ _RESULT_ROW = "__sfbulk_result_row"
 _KIND_COST = {"text": 0, "id": 0, "date": 1, "number": 2, "time": 3, "datetime": 4, "boolean": 5}
 """Which single-column keys to try first: text compares as is; the others need parsing."""
 _NO_RESULT = "NO_RESULT:Salesforce returned no result row for this input row"
+NO_RESULT = _NO_RESULT
+"""The reason of an input row that the job's results do not mention."""
 _NO_MATCH = (
     "NO_RESULT:no result row could be matched to this input row; see BulkResult.unmatched "
     "for the result rows that matched no input row"
@@ -359,11 +361,7 @@ def _shape(matched: pl.DataFrame, set_name: str) -> pl.DataFrame:
     return matched.select(pl.col(ROW), pl.lit(None, dtype=pl.String).alias("sf__Error"))
 
 
-_EMPTY = {
-    "successful": {ROW: pl.Int64, "sf__Id": pl.String, "sf__Created": pl.Boolean},
-    "failed": {ROW: pl.Int64, "sf__Id": pl.String, "sf__Error": pl.String},
-    "unprocessed": {ROW: pl.Int64, "sf__Error": pl.String},
-}
+_EMPTY = {kind: {ROW: pl.Int64(), **columns} for kind, columns in SF_COLUMNS.items()}
 
 
 def match_results(

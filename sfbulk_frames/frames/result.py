@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping, Sequence
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast
 
 import polars as pl
 
-from sfbulk_frames._exceptions import JobFailedError
+from sfbulk_frames._config import PollPolicy
+from sfbulk_frames._exceptions import ConfigurationError, JobFailedError
 from sfbulk_frames._models import readable_job_error
+from sfbulk_frames.frames.attempts import (
+    KEEP,
+    Keep,
+    NullsOption,
+    ProgressOption,
+    Resend,
+    RetryOptions,
+    combine,
+    retry_frame,
+)
 from sfbulk_frames.frames.backend import (
     Backend,
     backend_of,
@@ -18,47 +28,31 @@ from sfbulk_frames.frames.backend import (
     from_polars,
     to_pandas_frame,
 )
+from sfbulk_frames.frames.errors import error_code, error_field
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import pandas as pd
 
     from sfbulk_frames._models import JobInfo
+    from sfbulk_frames.frames.part_files import PartFiles
 
-__all__ = ["BulkResult", "sorted_by_row"]
+__all__ = ["ROW", "SF_COLUMNS", "BulkResult", "FrameT", "sorted_by_row"]
 
+#: The frame type of a result's parts: ``pandas.DataFrame`` for pandas input,
+#: ``polars.DataFrame`` for a polars ``DataFrame`` or ``LazyFrame``.
+FrameT = TypeVar("FrameT")
+
+#: The input row position carried by every part of a result.
 ROW = "sf__Row"
 STATUSES = ("success", "failed", "unprocessed")
-_SF_COLUMNS: dict[str, dict[str, pl.DataType]] = {
+#: The ``sf__`` columns of each part of a result (besides ``sf__Row``), with their dtypes.
+SF_COLUMNS: dict[str, dict[str, pl.DataType]] = {
     "successful": {"sf__Id": pl.String(), "sf__Created": pl.Boolean()},
     "failed": {"sf__Id": pl.String(), "sf__Error": pl.String()},
     "unprocessed": {"sf__Error": pl.String()},
 }
-_HTML_FAILED_ROWS = 5
-
-
-PREVIEW_CELL_CHARS = 50
-PREVIEW_ERROR_CHARS = 100  # sf__Error keeps more: it is what the preview is for
-
-
-def _cut(value: Any, limit: int) -> Any:
-    if isinstance(value, str) and len(value) > limit:
-        return value[: limit - 1] + "…"
-    return value
-
-
-def shortened(frame: Any) -> Any:
-    """A copy of a (small) pandas preview with text cells cut to PREVIEW_CELL_CHARS and '…',
-    so one long Title does not push sf__Error off the screen (polars' repr does the same)."""
-    from pandas.api.types import is_object_dtype, is_string_dtype
-
-    preview = frame.copy()
-    for column in preview.columns:
-        dtype = preview[column].dtype
-        if is_object_dtype(dtype) or is_string_dtype(dtype):
-            limit = PREVIEW_ERROR_CHARS if column == "sf__Error" else PREVIEW_CELL_CHARS
-            cut = preview[column].map(lambda v, n=limit: _cut(v, n), na_action="ignore")
-            preview[column] = cut.astype(dtype)
-    return preview
 
 
 def _state(job: Any) -> str:
@@ -91,7 +85,7 @@ def _conform(
     part: pl.DataFrame | None, kind: str, payload: Mapping[str, pl.DataType]
 ) -> pl.DataFrame:
     """One part with the columns payload..., sf__ columns, sf__Row (missing ones as nulls)."""
-    wanted = {**payload, **_SF_COLUMNS[kind], ROW: pl.Int64()}
+    wanted = {**payload, **SF_COLUMNS[kind], ROW: pl.Int64()}
     if part is None:
         return pl.DataFrame(schema=wanted)
     exprs = [
@@ -101,16 +95,18 @@ def _conform(
     return sorted_by_row(part.select(exprs).with_columns(pl.col(ROW).cast(pl.Int64)))
 
 
-def _error_code(error: pl.Expr) -> pl.Expr:
-    return error.str.split_exact(":", 1).struct.field("field_0").str.strip_chars()
-
-
-class BulkResult:
+class BulkResult(Generic[FrameT]):
     """What happened to every input row of a load.
 
     ``successful``, ``failed`` and ``unprocessed`` are frames of the input's kind with the
     input's own values and dtypes, the ``sf__*`` columns and ``sf__Row`` (the input row
     position); pandas parts keep the input's index labels. Every input row is in exactly one.
+    ``BulkResult[pandas.DataFrame]`` or ``BulkResult[polars.DataFrame]`` to a type checker.
+
+    A load with ``results_dir=`` keeps no part in memory: each access of ``successful``,
+    ``failed`` or ``unprocessed`` reads that part from its parquet files (not cached: keep the
+    frame you get), :meth:`scan` gives it as a ``polars.LazyFrame``, and :meth:`counts` reads
+    nothing. Without it the parts are frames in memory, converted once.
     """
 
     def __init__(
@@ -126,9 +122,17 @@ class BulkResult:
         pandas_index: Any = None,
         pandas_dtypes: Mapping[str, Any] | None = None,
         pandas_source: pd.DataFrame | None = None,
+        resend: Resend | None = None,
+        attempts: Sequence[BulkResult[FrameT]] | None = None,
+        ok_jobs: Sequence[JobInfo] | None = None,
+        complete: bool = True,
+        files: PartFiles | None = None,
     ) -> None:
         self.backend: Backend = backend
-        self._parts = dict(parts)
+        self._files = files
+        # with ``files`` the parts are read from parquet on each access and never held
+        self._parts: Mapping[str, pl.DataFrame] = files if files is not None else dict(parts)
+        self._converted: dict[str, FrameT] = {}
         self._unmatched = unmatched
         self.jobs: list[JobInfo] = list(jobs)
         self.object = object
@@ -137,6 +141,13 @@ class BulkResult:
         self._pandas_index = pandas_index
         self._pandas_dtypes = pandas_dtypes
         self._pandas_source = pandas_source
+        self.resend = resend
+        """How :meth:`retry` sends rows again (attached by the pipeline), or None."""
+        self._attempts = list(attempts) if attempts is not None else None
+        self._ok_jobs = list(ok_jobs) if ok_jobs is not None else None
+        self.complete = complete
+        """False for the partial result of a load that stopped part-way (``e.result``): it
+        holds only the rows read before the load stopped, and is never :attr:`ok`."""
 
     @classmethod
     def from_parts(
@@ -154,7 +165,7 @@ class BulkResult:
         pandas_index: Any = None,
         pandas_dtypes: Any = None,
         pandas_source: pd.DataFrame | None = None,
-    ) -> BulkResult:
+    ) -> BulkResult[Any]:
         """Build from polars parts (payload + sf__ columns + sf__Row); None means no rows.
 
         For pandas input pass ``pandas_source`` (the input frame: exact values, dtypes and index
@@ -180,13 +191,13 @@ class BulkResult:
         )
 
     @classmethod
-    def empty(cls, df: Any, object: str, operation: str) -> BulkResult:
+    def empty(cls, df: Any, object: str, operation: str) -> BulkResult[Any]:
         """The result of loading a frame with no rows: nothing was sent, no job was created."""
         backend = backend_of(df)
         schema = dict(frame_schema(df))
         parts = {
-            kind: pl.DataFrame(schema={**schema, **_SF_COLUMNS[kind], ROW: pl.Int64()})
-            for kind in _SF_COLUMNS
+            kind: pl.DataFrame(schema={**schema, **SF_COLUMNS[kind], ROW: pl.Int64()})
+            for kind in SF_COLUMNS
         }
         return cls(
             backend=backend, parts=parts, unmatched=pl.DataFrame(), jobs=[], object=object,
@@ -198,71 +209,118 @@ class BulkResult:
 
     # --- the parts ------------------------------------------------------------------------
 
-    def _convert(self, part: pl.DataFrame) -> Any:
-        return from_polars(
+    def _convert(self, part: pl.DataFrame) -> FrameT:
+        converted = from_polars(
             part, self.backend, pandas_index=self._pandas_index,
             pandas_dtypes=self._pandas_dtypes, pandas_source=self._pandas_source,
         )
+        return cast(FrameT, converted)
 
-    @cached_property
-    def successful(self) -> Any:
+    @property
+    def successful(self) -> FrameT:
         """Input rows that succeeded + ``sf__Id``, ``sf__Created``, ``sf__Row``."""
-        return self._convert(self._parts["successful"])
+        return self._part("successful")
 
-    @cached_property
-    def failed(self) -> Any:
+    @property
+    def failed(self) -> FrameT:
         """Input rows that failed + ``sf__Id``, ``sf__Error``, ``sf__Row``."""
-        return self._convert(self._parts["failed"])
+        return self._part("failed")
 
-    @cached_property
-    def unprocessed(self) -> Any:
+    @property
+    def unprocessed(self) -> FrameT:
         """Input rows never attempted + ``sf__Error`` (null unless explained), ``sf__Row``."""
-        return self._convert(self._parts["unprocessed"])
+        return self._part("unprocessed")
+
+    def _part(self, kind: str) -> FrameT:
+        if self._files is not None:  # read from its files on every access, never cached
+            return self._convert(self._files[kind])
+        if kind not in self._converted:
+            self._converted[kind] = self._convert(self._parts[kind])
+        return self._converted[kind]
+
+    @property
+    def results_dir(self) -> Path | None:
+        """The folder holding the parts as parquet files (``results_dir=`` of the load), or
+        None when the parts are in memory."""
+        return None if self._files is None else self._files.directory
+
+    def scan(self, part: str) -> pl.LazyFrame:
+        """``part`` ("successful", "failed" or "unprocessed") as a polars LazyFrame in input
+        (``sf__Row``) order, whatever the input's backend: over its parquet files for a load
+        with ``results_dir=`` (nothing is read until you collect), else over the frame in
+        memory. Columns as in the polars part: input columns, sf__ columns, ``sf__Row``."""
+        if part not in ("successful", "failed", "unprocessed"):
+            raise ConfigurationError(
+                f"scan({part!r}): the parts are 'successful', 'failed' and 'unprocessed'"
+            )
+        if self._files is not None:
+            return self._files.scan(part)
+        return self._parts[part].lazy()
 
     @cached_property
-    def unmatched(self) -> Any:
+    def unmatched(self) -> FrameT:
         """Result rows that matched no input row (raw text, with the result set they were in)."""
         if self.backend == "polars":
-            return self._unmatched
-        return to_pandas_frame(self._unmatched)
+            return cast(FrameT, self._unmatched)
+        return cast(FrameT, to_pandas_frame(self._unmatched))
 
     def counts(self) -> dict[str, int]:
         """Rows per part: successful, failed, unprocessed, unmatched (result rows)."""
         return {
-            "successful": self._parts["successful"].height,
-            "failed": self._parts["failed"].height,
-            "unprocessed": self._parts["unprocessed"].height,
+            "successful": self._height("successful"),
+            "failed": self._height("failed"),
+            "unprocessed": self._height("unprocessed"),
             "unmatched": self._unmatched.height,
         }
+
+    def _height(self, kind: str) -> int:
+        return self._files.height(kind) if self._files is not None else self._parts[kind].height
 
     @property
     def ok(self) -> bool:
         """True when every row succeeded and every job ended JobComplete."""
         counts = self.counts()
         return (
-            counts["failed"] == 0
+            self.complete
+            and counts["failed"] == 0
             and counts["unprocessed"] == 0
             and counts["unmatched"] == 0
-            and all(_state(job) == "JobComplete" for job in self.jobs)
+            and all(_state(job) == "JobComplete" for job in self._jobs_for_ok())
         )
+
+    def _jobs_for_ok(self) -> list[JobInfo]:
+        # after a retry, a job that failed in an earlier attempt no longer spoils ``ok``
+        return self.jobs if self._ok_jobs is None else self._ok_jobs
+
+    @property
+    def attempts(self) -> list[BulkResult[FrameT]]:
+        """The result of every load that built this one, first load first (``[self]`` for a
+        result no :meth:`retry` made)."""
+        return [self] if self._attempts is None else list(self._attempts)
 
     # --- reports --------------------------------------------------------------------------
 
-    def _error_counts(self) -> pl.DataFrame:
-        errors = pl.concat(
-            self._parts[kind].select("sf__Error") for kind in ("failed", "unprocessed")
-        ).drop_nulls()
+    def _error_counts(self, by: Sequence[str] = ("code", "field")) -> pl.DataFrame:
+        errors = (  # one line per problem (preflight lists every problem of a row)
+            pl.concat(self._parts[kind].select("sf__Error") for kind in ("failed", "unprocessed"))
+            .drop_nulls().select(pl.col("sf__Error").str.split("\n")).explode("sf__Error")
+        )
+        columns = {"code": error_code(pl.col("sf__Error")),
+                   "field": error_field(pl.col("sf__Error"))}
         return (
-            errors.select(_error_code(pl.col("sf__Error")).alias("code"))
-            .group_by("code")
+            errors.select(*(columns[name].alias(name) for name in by))
+            .group_by(*by)
             .agg(pl.len().cast(pl.Int64).alias("count"))
-            .sort(["count", "code"], descending=[True, False])
+            .sort(["count", *by], descending=[True, *(False for _ in by)], nulls_last=True)
         )
 
-    def error_counts(self) -> Any:
-        """Rows per error code (the text of ``sf__Error`` before the first ':'), most first."""
+    def error_counts(self) -> FrameT:
+        """Rows per error code and field, most first: columns ``code`` (the text of
+        ``sf__Error`` before the first ':'), ``field`` (the field Salesforce's message names,
+        null when it names none) and ``count`` (a row preflight held back for several problems
+        counts once for each)."""
         counts = self._error_counts()
-        return counts if self.backend == "polars" else to_pandas_frame(counts)
+        return cast(FrameT, counts if self.backend == "polars" else to_pandas_frame(counts))
 
     def summary(self) -> dict[str, Any]:
         """Counts of rows per status, jobs per state, errors per code."""
@@ -284,13 +342,17 @@ class BulkResult:
                     "state": _state(job),
                     "error_message": readable_job_error(job.error_message),
                 }
-                for job in self.jobs
+                for job in self._jobs_for_ok()
                 if _state(job) in ("Failed", "Aborted")
             ],
-            "errors": dict(self._error_counts().iter_rows()),
+            "errors": dict(self._error_counts(("code",)).iter_rows()),
+            "errors_by_field": [
+                {"code": code, "field": field, "count": n}
+                for code, field, n in self._error_counts().iter_rows()
+            ],
         }
 
-    def annotate(self) -> Any:
+    def annotate(self) -> FrameT:
         """The input rows in input order with ``sf__Id``, ``sf__Created``, ``sf__Error`` and
         ``status`` ("success", "failed" or "unprocessed")."""
         frames = [
@@ -299,10 +361,12 @@ class BulkResult:
         ]
         columns = [*self.input_columns, "sf__Id", "sf__Created", "sf__Error", "status", ROW]
         annotated = pl.concat(frames, how="diagonal_relaxed").sort(ROW).select(columns)
-        converted = self._convert(annotated)
-        return converted.drop(columns=[ROW]) if self.backend == "pandas" else converted.drop(ROW)
+        converted: Any = self._convert(annotated)
+        if self.backend == "pandas":
+            return cast(FrameT, converted.drop(columns=[ROW]))
+        return cast(FrameT, converted.drop(ROW))
 
-    def raise_for_failures(self) -> BulkResult:
+    def raise_for_failures(self) -> BulkResult[FrameT]:
         """Return self when :attr:`ok`; else raise JobFailedError with the counts and job ids."""
         if self.ok:
             return self
@@ -322,44 +386,70 @@ class BulkResult:
             job_ids=[job.id for job in self.jobs],
         )
 
+    def retry(
+        self,
+        fixed: Any = None,
+        *,
+        client: Any = None,
+        nulls: NullsOption | Keep = KEEP,
+        max_concurrent_jobs: int | Keep = KEEP,
+        max_records: int | Keep | None = KEEP,
+        max_bytes: int | Keep = KEEP,
+        timeout: float | Keep | None = KEEP,
+        poll: PollPolicy | Keep | None = KEEP,
+        progress: ProgressOption | Keep = KEEP,
+        delete_jobs: bool | Keep = KEEP,
+        raise_on_failure: bool | Keep = KEEP,
+    ) -> BulkResult[FrameT]:
+        """Send the rows that did not succeed again and return the result over the original
+        input.
+
+        Without ``fixed`` every failed and unprocessed row goes again as it was; ``fixed`` is a
+        corrected frame of any subset of them (e.g. ``res.failed`` edited), its ``sf__Row``
+        naming each row's input row (``sf__*`` columns are not sent). Object, operation, key,
+        options and client are the original load's unless given here. Rows that succeeded stay
+        successful, retried rows take their new outcome, every row keeps its ``sf__Row`` and
+        input values (by position, never by key); :attr:`attempts` lists every attempt.
+        Returns ``self`` when nothing is left to retry. Raises FrameError for a ``fixed``
+        without ``sf__Row`` or naming rows that succeeded or do not exist, ConfigurationError
+        when this result cannot be retried.
+        """
+        if self.resend is None:
+            raise ConfigurationError(
+                f"this {self.object} {self.operation} result does not know how its rows were "
+                "sent (it was not built by a load, resume or retry), so it cannot retry them: "
+                "send res.failed with sfbulk_frames.insert/update/upsert/delete instead"
+            )
+        frame, positions = retry_frame(self, fixed)
+        if positions.len() == 0:
+            return self
+        options = RetryOptions(
+            nulls=nulls, max_concurrent_jobs=max_concurrent_jobs, max_records=max_records,
+            max_bytes=max_bytes, timeout=timeout, poll=poll, progress=progress,
+            delete_jobs=delete_jobs, raise_on_failure=raise_on_failure,
+        )
+        attempt = self.resend(frame, client=client, options=options)
+        combined = combine(self, attempt, positions)
+        if raise_on_failure is True or (raise_on_failure is KEEP and self.resend.raise_on_failure):
+            combined.raise_for_failures()
+        return combined
+
     def __repr__(self) -> str:
         counts = self.counts()
         rows = counts["successful"] + counts["failed"] + counts["unprocessed"]
         states = ", ".join(f"{n} {s}" for s, n in self.summary()["job_states"].items())
-        jobs = f"{len(self.jobs)} job{'s' if len(self.jobs) != 1 else ''}"
+        jobs = f"{len(self.jobs)} job{'s' if len(self.jobs) != 1 else ''}" + (
+            f" in {len(self.attempts)} attempts" if len(self.attempts) > 1 else "")
         unmatched = f", {counts['unmatched']:,} unmatched" if counts["unmatched"] else ""
         return (
             f"<BulkResult {self.object} {self.operation}: {rows:,} row{'s' if rows != 1 else ''} — "
             f"{counts['successful']:,} successful, {counts['failed']:,} failed, "
             f"{counts['unprocessed']:,} unprocessed{unmatched}; "
-            f"{jobs}{f' ({states})' if states else ''}; ok={self.ok}>"
+            f"{jobs}{f' ({states})' if states else ''}; ok={self.ok}"
+            f"{'' if self.complete else ' (partial: the load stopped part-way)'}>"
         )
 
     def _repr_html_(self) -> str:
-        counts = self.counts()
-        esc = html.escape
-        status_rows = "".join(
-            f"<tr><td>{esc(name)}</td><td>{n:,}</td></tr>" for name, n in counts.items()
-        )
-        codes = "".join(
-            f"<tr><td>{esc(str(code))}</td><td>{n:,}</td></tr>"
-            for code, n in self._error_counts().iter_rows()
-        )
-        failed = self._parts["failed"]
-        sample = ""
-        if failed.height:
-            head = self._convert(failed.head(_HTML_FAILED_ROWS))
-            table = (
-                shortened(head).to_html(max_rows=_HTML_FAILED_ROWS)
-                if self.backend == "pandas"
-                else head._repr_html_()
-            )
-            sample = f"<p>First failed rows:</p>{table}"
-        return (
-            f"<div><p><b>BulkResult</b> {esc(self.object)} {esc(self.operation)} — "
-            f"{len(self.jobs):,} job{'' if len(self.jobs) == 1 else 's'}, ok={self.ok}</p>"
-            f"<table><tr><th>status</th><th>rows</th></tr>{status_rows}</table>"
-            + (f"<table><tr><th>error code</th><th>rows</th></tr>{codes}</table>" if codes else "")
-            + sample
-            + "</div>"
-        )
+        from sfbulk_frames.frames.report import result_html
+
+        return result_html(self)

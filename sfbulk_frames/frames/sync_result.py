@@ -151,7 +151,7 @@ class SyncResult:
     that write (``sf__Row`` is the position in the write; :meth:`annotate` maps them back).
     """
 
-    def __init__(self, plan: SyncPlan, writes: Mapping[str, BulkResult],
+    def __init__(self, plan: SyncPlan, writes: Mapping[str, BulkResult[Any]],
                  positions: Mapping[str, pl.Series]) -> None:
         self.plan = plan
         self.writes = dict(writes)

@@ -8,11 +8,11 @@ client) and is sent again on a new job, so no row is processed twice and none is
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -30,14 +30,26 @@ from sfbulk_frames._exceptions import (
     TransportError,
 )
 from sfbulk_frames._models import COLUMN_DELIMITERS, JobInfo
-from sfbulk_frames.frames.backend import backend_of, to_polars
+from sfbulk_frames.frames.backend import DEFAULT_BATCH_ROWS, to_polars
 from sfbulk_frames.frames.decode import read_result_csv
 from sfbulk_frames.frames.encode import Chunk, EncodeOptions, validate_frame
 from sfbulk_frames.frames.joinback import MatchOutcome, ResultSource, column_kinds, match_encoded
-from sfbulk_frames.frames.result import BulkResult, sorted_by_row
+from sfbulk_frames.frames.part_files import PartFiles
+from sfbulk_frames.frames.result import BulkResult
+from sfbulk_frames.pipeline.outcomes import (
+    ChunkRun,
+    Parts,
+    SourceRows,
+    Stopped,
+    assemble,
+    explain_job_failure,
+    indexed,
+    settle,
+)
 from sfbulk_frames.pipeline.plan import default_poll, plan_load
 from sfbulk_frames.pipeline.preflight import PreflightMode, RowGate, prepare
 from sfbulk_frames.pipeline.progress import ProgressLike, Reporter, make_reporter
+from sfbulk_frames.pipeline.spill import assemble_files, release_freed_memory, spill_chunk
 
 if TYPE_CHECKING:
     from sfbulk_frames.client.clients import Client
@@ -45,6 +57,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "IngestSpec",
+    "Parts",
     "assemble",
     "fetch_results",
     "indexed",
@@ -56,7 +69,7 @@ __all__ = [
 logger = logging.getLogger("sfbulk_frames")
 
 UPLOAD_ATTEMPTS = 3
-BATCH_ROWS = 50_000
+_PUBLIC_NAME = {"hardDelete": "delete"}  # the public function of an operation, for errors
 
 
 @dataclass(frozen=True)
@@ -73,7 +86,10 @@ class IngestSpec:
     poll: PollPolicy | None = None
     delete_jobs: bool = False
     raise_on_failure: bool = False
+    results_dir: str | os.PathLike[str] | None = None
+    """Write each job's parts to parquet there as they arrive (see frames/part_files.py)."""
     group_by_parent: bool | str | None = None
+    """Rows of one parent record in one job (pipeline/plan.py); not with ``results_dir``."""
     preflight: PreflightMode = "columns"
 
     @property
@@ -83,10 +99,6 @@ class IngestSpec:
         if self.operation in ("update", "delete", "hardDelete"):
             return "Id"
         return None
-
-
-class _Stop(Exception):
-    """Raised inside a worker's poll callback when the load is being interrupted."""
 
 
 @dataclass
@@ -111,47 +123,6 @@ class _Ledger:
         with self.lock:
             self.open_jobs.pop(job_id, None)
             self.superseded.append(job_id)
-
-
-@dataclass
-class Parts:
-    successful: list[pl.DataFrame] = field(default_factory=list)
-    failed: list[pl.DataFrame] = field(default_factory=list)
-    unprocessed: list[pl.DataFrame] = field(default_factory=list)
-    unmatched: list[pl.DataFrame] = field(default_factory=list)
-    jobs: list[JobInfo] = field(default_factory=list)
-
-    def add(self, rows: pl.DataFrame, outcome: MatchOutcome, infos: list[JobInfo]) -> None:
-        """Attach the input rows to each outcome part (``rows`` from :func:`indexed`)."""
-        for target, matched in (
-            (self.successful, outcome.successful),
-            (self.failed, outcome.failed),
-            (self.unprocessed, outcome.unprocessed),
-        ):
-            if matched.height:
-                target.append(_with_rows(rows, matched))
-        if outcome.unmatched.height:
-            self.unmatched.append(outcome.unmatched)
-        self.jobs.extend(infos)
-
-
-def _with_rows(rows: pl.DataFrame, matched: pl.DataFrame) -> pl.DataFrame:
-    """The input rows of ``matched`` (sorted by unique sf__Row) followed by its sf__ columns.
-
-    Rows are taken by position; when ``matched`` covers every row of the chunk they are the
-    input's own slices (no copy).
-    """
-    extra = matched.drop("sf__Row")
-    if matched.height == rows.height:  # unique positions in the chunk's range: all, in order
-        return rows.hstack(extra)
-    first = rows.get_column("sf__Row")[0]
-    return rows[matched.get_column("sf__Row") - first].hstack(extra)
-
-
-def indexed(rows: pl.DataFrame, start: int) -> pl.DataFrame:
-    return rows.with_row_index("sf__Row", offset=start).with_columns(
-        pl.col("sf__Row").cast(pl.Int64)
-    )
 
 
 def _deadline_left(deadline: float | None) -> float | None:
@@ -242,9 +213,15 @@ class _Load:
         self.deadline = None if spec.timeout is None else time.monotonic() + spec.timeout
         # a load's own polling unless the load or the client chose one (see LOAD_POLL)
         self.poll = default_poll(client, spec.poll)
+        self.uploaded: dict[int, str] = {}
+        """Chunk start -> the job that received the chunk's rows."""
         self._counts = threading.Lock()
         self._submitted: int | None = None  # known once every chunk has been handed out
         self._uploaded = 0
+        self.files: PartFiles | None = None
+        """Where finished chunks' parts go (``results_dir=``); None keeps them in memory."""
+        self.collecting = threading.Lock()
+        """Held while a chunk's results are downloaded, matched and written (results_dir=)."""
 
     def _emit(self, kind: Any, **fields: Any) -> None:
         self.reporter.emit(kind, self.spec.operation, object=self.spec.object, **fields)
@@ -281,6 +258,7 @@ class _Load:
                 continue
             job.close()
             self.ledger.mark_closed(job.id)
+            self.uploaded[chunk.start] = job.id
             self._emit("chunk_uploaded", job_id=job.id, rows=chunk.n_rows, state="UploadComplete")
             self.count_upload()
             return job
@@ -300,7 +278,7 @@ class _Load:
 
     def _on_poll(self, info: JobInfo) -> None:
         if self.stop.is_set():
-            raise _Stop
+            raise Stopped
         self._emit(
             "job_state",
             job_id=info.id,
@@ -321,19 +299,37 @@ class _Load:
             processed=info.number_records_processed,
             failed=info.number_records_failed,
         )
+        if self.files is None:
+            return *self._joined(chunk, job, info), [info]
+        # results_dir=: one chunk's results in memory at a time (jobs still run in parallel)
+        with self.collecting:
+            rows, outcome = self._joined(chunk, job, info)
+            kept = spill_chunk(self.files, rows, outcome, [info])
+            chunk.rows = chunk.rows.clear()  # written: the input rows are not needed again
+            del rows, outcome
+            release_freed_memory()
+        return kept
+
+    def _joined(
+        self, chunk: Chunk, job: IngestJob, info: JobInfo
+    ) -> tuple[pl.DataFrame, MatchOutcome]:
+        """The chunk's rows (with sf__Row) and the job's results matched to them."""
         readers = result_readers(job, info)
         self._emit("results_downloaded", job_id=info.id, rows=info.number_records_processed or 0)
-        outcome = match_encoded(
+        outcome = explain_job_failure(match_encoded(
             chunk.rows, chunk.cells_of, start=chunk.start, key=self.spec.key, kinds=self.kinds,
             **readers,
-        )
+        ), info)
         if self.spec.delete_jobs:
             job.delete()
-        return indexed(chunk.rows, chunk.start), outcome, [info]
+        return indexed(chunk.rows, chunk.start), outcome
 
     def resume_hint(self) -> str:
         ids = self.ledger.closed
-        return f"call sfbulk_frames.resume(df, {ids!r}) to collect their results"
+        return (
+            f"call res = sfbulk_frames.resume(df, {ids!r}) to collect their results, then "
+            "res.retry() to send the rows no job received"
+        )
 
     def abort_open_jobs(self) -> list[str]:
         aborted = []
@@ -348,37 +344,44 @@ class _Load:
         return aborted
 
 
-def _drain(futures: list[Future[Any]], parts: Parts) -> None:
-    for fut in futures:
-        # Wait in short slices: a bare result() is not woken by Ctrl-C once polars has
-        # installed its own SIGINT handler, so the interrupt would only arrive at the end.
-        while True:
-            try:
-                rows, outcome, infos = fut.result(timeout=0.2)
-                break
-            except FutureTimeout:
-                continue
-        parts.add(rows, outcome, infos)
+def _wait_all(runs: list[ChunkRun]) -> None:
+    """Wait until every job has finished (or failed). Waits in short slices: a bare wait is not
+    woken by Ctrl-C once polars has installed its own SIGINT handler."""
+    pending = {run.future for run in runs}
+    while pending:
+        _done, pending = wait(pending, timeout=0.2, return_when=FIRST_EXCEPTION)
 
 
 def _submit_all(
-    load: _Load, chunks: Iterator[Chunk], pool: ThreadPoolExecutor
-) -> list[Future[Any]]:
+    load: _Load, chunks: Iterator[Chunk], pool: ThreadPoolExecutor, source: SourceRows,
+    runs: list[ChunkRun],
+) -> BaseException | None:
+    """Submit one job per chunk into ``runs``; stop at the first failed job. Returns the error
+    that stopped reading the input (a source or encoding error), else None."""
     slots = threading.BoundedSemaphore(load.spec.max_concurrent_jobs)
-    futures: list[Future[Any]] = []
-    for chunk in chunks:
-        load.reporter.emit(
-            "chunk_encoded", load.spec.operation, object=load.spec.object, rows=chunk.n_rows
-        )
-        while not slots.acquire(timeout=0.05):
-            failed = next((f for f in futures if f.done() and f.exception() is not None), None)
-            if failed is not None:
-                return futures  # stop sending; the error surfaces in _drain
-        fut = pool.submit(load.run_chunk, chunk)
-        fut.add_done_callback(lambda _f: slots.release())
-        futures.append(fut)
-    load.count_upload(submitted=len(futures))
-    return futures
+
+    def failed() -> bool:
+        return any(r.future.done() and r.future.exception() is not None for r in runs)
+
+    try:
+        for chunk in chunks:
+            load.reporter.emit(
+                "chunk_encoded", load.spec.operation, object=load.spec.object, rows=chunk.n_rows
+            )
+            while not slots.acquire(timeout=0.05):
+                if failed():
+                    return None  # stop sending; the error surfaces when the runs settle
+            if failed():
+                slots.release()
+                return None
+            fut = pool.submit(load.run_chunk, chunk)
+            fut.add_done_callback(lambda _f: slots.release())
+            runs.append(ChunkRun(chunk, fut))
+            source.mark_sent(chunk.stop)
+    except Exception as exc:  # reading or encoding the input failed part-way
+        return exc
+    load.count_upload(submitted=len(runs))
+    return None
 
 
 def _add_held(parts: Parts, gate: RowGate) -> None:
@@ -394,14 +397,18 @@ def run_ingest(
     *,
     client: Client | None = None,
     progress: ProgressLike = "auto",
-    batch_rows: int = BATCH_ROWS,
-) -> BulkResult:
+    batch_rows: int = DEFAULT_BATCH_ROWS,
+) -> BulkResult[Any]:
     """Load ``df`` with one job per chunk and return the joined-back result.
 
     Raises FrameError (PreflightError when describe proves a column cannot be loaded) before
-    any job is created when the frame cannot be sent, JobTimeoutError
-    (with job ids) when ``spec.timeout`` passes, JobInterruptedError on Ctrl-C.
+    any job is created when the frame cannot be sent, JobTimeoutError (with job ids) when
+    ``spec.timeout`` passes, JobInterruptedError on Ctrl-C, and LoadIncompleteError for any
+    other error after a job received data. Each carries the partial result (``.result``) in
+    which rows no job received are ``NOT_SENT``.
     """
+    from sfbulk_frames.pipeline.resend import PipelineResend
+
     frame = to_polars(df)
     schema = frame.collect_schema()
     validate_frame(
@@ -411,67 +418,86 @@ def run_ingest(
         external_id_field=spec.external_id_field,
     )
     if isinstance(frame, pl.DataFrame) and frame.height == 0:
-        return BulkResult.empty(df, spec.object, spec.operation)
-    client = resolve_client(client)
+        empty = BulkResult.empty(df, spec.object, spec.operation)
+        empty.resend = PipelineResend(spec, progress, client)  # nothing sent: no client needed
+        return empty
+    client = resolve_client(client, function=_PUBLIC_NAME.get(spec.operation, spec.operation))
+    resend = PipelineResend(spec, progress, client)
+    files = None
+    if spec.results_dir is not None:
+        files = PartFiles(spec.results_dir, dict(schema))
+        files.prepare()
     encode, converted_kinds, gate = prepare(
         client, frame, schema, object_name=spec.object, operation=spec.operation,
         external_id_field=spec.external_id_field, options=spec.encode, mode=spec.preflight,
     )
     spec = replace(spec, encode=encode)
     kinds = {**join_kinds(client, spec.object, dict(schema)), **converted_kinds}
-    plan = plan_load(frame, spec, client, batch_rows=batch_rows,
-                     group_by_parent=spec.group_by_parent,
-                     row_filter=gate.filter if gate is not None else None)
+    # job sizing and lock-aware grouping (pipeline/plan.py); preflight's gate filters first
+    plan = plan_load(
+        frame, spec, client, batch_rows=batch_rows,
+        group_by_parent=spec.group_by_parent if files is None else False,
+        row_filter=gate.filter if gate is not None else None,  # rows describe proves would fail
+    )
     spec = replace(spec, max_concurrent_jobs=plan.concurrency)
     reporter = make_reporter(progress, desc=f"{spec.operation} {spec.object}")
     total = frame.height if isinstance(frame, pl.DataFrame) else _parquet_height(frame)
     load = _Load(client, spec, kinds, reporter)
+    load.files = files
     reporter.emit("start", spec.operation, object=spec.object, total_rows=total)
-    parts = Parts()
+    source = SourceRows(plan.batches)
+    runs: list[ChunkRun] = []
     pool = ThreadPoolExecutor(max_workers=spec.max_concurrent_jobs, thread_name_prefix="sfbulk")
+    columns = list(schema.names())
     completed = False
-    try:
-        futures = _submit_all(load, plan.chunks, pool)
-        _drain(futures, parts)
+
+    def outcome(why: str) -> tuple[BulkResult[Any], BaseException | None]:
+        """The result of every row read (see settle) and the first error of a job."""
+        settled, error = settle(runs, source, load.uploaded, why=why,
+                                resume_ids=list(load.ledger.closed))
+        parts = Parts()
+        for rows, chunk_outcome, infos in settled:
+            parts.add(rows, chunk_outcome, infos)
         plan.restore_positions(parts)  # grouped order -> sent rows
         if gate is not None:
-            _add_held(parts, gate)  # sent rows -> input positions, held rows failed
-        completed = True
+            _add_held(parts, gate)
+        result = (
+            assemble(parts, df, spec.object, spec.operation, columns) if load.files is None
+            else assemble_files(load.files, parts, df, spec.object, spec.operation, columns)
+        )
+        result.resend = resend
+        return result, error
+
+    try:
+        # a source error stops the sending; the jobs already sent are waited for all the same
+        source_error = _submit_all(load, plan.chunk(source), pool, source, runs)
+        _wait_all(runs)
+        result, error = outcome(
+            "the load stopped" if source_error is None
+            else f"the load stopped ({type(source_error).__name__}: {source_error})"
+        )
+        error = source_error or error
+        result.complete = completed = error is None
     except KeyboardInterrupt:
         load.stop.set()
         aborted = load.abort_open_jobs()
         pool.shutdown(wait=True, cancel_futures=True)
+        result, _ = outcome("load interrupted (Ctrl-C)")
+        result.complete = False
         raise JobInterruptedError(
             f"interrupted: aborted open jobs {aborted}; uploaded jobs keep running — "
             + load.resume_hint(),
             job_ids=load.ledger.closed,
+            result=result,
         ) from None
-    except JobTimeoutError:
-        load.stop.set()
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise JobTimeoutError(
-            f"{spec.operation} {spec.object}: jobs did not finish within {spec.timeout}s; "
-            f"nothing was aborted — {load.resume_hint()}",
-            job_ids=load.ledger.closed,
-        ) from None
-    except SfBulkError as exc:
-        load.stop.set()
-        pool.shutdown(wait=True, cancel_futures=True)
-        if not load.ledger.closed:
-            raise  # nothing reached Salesforce: the error says what to fix
-        raise LoadIncompleteError(
-            f"{spec.operation} {spec.object} stopped part-way ({type(exc).__name__}: {exc}); "
-            f"jobs {load.ledger.closed} were already uploaded and keep running — "
-            + load.resume_hint(),
-            job_ids=load.ledger.closed,
-        ) from exc
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
         reporter.emit(
             "finish", spec.operation, object=spec.object, message="" if completed else "stopped"
         )
         reporter.close()
-    result = assemble(parts, df, spec.object, spec.operation, list(schema.names()))
+    if error is not None:
+        _raise_incomplete(spec, load, result, error)
     if spec.raise_on_failure:
         result.raise_for_failures()
     return result
@@ -479,35 +505,40 @@ def run_ingest(
 
 def _parquet_height(frame: pl.LazyFrame) -> int | None:
     """The row count of a lazy frame that is a plain parquet scan (from the files' metadata),
-    else None: counting any other lazy input would mean reading it twice."""
+    else None: counting any other lazy input would mean reading it twice. A file that cannot
+    be read is not counted (the load reports it when it reaches it)."""
     try:
         lines = [line.strip() for line in frame.explain().strip().splitlines()]
+        if not lines or not lines[0].startswith("Parquet SCAN"):
+            return None
+        if any(not line.startswith(("PROJECT", "ESTIMATED ROWS")) for line in lines[1:]):
+            return None
+        return int(frame.select(pl.len()).collect().item())
     except pl.exceptions.PolarsError:
         return None
-    if not lines or not lines[0].startswith("Parquet SCAN"):
-        return None
-    if any(not line.startswith(("PROJECT", "ESTIMATED ROWS")) for line in lines[1:]):
-        return None
-    return int(frame.select(pl.len()).collect().item())
 
 
-def assemble(parts: Parts, df: Any, object: str, operation: str, columns: list[str]) -> BulkResult:
-    """The BulkResult of a load (or a resume) from its per-chunk parts."""
-
-    def cat(frames: list[pl.DataFrame]) -> pl.DataFrame | None:
-        return sorted_by_row(pl.concat(frames, how="diagonal_relaxed")) if frames else None
-
-    backend = backend_of(df)
-    meta = {"pandas_source": df} if backend == "pandas" else {}
-    return BulkResult.from_parts(
-        backend=backend,
-        successful=cat(parts.successful),
-        failed=cat(parts.failed),
-        unprocessed=cat(parts.unprocessed),
-        unmatched=cat(parts.unmatched),
-        jobs=parts.jobs,
-        object=object,
-        operation=operation,
-        input_columns=columns,
-        **meta,
+def _raise_incomplete(
+    spec: IngestSpec, load: _Load, result: BulkResult[Any], error: BaseException
+) -> None:
+    """Raise the error that stopped a load, with the partial result and how to resume."""
+    if isinstance(error, JobTimeoutError):
+        raise JobTimeoutError(
+            f"{spec.operation} {spec.object}: jobs did not finish within {spec.timeout}s; "
+            f"nothing was aborted — {load.resume_hint()}",
+            job_ids=load.ledger.closed,
+            result=result,
+        ) from None
+    if not load.ledger.closed:
+        raise error  # nothing reached Salesforce: the error says what to fix
+    reason = (
+        f"{spec.operation} {spec.object} stopped part-way ({type(error).__name__}: {error}); "
+        f"jobs {load.ledger.closed} were already uploaded and keep running"
     )
+    raise LoadIncompleteError(
+        f"{reason} — {load.resume_hint()}",
+        job_ids=load.ledger.closed,
+        result=result,
+        reason=reason,
+        resume_hint=load.resume_hint(),
+    ) from error

@@ -12,6 +12,7 @@ import logging
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING
 
 import polars as pl
@@ -19,7 +20,7 @@ import polars as pl
 from sfbulk_frames._config import PollPolicy
 from sfbulk_frames._exceptions import ConfigurationError, SfBulkError
 from sfbulk_frames.frames.backend import iter_batches
-from sfbulk_frames.frames.encode import Chunk, iter_chunks
+from sfbulk_frames.frames.encode import Chunk, EncodeOptions, iter_chunks
 from sfbulk_frames.frames.sizing import ParentGroups, parent_groups, records_per_job
 
 if TYPE_CHECKING:
@@ -51,9 +52,11 @@ _PARENT_NAMES = ("accountid", "parentid", "whatid", "whoid", "contactid")
 
 @dataclass
 class LoadPlan:
-    """The chunks of a load, the jobs it runs at once and, when grouped, the row order."""
+    """The input batches of a load (``batches``, to read once), how to cut them into chunks
+    (``chunk``), the jobs it runs at once and, when grouped, the row order."""
 
-    chunks: Iterator[Chunk]
+    batches: Iterator[pl.DataFrame]
+    chunk: Callable[[Iterable[pl.DataFrame]], Iterator[Chunk]]
     concurrency: int
     records_per_job: int | None
     groups: ParentGroups | None = None
@@ -121,10 +124,11 @@ def plan_load(
     group_by_parent: bool | str | None,
     row_filter: RowFilter | None = None,
 ) -> LoadPlan:
-    """The chunks to send and how many jobs run at once. An explicit ``max_records`` is kept;
-    otherwise :func:`records_per_job` decides from the row count. Grouping by parent needs an
-    in-memory frame (a LazyFrame is chunked in order). ``row_filter`` (preflight) drops rows
-    from the input batches first; chunk positions then count the rows sent."""
+    """The batches to read, how to cut them into chunks, and how many jobs run at once. An
+    explicit ``max_records`` is kept; otherwise :func:`records_per_job` decides from the row
+    count. Grouping by parent needs an in-memory frame (a LazyFrame is chunked in order).
+    ``row_filter`` (preflight) drops rows from the input batches first; positions then count
+    the rows sent, in the grouped order when grouped (see :meth:`LoadPlan.restore_positions`)."""
     n_rows = frame.height if isinstance(frame, pl.DataFrame) else None
     explicit = spec.encode.max_records
     per_job = explicit or records_per_job(n_rows, spec.max_concurrent_jobs)
@@ -138,16 +142,32 @@ def plan_load(
         batches = row_filter(batches)
     if parent is None or not isinstance(frame, pl.DataFrame):
         options = dataclasses.replace(spec.encode, max_records=per_job)
-        return LoadPlan(iter_chunks(batches, options), concurrency, per_job)
+        return LoadPlan(batches, partial(_chunks, options=options), concurrency, per_job)
     if row_filter is not None:  # group the rows that will be sent
         kept = list(batches)
         frame = pl.concat(kept) if kept else frame.clear()
     groups = parent_groups(frame, parent, per_job)
     # a parent's rows stay together unless the caller capped the records per job
     options = dataclasses.replace(spec.encode, max_records=explicit)
+    grouped = (part for _, rows in groups.slices() for part in rows.iter_slices(batch_rows))
 
-    def grouped() -> Iterator[Chunk]:
-        for start, rows in groups.slices():
-            yield from iter_chunks(rows.iter_slices(batch_rows), options, start=start)
+    def chunk(source: Iterable[pl.DataFrame]) -> Iterator[Chunk]:
+        read, start = iter(source), 0
+        for size in groups.sizes:  # each group's batches, cut into chunks on their own
+            yield from iter_chunks(_take(read, size), options, start=start)
+            start += size
 
-    return LoadPlan(grouped(), concurrency, per_job, groups, parent)
+    return LoadPlan(grouped, chunk, concurrency, per_job, groups, parent)
+
+
+def _chunks(source: Iterable[pl.DataFrame], *, options: EncodeOptions) -> Iterator[Chunk]:
+    return iter_chunks(source, options)
+
+
+def _take(batches: Iterator[pl.DataFrame], rows: int) -> Iterator[pl.DataFrame]:
+    """The next batches of ``batches`` holding ``rows`` rows (batches never straddle)."""
+    taken = 0
+    while taken < rows:
+        batch = next(batches)
+        taken += batch.height
+        yield batch

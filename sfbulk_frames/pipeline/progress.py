@@ -24,6 +24,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
+from sfbulk_frames._exceptions import ConfigurationError
+
 __all__ = [
     "HEARTBEAT_SECONDS",
     "JOB_STATES",
@@ -103,11 +105,11 @@ class Progress:
 
     def __post_init__(self) -> None:
         if self.mode not in ("auto", "log", "bar", "notebook", "off"):
-            raise ValueError(
+            raise ConfigurationError(
                 f"Progress(mode={self.mode!r}): use 'auto', 'log', 'bar', 'notebook' or 'off'"
             )
         if self.heartbeat <= 0 or self.redraw <= 0:
-            raise ValueError("Progress heartbeat and redraw must be positive seconds")
+            raise ConfigurationError("Progress heartbeat and redraw must be positive seconds")
 
 
 ProgressLike = Literal["auto", "log"] | bool | None | Progress | Callable[[ProgressEvent], Any]
@@ -319,7 +321,8 @@ class Reporter:
 
 
 def make_reporter(progress: ProgressLike, *, desc: str = "") -> Reporter:
-    """Build the reporter for a ``progress=`` argument. Raises ValueError for unknown values.
+    """Build the reporter for a ``progress=`` argument. Raises ConfigurationError (a
+    ``ValueError``) for a value it does not understand.
 
     ``desc`` is kept for callers that name the run; the title comes from the events.
     """
@@ -336,7 +339,7 @@ def make_reporter(progress: ProgressLike, *, desc: str = "") -> Reporter:
     elif callable(progress) and not isinstance(progress, str):
         return Reporter(_Callback(progress))
     else:
-        raise ValueError(
+        raise ConfigurationError(
             f"progress={progress!r} is not understood; use 'auto', 'log', False, a callable "
             "or sfbulk_frames.pipeline.progress.Progress(...)"
         )

@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Iterable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import polars as pl
 
@@ -21,11 +21,14 @@ from sfbulk_frames._config import PollPolicy
 from sfbulk_frames._context import resolve_client
 from sfbulk_frames._exceptions import ConfigurationError, JobError, JobFailedError, SalesforceError
 from sfbulk_frames._models import COLUMN_DELIMITERS, JobInfo, JobState, readable_job_error
+from sfbulk_frames._signatures import keyword_checked
 from sfbulk_frames.frames.decode import empty_query_frame, parse_query_page
 from sfbulk_frames.pipeline.plan import default_poll
 from sfbulk_frames.pipeline.progress import ProgressLike, Reporter, make_reporter
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from sfbulk_frames.client.clients import Client
 
 __all__ = ["ColumnTyper", "query"]
@@ -231,6 +234,58 @@ def _download(
         sink.write(frame)
 
 
+@overload
+def query(
+    soql: str,
+    *,
+    client: Client | None = ...,
+    backend: Literal["polars"] = ...,
+    include_deleted: bool = ...,
+    max_records_per_page: int | None = ...,
+    parallel: bool = ...,
+    out: None = ...,
+    progress: ProgressLike = ...,
+    timeout: float | None = ...,
+    poll: PollPolicy | None = ...,
+    delete_job: bool = ...,
+) -> pl.DataFrame: ...
+
+
+@overload
+def query(
+    soql: str,
+    *,
+    client: Client | None = ...,
+    backend: Literal["pandas"],
+    include_deleted: bool = ...,
+    max_records_per_page: int | None = ...,
+    parallel: bool = ...,
+    out: None = ...,
+    progress: ProgressLike = ...,
+    timeout: float | None = ...,
+    poll: PollPolicy | None = ...,
+    delete_job: bool = ...,
+) -> pd.DataFrame: ...
+
+
+@overload
+def query(
+    soql: str,
+    *,
+    client: Client | None = ...,
+    backend: Literal["polars", "pandas"] = ...,
+    include_deleted: bool = ...,
+    max_records_per_page: int | None = ...,
+    parallel: bool = ...,
+    out: str | Path,
+    progress: ProgressLike = ...,
+    timeout: float | None = ...,
+    poll: PollPolicy | None = ...,
+    delete_job: bool = ...,
+) -> Path: ...
+
+
+@keyword_checked
 def query(
     soql: str,
     *,
@@ -244,7 +299,7 @@ def query(
     timeout: float | None = None,
     poll: PollPolicy | None = None,
     delete_job: bool = True,
-) -> Any:
+) -> pl.DataFrame | pd.DataFrame | Path:
     """Run ``soql`` as a Bulk API 2.0 query job and return a typed frame.
 
     With ``out=`` ("x.parquet" or "x.csv") pages are streamed to that file (memory bounded by a
@@ -297,4 +352,5 @@ def query(
         job.delete()
     if sink.out is not None:
         return sink.out
-    return sink.result()
+    result: pl.DataFrame | pd.DataFrame = sink.result()
+    return result

@@ -186,7 +186,7 @@ class _Writer:
                  progress: ProgressLike) -> None:
         self.plan, self.df, self.client = plan, df, client
         self.options, self.progress = options, progress
-        self.writes: dict[str, BulkResult] = {}
+        self.writes: dict[str, BulkResult[Any]] = {}
         self.positions: dict[str, pl.Series] = {}
 
     def send(self, label: str, operation: str, positions: pl.Series, columns: Sequence[str],

@@ -112,7 +112,9 @@ def _spool(batches: Iterable[pa.RecordBatch], path: Path, partition: int) -> pa.
     return pa.ipc.open_file(pa.memory_map(str(path))).read_all()
 
 
-def _send(client: LedgerClient | None, plan: LoadPlan, frame: pl.DataFrame) -> sfb.BulkResult:
+def _send(
+    client: LedgerClient | None, plan: LoadPlan, frame: pl.DataFrame
+) -> sfb.BulkResult[pl.DataFrame]:
     options: dict[str, Any] = {
         "client": client,
         "nulls": plan.nulls_option(),
@@ -147,7 +149,7 @@ def _settle(client: LedgerClient, job_ids: list[str]) -> None:
                 job.abort()
 
 
-def _status(result: sfb.BulkResult) -> pl.DataFrame:
+def _status(result: sfb.BulkResult[pl.DataFrame]) -> pl.DataFrame:
     return result.annotate().select(STATUS_COLUMNS)
 
 

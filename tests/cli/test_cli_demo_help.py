@@ -39,7 +39,7 @@ def test_demo_at_a_small_scale_loads_fixes_retries_and_queries() -> None:
 COMMANDS = [
     [], ["insert"], ["update"], ["upsert"], ["delete"], ["query"], ["describe"], ["emulator"],
     ["demo"], ["jobs"], ["jobs", "list"], ["jobs", "show"], ["jobs", "abort"],
-    ["jobs", "delete"], ["jobs", "results"], ["jobs", "resume"],
+    ["jobs", "delete"], ["jobs", "results"], ["jobs", "resume"], ["retry"],
 ]
 
 

@@ -22,6 +22,7 @@ from sfbulk_frames._exceptions import (
     InvalidTypeError,
     NotFoundError,
     NotSalesforceError,
+    PreflightError,
     RequestLimitExceededError,
 )
 from sfbulk_frames.cli.common import Printer
@@ -154,7 +155,9 @@ def test_an_object_like_nothing_says_how_to_check_names(local_client: Client):
 def test_upsert_key_that_is_not_a_field(local_client: Client):
     frame = pl.DataFrame({"Nope__c": ["k-1"], "LastName": ["Lee"]})
     with pytest.raises(InvalidJobError) as caught:
-        frame.sfbulk.upsert("Contact", "Nope__c", client=local_client, progress=False)
+        frame.sfbulk.upsert(
+            "Contact", "Nope__c", client=local_client, progress=False, preflight=False
+        )
     text = str(caught.value)
     assert "upsert Contact on 'Nope__c': 'Nope__c' is not a field of Contact" in text
     assert "'ExternalId__c'" in text  # the External ID fields to choose from
@@ -164,11 +167,28 @@ def test_upsert_key_that_is_not_a_field(local_client: Client):
 def test_upsert_key_that_is_a_field_but_not_an_external_id(local_client: Client):
     frame = pl.DataFrame({"LastName": ["Lee"]})
     with pytest.raises(InvalidJobError) as caught:
-        frame.sfbulk.upsert("Contact", "LastName", client=local_client, progress=False)
+        frame.sfbulk.upsert(
+            "Contact", "LastName", client=local_client, progress=False, preflight=False
+        )
     text = str(caught.value)
     assert "Contact.LastName is not an External ID field" in text
     assert "External ID fields of Contact: 'ExternalId__c'" in text
     assert "mark the field External ID in Setup" in text
+
+
+@pytest.mark.parametrize("key", ["Nope__c", "LastName"])
+def test_upsert_key_that_is_not_an_external_id_is_caught_by_preflight_before_any_job(
+    local_client: Client, key: str
+):
+    frame = pl.DataFrame({key: ["k-1"], "Email": ["lee@example.com"]})
+    jobs_before = len(local_client.list_jobs())
+    with pytest.raises(PreflightError) as caught:
+        frame.sfbulk.upsert("Contact", key, client=local_client, progress=False)
+    text = str(caught.value)
+    assert f"'{key}'" in text  # what
+    assert "Contact" in text  # where
+    assert "'ExternalId__c'" in text  # the next step: an External ID field to use instead
+    assert len(local_client.list_jobs()) == jobs_before  # nothing was sent
 
 
 def test_missing_credentials_name_the_variables_and_the_client():

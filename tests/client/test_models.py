@@ -15,7 +15,7 @@ from sfbulk_frames._models import (
 )
 from sfbulk_frames.client.http import redact_url
 
-# Real recorded answer (protocol §1.8, v53.0 capture).
+# A real recorded answer (API v53.0).
 FAILED_JOB = {
     "id": "7507Q000009f52jQAA", "operation": "insert", "object": "Account",
     "createdById": "0057Q0000037T8QQAU", "createdDate": "2023-01-26T10:09:27.000+0000",
@@ -57,14 +57,47 @@ def test_job_info_is_lenient_about_missing_and_unknown_keys() -> None:
     assert "raw" not in repr(info)
 
 
-def test_job_states_and_operations() -> None:
+def test_job_states_and_operations_are_the_protocol_values() -> None:
+    # Literal values from the Bulk API 2.0 Developer Guide, not from the tables under test.
+    assert [s.value for s in JobState] == [
+        "Open", "UploadComplete", "InProgress", "JobComplete", "Failed", "Aborted"]
     assert {s for s in JobState if s.is_terminal} == {
         JobState.JOB_COMPLETE, JobState.FAILED, JobState.ABORTED}
+    assert [o.value for o in Operation] == [
+        "insert", "update", "upsert", "delete", "hardDelete", "query", "queryAll"]
     assert Operation("hardDelete") is Operation.HARD_DELETE
-    assert Operation.QUERY_ALL.value == "queryAll"
-    assert COLUMN_DELIMITERS["TAB"] == "\t"
-    assert COLUMN_DELIMITERS["BACKQUOTE"] == "`"
+
+
+def test_delimiters_and_line_endings_are_the_protocol_values() -> None:
+    assert COLUMN_DELIMITERS == {
+        "COMMA": ",", "TAB": "\t", "PIPE": "|", "SEMICOLON": ";", "CARET": "^", "BACKQUOTE": "`"}
     assert LINE_ENDINGS == {"LF": "\n", "CRLF": "\r\n"}
+
+
+def test_job_info_reads_every_documented_key_of_a_full_answer() -> None:
+    answer = {
+        "id": "750R0000000zlh9IAA", "operation": "upsert", "object": "Account",
+        "createdById": "005R0000000GiwjIAC", "createdDate": "2018-12-10T17:50:19.000+0000",
+        "systemModstamp": "2018-12-10T17:51:27.000+0000", "state": "JobComplete",
+        "externalIdFieldName": "Ext__c", "concurrencyMode": "Parallel", "contentType": "CSV",
+        "apiVersion": 62.0, "jobType": "V2Ingest",
+        "contentUrl": "services/data/v62.0/jobs/ingest/750R0000000zlh9IAA/batches",
+        "lineEnding": "CRLF", "columnDelimiter": "PIPE", "assignmentRuleId": "01QR0000000abcd",
+        "numberRecordsProcessed": 6, "numberRecordsFailed": 1, "retries": 0,
+        "totalProcessingTime": 1200, "apiActiveProcessingTime": 900,
+        "apexProcessingTime": 30, "errorMessage": "boom",
+    }
+    info = JobInfo.from_json(answer)
+    assert (info.external_id_field_name, info.concurrency_mode, info.content_type) == (
+        "Ext__c", "Parallel", "CSV")
+    assert info.content_url == "services/data/v62.0/jobs/ingest/750R0000000zlh9IAA/batches"
+    assert (info.line_ending, info.column_delimiter) == ("CRLF", "PIPE")
+    assert info.assignment_rule_id == "01QR0000000abcd"
+    assert (info.number_records_processed, info.number_records_failed, info.retries) == (6, 1, 0)
+    assert (info.total_processing_time, info.api_active_processing_time,
+            info.apex_processing_time) == (1200, 900, 30)
+    assert info.created_by_id == "005R0000000GiwjIAC"
+    assert info.error_message == "boom"
 
 
 def test_limit_info_header() -> None:

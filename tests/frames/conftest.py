@@ -5,14 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import polars as pl
-import pytest
 
 from sfbulk_frames.frames.backend import to_pandas_frame
-
-
-@pytest.fixture(params=["pandas", "polars"])
-def backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
 
 
 def as_backend(frame: pl.DataFrame, backend: str) -> Any:

@@ -20,12 +20,13 @@ from sfbulk_frames.frames.joinback import MatchOutcome, column_kinds, match_resu
 from .conftest import as_backend
 
 API = "/services/data/v62.0/jobs/ingest"
+POLLS = 50  # the emulator runs jobs instantly; a job still running after this many is a bug
 NASTY = ["plain", "a, b", 'say "hi"', "two\nlines", "crlf\r\nx", "  spaced  ", "Ünï 😀"]
 
 
 @pytest.fixture
 def http() -> Iterator[httpx.Client]:
-    with Emulator(seed=3) as emu, httpx.Client(
+    with Emulator(seed=3, processing="instant") as emu, httpx.Client(
         transport=emu.transport(), base_url=emu.instance_url,
         headers={"Authorization": f"Bearer {emu.token}"},
     ) as client:
@@ -50,6 +51,16 @@ def contacts() -> pl.DataFrame:
     return pl.concat([frame, duplicates, failing])
 
 
+def wait_for(http: httpx.Client, url: str, states: tuple[str, ...]) -> str:
+    """Poll ``url`` until the job's state is one of ``states``; fail if it never gets there."""
+    seen = []
+    for _ in range(POLLS):
+        seen.append(http.get(url).raise_for_status().json()["state"])
+        if seen[-1] in states:
+            return seen[-1]
+    pytest.fail(f"job {url} never reached {states}; states seen: {sorted(set(seen))}")
+
+
 def run_job(http: httpx.Client, data: bytes, options: EncodeOptions) -> dict[str, pl.DataFrame]:
     job = http.post(API, json={
         "object": "Contact", "operation": "insert", "contentType": "CSV",
@@ -59,9 +70,7 @@ def run_job(http: httpx.Client, data: bytes, options: EncodeOptions) -> dict[str
     http.put(f"{url}/batches", content=data,
              headers={"Content-Type": "text/csv"}).raise_for_status()
     http.patch(url, json={"state": "UploadComplete"}).raise_for_status()
-    for _ in range(20):
-        if http.get(url).json()["state"] in ("JobComplete", "Failed", "Aborted"):
-            break
+    assert wait_for(http, url, ("JobComplete", "Failed", "Aborted")) == "JobComplete"
     delimiter = COLUMN_DELIMITERS[options.column_delimiter]
     return {
         name: read_result_csv(http.get(f"{url}/{path}").raise_for_status().content,
@@ -115,10 +124,9 @@ def test_records_land_with_their_exact_text(http: httpx.Client) -> None:
     query = "SELECT Id, Description FROM Contact"
     job = http.post("/services/data/v62.0/jobs/query",
                     json={"operation": "query", "query": query}).raise_for_status().json()
-    for _ in range(20):
-        if http.get(f"/services/data/v62.0/jobs/query/{job['id']}").json()["state"] == \
-                "JobComplete":
-            break
-    page = http.get(f"/services/data/v62.0/jobs/query/{job['id']}/results").content
+    url = f"/services/data/v62.0/jobs/query/{job['id']}"
+    assert wait_for(http, url, ("JobComplete", "Failed", "Aborted")) == "JobComplete"
+    page = http.get(f"{url}/results").raise_for_status().content
     stored = dict(read_result_csv(page).iter_rows())
-    assert [stored[i[:15]] if i[:15] in stored else stored[i] for i in ids] == NASTY
+    assert all(len(i) == 18 for i in ids), ids.to_list()  # results and queries give 18-char Ids
+    assert [stored[i] for i in ids] == NASTY

@@ -163,11 +163,31 @@ def test_html_shows_counts_codes_and_escaped_failed_rows(backend: str) -> None:
 
 
 def test_unmatched_rows_are_kept_and_make_the_result_not_ok(backend: str) -> None:
+    df = make_input(backend)
+    frame = to_polars(df)
+    assert isinstance(frame, pl.DataFrame)
+    every_row_succeeded: dict[str, Any] = {
+        "backend": backend_of(df),
+        "successful": frame.with_row_index("sf__Row").with_columns(
+            pl.col("sf__Row").cast(pl.Int64), sf__Id=pl.lit("001A"), sf__Created=pl.lit(True)
+        ),
+        "failed": None,
+        "unprocessed": None,
+        "jobs": [JobInfo(id="750A", state=JobState.JOB_COMPLETE)],
+        "object": "Contact",
+        "operation": "insert",
+        "input_columns": list(frame.columns),
+        **({"pandas_source": df} if backend == "pandas" else {}),
+    }
+    assert BulkResult.from_parts(**every_row_succeeded).ok  # the baseline: ok
     unmatched = pl.DataFrame({"sf__Row": [None], "sf__Result": ["successful"], "Name": ["zzz"]},
                              schema_overrides={"sf__Row": pl.Int64})
-    res = build(make_input(backend), unmatched=unmatched)
+    res = BulkResult.from_parts(**every_row_succeeded, unmatched=unmatched)
+    assert not res.ok
     assert column_values(res.unmatched, "Name") == ["zzz"]
     assert "1 unmatched" in repr(res)
+    with pytest.raises(JobFailedError, match="1 result rows matched no input row"):
+        res.raise_for_failures()
 
 
 def test_empty_result_of_an_empty_frame_has_typed_empty_parts(backend: str) -> None:

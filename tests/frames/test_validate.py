@@ -18,9 +18,14 @@ def check(df: object, operation: str = "insert", external_id_field: str | None =
                    external_id_field=external_id_field)
 
 
-def test_a_sendable_frame_passes(backend: str) -> None:
-    df = as_backend(pl.DataFrame({"Id": ["001"], "Name": ["x"], "Tags": [["a"]]}), backend)
-    check(df, "update")
+def test_a_sendable_frame_passes_and_the_same_frame_without_its_key_does_not(
+    backend: str,
+) -> None:
+    sendable = pl.DataFrame({"Id": ["001"], "Name": ["x"], "Tags": [["a"]]})
+    check(as_backend(sendable, backend), "update")  # raises FrameError if it is refused
+    with pytest.raises(FrameError, match="'Id'") as info:  # the control: one change, refused
+        check(as_backend(sendable.drop("Id"), backend), "update")
+    assert info.value.column == "Id"
 
 
 @pytest.mark.parametrize("operation", ["update", "delete", "hardDelete"])

@@ -25,11 +25,6 @@ def client(emulator: Emulator) -> Iterator[Client]:
         yield c
 
 
-@pytest.fixture(params=["pandas", "polars"])
-def backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 def make_frame(backend: str, data: dict[str, list[Any]]) -> Any:
     """The same columns as a pandas or a polars frame."""
     if backend == "pandas":

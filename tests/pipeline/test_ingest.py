@@ -8,8 +8,9 @@ import pytest
 
 import sfbulk_frames as sfb
 from sfbulk_frames.emulator import Emulator
+from sfbulk_frames.testing import assert_partition
 
-from .conftest import make_frame, parts_cover_input, to_pl
+from .conftest import make_frame, to_pl
 
 NASTY = [
     "plain",
@@ -36,7 +37,7 @@ def test_insert_returns_successful_rows_with_input_values(client, emulator: Emul
     assert all(i.startswith("003") and len(i) == 18 for i in ok["sf__Id"])
     stored = dict(emulator.sql('SELECT Id, LastName FROM "Contact"'))
     assert [stored[i] for i in ok["sf__Id"]] == NASTY
-    parts_cover_input(res, len(NASTY))
+    assert_partition(res, len(NASTY))
 
 
 def test_accessor_is_a_thin_wrapper_on_every_frame_kind(client, backend):
@@ -64,7 +65,7 @@ def test_row_failures_join_back_to_the_input(client, backend):
         failed.select("Email", "LastName", "sf__Error"), on=["Email"], how="inner"
     )
     assert joined.height == 2
-    parts_cover_input(res, 4)
+    assert_partition(res, 4)
 
 
 def test_upsert_inserts_then_updates_by_external_id(client, emulator, backend):
@@ -128,7 +129,7 @@ def test_many_small_jobs_lose_and_duplicate_nothing(client, emulator, backend):
     )
     assert len(res.jobs) == 11
     assert res.ok
-    parts_cover_input(res, n)
+    assert_partition(res, n)
     assert emulator.count("Contact") == n
 
 
@@ -291,11 +292,40 @@ def test_progress_callable_receives_events(client):
     assert sum(e.rows for e in events if e.kind == "chunk_uploaded") == 2
 
 
+def column_memory(series: pd.Series) -> list[int]:
+    """The addresses of the buffers that hold a pandas column's values (numpy or Arrow)."""
+    array = series.array
+    if hasattr(array, "__arrow_array__"):
+        chunks = array.__arrow_array__().chunks
+        return [buffer.address for chunk in chunks for buffer in chunk.buffers() if buffer]
+    return [series.to_numpy(copy=False).__array_interface__["data"][0]]
+
+
 def test_input_frame_is_never_mutated(client, backend):
-    df = make_frame(backend, {"LastName": ["a", None], "Score__c": [float("nan"), 1.5]})
-    before = to_pl(df).clone()
-    sfb.insert(df, "Contact", progress=False)
-    assert to_pl(df).equals(before)
+    data = {"LastName": ["a", None, "c"], "Score__c": [float("nan"), 1.5, None]}
+    df = make_frame(backend, data)
+    if backend == "pandas":
+        df.index = pd.Index([30, 10, 20], name="key")  # labels the pipeline must not reset
+        index, dtypes, columns = df.index.copy(), df.dtypes.copy(), list(df.columns)
+        values = {name: df[name].copy() for name in df.columns}
+        memory = {name: column_memory(df[name]) for name in df.columns}
+        attrs = dict(df.attrs)
+    else:
+        snapshot, schema = df.clone(), df.schema
+    res = sfb.insert(df, "Contact", progress=False)
+    assert_partition(res, 3)
+    if backend == "pandas":
+        assert df.index.equals(index)
+        assert df.index.name == "key"
+        assert list(df.columns) == columns
+        assert df.dtypes.equals(dtypes)
+        for name in df.columns:
+            pd.testing.assert_series_equal(df[name], values[name])
+            assert column_memory(df[name]) == memory[name]  # the same buffers, not replaced
+        assert df.attrs == attrs
+    else:
+        assert df.schema == schema
+        assert df.equals(snapshot)
 
 
 def test_text_columns_join_back_by_the_fields_type(client, backend):
@@ -314,4 +344,4 @@ def test_text_columns_join_back_by_the_fields_type(client, backend):
     assert res.ok, res.summary()
     ok = to_pl(res.successful).sort("sf__Row")
     assert ok["Score__c"].to_list() == ["912260031", "1"]
-    parts_cover_input(res, 2)
+    assert_partition(res, 2)

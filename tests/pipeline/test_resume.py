@@ -1,11 +1,16 @@
-"""Timeouts, Ctrl-C and resume(): nothing is aborted or lost, and the result can be rebuilt."""
+"""Timeouts, Ctrl-C and resume(): nothing is aborted or lost, and the result can be rebuilt.
+
+Synchronised on events, not on time: jobs finish only after ``POLLS`` status requests
+(``processing="polls:N"``), Ctrl-C is sent by the progress callback once every chunk is
+uploaded, and ``timeout=0`` gives up after the first status request.
+"""
 
 from __future__ import annotations
 
 import os
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import polars as pl
 import pytest
@@ -13,16 +18,14 @@ import pytest
 import sfbulk_frames as sfb
 from sfbulk_frames import testing
 from sfbulk_frames.emulator import Emulator
+from sfbulk_frames.testing import assert_partition
 
-from .conftest import parts_cover_input
+POLLS = 50
 
 
 @pytest.fixture
-def slow_emulator() -> Iterator[Emulator]:
-    with (
-        Emulator(seed=3, processing="background", processing_delay=1.5) as emu,
-        testing.fast_polling(),
-    ):
+def emulator() -> Iterator[Emulator]:
+    with Emulator(seed=3, processing=f"polls:{POLLS}") as emu, testing.fast_polling():
         yield emu
 
 
@@ -35,36 +38,54 @@ def _frame(n: int) -> pl.DataFrame:
     )
 
 
-def test_timeout_raises_with_job_ids_and_resume_rebuilds_the_result(slow_emulator):
+def ctrl_c_after_uploads(chunks: int) -> Callable[[sfb.ProgressEvent], None]:
+    """A progress callback that presses Ctrl-C once ``chunks`` chunks are uploaded."""
+    lock = threading.Lock()
+    uploaded = 0
+
+    def on_event(event: sfb.ProgressEvent) -> None:
+        nonlocal uploaded
+        if event.kind != "chunk_uploaded":
+            return
+        with lock:
+            uploaded += 1
+            if uploaded == chunks:
+                os.kill(os.getpid(), signal.SIGINT)
+
+    return on_event
+
+
+def test_ctrl_c_names_every_uploaded_job_aborts_none_and_resume_rebuilds_the_result(emulator):
     df = _frame(40)
-    with slow_emulator.client() as client:
-        with pytest.raises(sfb.JobTimeoutError) as err:
+    with emulator.client() as client:
+        with pytest.raises(sfb.JobInterruptedError) as err:
             sfb.upsert(
                 df,
                 "Contact",
                 "ExternalId__c",
                 client=client,
                 max_records=15,
-                timeout=0.2,
-                progress=False,
+                max_concurrent_jobs=3,
+                progress=ctrl_c_after_uploads(3),
             )
+        assert isinstance(err.value, KeyboardInterrupt)
         ids = err.value.job_ids
         assert len(ids) == 3
-        assert "resume" in str(err.value)
-        assert ids[0] in str(err.value)
+        assert f"sfbulk_frames.resume(df, {ids!r})" in str(err.value)
+        assert all(client.ingest_job(i).info().state != sfb.JobState.ABORTED for i in ids)
         res = sfb.resume(df, ids, client=client, progress=False)
     assert res.summary()["successful"] == 32
     assert res.summary()["failed"] == 8
-    parts_cover_input(res, 40)
+    assert_partition(res, 40)
     assert res.annotate()["status"].to_list() == [
         "failed" if i % 5 == 0 else "success" for i in range(40)
     ]
-    assert slow_emulator.count("Contact") == 32
+    assert emulator.count("Contact") == 32
 
 
-def test_resume_reports_rows_no_job_covered_as_unprocessed(slow_emulator):
+def test_timeout_names_the_waiting_job_aborts_nothing_and_resume_reports_the_rest(emulator):
     df = _frame(30)
-    with slow_emulator.client() as client:
+    with emulator.client() as client:
         with pytest.raises(sfb.JobTimeoutError) as err:
             sfb.upsert(
                 df,
@@ -72,27 +93,20 @@ def test_resume_reports_rows_no_job_covered_as_unprocessed(slow_emulator):
                 "ExternalId__c",
                 client=client,
                 max_records=10,
-                timeout=0.2,
+                max_concurrent_jobs=1,
+                timeout=0,
                 progress=False,
             )
-        res = sfb.resume(df, err.value.job_ids[:1], client=client, progress=False)
+        ids = err.value.job_ids
+        assert len(ids) == 1  # one slot: the second chunk was never sent
+        assert "resume" in str(err.value)
+        assert ids[0] in str(err.value)
+        assert not client.ingest_job(ids[0]).info().state.is_terminal  # still running
+        res = sfb.resume(df, ids, client=client, progress=False)
     assert res.summary()["rows"] == 30
+    assert (res.summary()["successful"], res.summary()["failed"]) == (8, 2)
     unprocessed = res.unprocessed
     assert unprocessed.height == 20
+    assert unprocessed["sf__Row"].to_list() == list(range(10, 30))
     assert unprocessed["sf__Error"].null_count() == 0
-
-
-def test_ctrl_c_while_waiting_raises_interrupt_with_resume_hint(slow_emulator):
-    df = _frame(20)
-    timer = threading.Timer(0.4, os.kill, (os.getpid(), signal.SIGINT))
-    with slow_emulator.client() as client:
-        timer.start()
-        try:
-            with pytest.raises(sfb.JobInterruptedError) as err:
-                sfb.upsert(df, "Contact", "ExternalId__c", client=client, progress=False)
-        finally:
-            timer.cancel()
-        assert isinstance(err.value, KeyboardInterrupt)
-        assert "sfbulk_frames.resume(df, [" in str(err.value)
-        res = sfb.resume(df, err.value.job_ids, client=client, progress=False)
-    assert res.summary()["successful"] + res.summary()["failed"] == 20
+    assert_partition(res, 30)

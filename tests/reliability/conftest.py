@@ -198,23 +198,6 @@ def to_pl(frame: Any) -> pl.DataFrame:
     return frame
 
 
-def row_positions(res: sfb.BulkResult) -> list[int]:
-    parts = [to_pl(p) for p in (res.successful, res.failed, res.unprocessed)]
-    return sorted(
-        int(v) for p in parts if p.height for v in p["sf__Row"].cast(pl.Int64).to_list()
-    )
-
-
-def assert_partition(res: sfb.BulkResult, n: int) -> None:
-    """Every input row is in exactly one of successful / failed / unprocessed."""
-    positions = row_positions(res)
-    duplicates = [p for p, c in Counter(positions).items() if c > 1]
-    assert not duplicates, f"rows in more than one part: {duplicates[:10]}"
-    missing = sorted(set(range(n)) - set(positions))
-    assert not missing, f"rows in no part: {missing[:10]} ({len(missing)} in all)"
-    assert len(positions) == n
-
-
 def assert_no_job_got_data_twice(recorder: Recorder) -> None:
     """Checked twice: by what the server answered, and by the emulator's own PUT record."""
     twice = {job: n for job, n in recorder.uploads_per_job().items() if n > 1}

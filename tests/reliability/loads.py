@@ -13,8 +13,9 @@ import polars as pl
 
 import sfbulk_frames as sfb
 from sfbulk_frames.emulator import Emulator
+from sfbulk_frames.testing import assert_partition
 
-from .conftest import FAST_POLL, FAST_RETRY, assert_partition, to_pl
+from .conftest import FAST_POLL, FAST_RETRY, to_pl
 
 INGEST_OPERATIONS = ("insert", "upsert", "update", "delete")
 

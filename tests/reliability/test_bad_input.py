@@ -19,8 +19,9 @@ import polars as pl
 import pytest
 
 import sfbulk_frames as sfb
+from sfbulk_frames.testing import assert_partition
 
-from .conftest import Served, assert_partition, to_pl
+from .conftest import Served, to_pl
 
 pytestmark = pytest.mark.server
 

@@ -10,8 +10,9 @@ import polars as pl
 import pytest
 
 import sfbulk_frames as sfb
+from sfbulk_frames.testing import assert_partition
 
-from .conftest import Served, assert_no_job_got_data_twice, assert_partition, to_pl
+from .conftest import Served, assert_no_job_got_data_twice, to_pl
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 

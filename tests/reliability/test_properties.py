@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 import sfbulk_frames as sfb
 from sfbulk_frames import testing
 from sfbulk_frames.emulator import Emulator
+from sfbulk_frames.testing import assert_partition
 
-from .conftest import FAST_POLL, FAST_RETRY, assert_partition, to_pl
+from .conftest import FAST_POLL, FAST_RETRY, to_pl
 
 SETTINGS = settings(max_examples=40, deadline=None,
                     suppress_health_check=[HealthCheck.function_scoped_fixture,
