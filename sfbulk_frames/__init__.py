@@ -55,7 +55,6 @@ if TYPE_CHECKING:
         TransportError,
     )
     from sfbulk_frames._models import JobInfo, JobState, LimitInfo, Operation, QueryPage
-    from sfbulk_frames._options import LoadOptions
     from sfbulk_frames.client.clients import AsyncClient, Client
     from sfbulk_frames.client.jobs import AsyncIngestJob, AsyncQueryJob, IngestJob, QueryJob
     from sfbulk_frames.frames.result import BulkResult
@@ -91,7 +90,6 @@ __all__ = [
     "JobTimeoutError",
     "LimitInfo",
     "LoadIncompleteError",
-    "LoadOptions",
     "MalformedQueryError",
     "NotFoundError",
     "Operation",
@@ -138,7 +136,6 @@ _HOMES: dict[str, str] = {
     **dict.fromkeys(
         ["JobInfo", "JobState", "LimitInfo", "Operation", "QueryPage"], "sfbulk_frames._models"
     ),
-    "LoadOptions": "sfbulk_frames._options",
     **dict.fromkeys(["AsyncClient", "Client"], "sfbulk_frames.client.clients"),
     **dict.fromkeys(
         ["AsyncIngestJob", "AsyncQueryJob", "IngestJob", "QueryJob"], "sfbulk_frames.client.jobs"

@@ -32,7 +32,8 @@ from sfbulk_frames.pipeline.ingest import (
 )
 from sfbulk_frames.pipeline.outcomes import explain_resumed
 from sfbulk_frames.pipeline.preflight import PreflightMode, check_mode
-from sfbulk_frames.pipeline.progress import ProgressLike, make_reporter
+from sfbulk_frames.pipeline.progress import ProgressLike
+from sfbulk_frames.pipeline.reporting import make_reporter
 from sfbulk_frames.pipeline.resend import PipelineResend
 
 if TYPE_CHECKING:

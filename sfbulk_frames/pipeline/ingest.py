@@ -48,7 +48,8 @@ from sfbulk_frames.pipeline.outcomes import (
 )
 from sfbulk_frames.pipeline.plan import default_poll, plan_load
 from sfbulk_frames.pipeline.preflight import PreflightMode, RowGate, prepare
-from sfbulk_frames.pipeline.progress import ProgressLike, Reporter, make_reporter
+from sfbulk_frames.pipeline.progress import ProgressLike, Reporter
+from sfbulk_frames.pipeline.reporting import make_reporter
 from sfbulk_frames.pipeline.spill import assemble_files, release_freed_memory, spill_chunk
 
 if TYPE_CHECKING:

@@ -21,7 +21,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
 from sfbulk_frames._exceptions import ConfigurationError
@@ -35,7 +35,6 @@ __all__ = [
     "ProgressLike",
     "Reporter",
     "RunProgress",
-    "make_reporter",
 ]
 
 logger = logging.getLogger("sfbulk_frames")
@@ -318,33 +317,3 @@ class Reporter:
                 return
             self._closed = True
             self._renderer.close(self.run)
-
-
-def make_reporter(progress: ProgressLike, *, desc: str = "") -> Reporter:
-    """Build the reporter for a ``progress=`` argument. Raises ConfigurationError (a
-    ``ValueError``) for a value it does not understand.
-
-    ``desc`` is kept for callers that name the run; the title comes from the events.
-    """
-    from sfbulk_frames.pipeline import progress_views as views
-
-    if progress is None or progress is False:
-        return Reporter()
-    if isinstance(progress, Progress):
-        settings = progress
-    elif progress is True or progress == "auto":
-        settings = Progress("auto")
-    elif progress == "log":
-        settings = Progress("log")
-    elif callable(progress) and not isinstance(progress, str):
-        return Reporter(_Callback(progress))
-    else:
-        raise ConfigurationError(
-            f"progress={progress!r} is not understood; use 'auto', 'log', False, a callable "
-            "or sfbulk_frames.pipeline.progress.Progress(...)"
-        )
-    renderer = views.renderer_for(settings)
-    reporter = Reporter(renderer, redraw=settings.redraw)
-    if settings.total_rows is not None:
-        reporter.run = replace(reporter.run, total_rows=int(settings.total_rows))
-    return reporter

@@ -24,7 +24,8 @@ from sfbulk_frames._models import COLUMN_DELIMITERS, JobInfo, JobState, readable
 from sfbulk_frames._signatures import keyword_checked
 from sfbulk_frames.frames.decode import empty_query_frame, parse_query_page
 from sfbulk_frames.pipeline.plan import default_poll
-from sfbulk_frames.pipeline.progress import ProgressLike, Reporter, make_reporter
+from sfbulk_frames.pipeline.progress import ProgressLike, Reporter
+from sfbulk_frames.pipeline.reporting import make_reporter
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -18,7 +18,8 @@ from sfbulk_frames import PollPolicy, RetryPolicy, testing
 from sfbulk_frames.emulator import Emulator
 from sfbulk_frames.frames.backend import iter_batches
 from sfbulk_frames.frames.decode import read_result_csv
-from sfbulk_frames.pipeline.progress import make_reporter
+from sfbulk_frames.pipeline.progress import Progress
+from sfbulk_frames.pipeline.reporting import make_reporter
 
 PACKAGE = Path(sfb.__file__).parent
 
@@ -119,6 +120,8 @@ BAD_SETTINGS: dict[str, Callable[[], object]] = {
     "batch_rows=0": lambda: next(iter_batches(pl.DataFrame({"a": [1]}), 0)),
     "line_ending=": lambda: read_result_csv(b"a\n1\n", delimiter=",", line_ending="CR"),
     "query backend=": lambda: sfb.query("SELECT Id FROM Contact", backend="arrow"),
+    "Progress(mode=)": lambda: Progress("loud"),
+    "Progress(redraw=0)": lambda: Progress(redraw=0),
 }
 
 

@@ -15,6 +15,7 @@ import pytest
 
 import sfbulk_frames as sfb
 from sfbulk_frames import aio
+from sfbulk_frames._options import LoadOptions
 
 LOADS = ("insert", "update", "upsert", "delete")
 NOT_OPTIONS = {"df", "object", "external_id_field", "job_ids", "client", "hard"}
@@ -26,7 +27,7 @@ def _options_of(fn: object) -> dict[str, object]:
 
 
 def _defaults() -> dict[str, object]:
-    return {f.name: f.default for f in dataclasses.fields(sfb.LoadOptions)}
+    return {f.name: f.default for f in dataclasses.fields(LoadOptions)}
 
 
 @pytest.mark.parametrize("module", [sfb, aio], ids=["sync", "aio"])
@@ -65,7 +66,7 @@ def test_a_mistyped_option_is_a_type_error_with_did_you_mean_and_the_valid_optio
     assert "sfbulk_frames.insert()" in text
     assert "'max_concurent_jobs'" in text
     assert "Did you mean max_concurrent_jobs=?" in text
-    for option in sfb.LoadOptions.names():
+    for option in LoadOptions.names():
         assert option in text
     assert "_load" not in text  # names the public function, not a private one
 

@@ -8,7 +8,7 @@ import io
 from typing import Any
 
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sfbulk_frames.emulator.ingest import reader as ingest_reader
@@ -18,15 +18,21 @@ from sfbulk_frames.emulator.ingest.reader import UploadReader, UploadScan
 _CELL = st.text(alphabet="xy \u00e9#", max_size=3)
 
 
-@given(
-    text=st.text(alphabet="ab\n", max_size=60),
-    start=st.integers(0, 60),
-    n=st.integers(1, 8),
-)
-def test_nth_line_end_finds_the_end_of_the_nth_line(text: str, start: int, n: int) -> None:
-    start = min(start, len(text))
+@st.composite
+def text_start_and_n(draw: Any) -> tuple[str, int, int]:
+    """A text of a/b lines, a start offset, and an n that has n line ends after the start."""
+    lines = draw(st.lists(st.text(alphabet="ab", max_size=6), min_size=1, max_size=10))
+    tail = draw(st.text(alphabet="ab", max_size=6))
+    text = "".join(line + "\n" for line in lines) + tail
+    start = draw(st.integers(0, text.rindex("\n")))  # at least one line end after the start
+    available = text.count("\n", start)
+    return text, start, draw(st.integers(1, available))
+
+
+@given(case=text_start_and_n())
+def test_nth_line_end_finds_the_end_of_the_nth_line(case: tuple[str, int, int]) -> None:
+    text, start, n = case
     ends = [i + 1 for i, ch in enumerate(text) if ch == "\n" and i >= start]
-    assume(len(ends) >= n)
     assert _nth_line_end(text, start, n, len(ends)) == ends[n - 1]
 
 

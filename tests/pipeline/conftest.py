@@ -37,10 +37,3 @@ def to_pl(frame: Any) -> pl.DataFrame:
     if isinstance(frame, pd.DataFrame):
         return pl.from_pandas(frame.reset_index(drop=True))
     return frame
-
-
-def parts_cover_input(res: Any, n: int) -> None:
-    """Every input row position 0..n-1 is in exactly one of the three parts."""
-    parts = (res.successful, res.failed, res.unprocessed)
-    rows = pl.concat([to_pl(p).select(pl.col("sf__Row").cast(pl.Int64)) for p in parts])["sf__Row"]
-    assert sorted(rows.to_list()) == list(range(n)), "every input row in exactly one part"

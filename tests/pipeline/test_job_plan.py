@@ -14,7 +14,14 @@ from sfbulk_frames import ConfigurationError
 from sfbulk_frames.frames.encode import Chunk
 from sfbulk_frames.pipeline import plan as _plan
 
-from .conftest import make_frame, parts_cover_input, to_pl
+from .conftest import make_frame, to_pl
+
+
+def parts_cover_input(res: Any, n: int) -> None:
+    """Every input row position 0..n-1 is in exactly one of the three parts."""
+    parts = (res.successful, res.failed, res.unprocessed)
+    rows = pl.concat([to_pl(p).select(pl.col("sf__Row").cast(pl.Int64)) for p in parts])
+    assert sorted(rows["sf__Row"].to_list()) == list(range(n)), "every row in one part"
 
 
 @pytest.fixture

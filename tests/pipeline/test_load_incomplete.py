@@ -16,8 +16,9 @@ import sfbulk_frames as sfb
 from sfbulk_frames import testing
 from sfbulk_frames.emulator import Emulator
 from sfbulk_frames.frames.backend import DEFAULT_BATCH_ROWS as BATCH_ROWS
+from sfbulk_frames.testing import assert_partition
 
-from .conftest import parts_cover_input, to_pl
+from .conftest import to_pl
 
 ROWS_PER_PART = 10
 SCHEMA = pl.Schema({"LastName": pl.String, "ExternalId__c": pl.String})
@@ -81,7 +82,7 @@ def test_a_corrupt_file_in_a_scanned_folder_after_two_jobs_loses_nothing(
     partial = exc.result
     assert partial.counts()["successful"] == 2 * rows  # the two jobs finished
     assert not partial.ok, "a partial result is never ok"
-    parts_cover_input(partial, 2 * rows)
+    assert_partition(partial, 2 * rows)
     assert emulator.count("Contact") == 2 * rows
     # the file is fixed; resume collects the two jobs and retry sends only the rest
     _part(2, rows).write_parquet(tmp_path / "part2.parquet")
@@ -92,7 +93,7 @@ def test_a_corrupt_file_in_a_scanned_folder_after_two_jobs_loses_nothing(
     assert not_sent["sf__Error"].str.starts_with("NOT_SENT:").all()
     final = resumed.retry()
     assert final.ok
-    parts_cover_input(final, 3 * rows)
+    assert_partition(final, 3 * rows)
     assert emulator.count("Contact") == 3 * rows
     keys = emulator.sql('SELECT COUNT(DISTINCT ExternalId__c) FROM "Contact"')
     assert keys == [(3 * rows,)], "every key once: nothing lost, nothing duplicated"
@@ -112,7 +113,7 @@ def test_an_os_error_from_a_lazyframe_source_keeps_every_row_read(
     assert len(exc.job_ids) == 2
     partial = exc.result
     assert "(partial" in repr(partial)
-    parts_cover_input(partial, 2 * rows)
+    assert_partition(partial, 2 * rows)
     assert to_pl(partial.successful).height == 2 * per_job
     rest = to_pl(partial.unprocessed)
     assert rest["sf__Row"].to_list() == list(range(2 * per_job, 2 * rows))
@@ -167,7 +168,7 @@ def test_ctrl_c_after_the_first_upload_marks_unsent_rows_and_resume_then_retry_f
         exc = err.value
         assert len(exc.job_ids) == 1
         partial = exc.result
-        parts_cover_input(partial, 30)
+        assert_partition(partial, 30)
         errors = to_pl(partial.unprocessed).sort("sf__Row")["sf__Error"].to_list()
         assert all(
             e.startswith(f"PENDING:job {exc.job_ids[0]} received this row") for e in errors[:10]
@@ -201,7 +202,7 @@ def test_a_timeout_carries_the_partial_result_with_pending_rows(slow_emulator: E
         exc = err.value
         partial = exc.result
         assert not partial.complete
-        parts_cover_input(partial, 20)
+        assert_partition(partial, 20)
         pending = to_pl(partial.unprocessed)["sf__Error"]
         assert pending.str.starts_with("PENDING:job ").all()
         assert pending.str.contains("sfbulk_frames.resume(df, ", literal=True).all()
@@ -230,7 +231,7 @@ def test_a_crash_in_the_pipeline_after_uploads_raises_load_incomplete(
     assert isinstance(exc.__cause__, RuntimeError)
     assert len(exc.job_ids) == 2, "no job is started once one failed"
     partial = exc.result
-    parts_cover_input(partial, 30)
+    assert_partition(partial, 30)
     errors = to_pl(partial.unprocessed).sort("sf__Row")
     assert errors["sf__Row"].to_list() == list(range(10, 30))
     assert (

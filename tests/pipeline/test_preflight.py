@@ -13,8 +13,9 @@ import sfbulk_frames as sfb
 from sfbulk_frames.emulator import Emulator
 from sfbulk_frames.frames.encode import EncodeOptions
 from sfbulk_frames.pipeline.ingest import IngestSpec, run_ingest
+from sfbulk_frames.testing import assert_partition
 
-from .conftest import make_frame, parts_cover_input, to_pl
+from .conftest import make_frame, to_pl
 
 TYPED = [
     "Birthdate",
@@ -146,7 +147,7 @@ def test_rows_mode_holds_back_failing_rows_with_every_reason(client, emulator, b
         },
     )
     res = sfb.insert(df, "Contact", progress=False, preflight="rows")
-    parts_cover_input(res, 4)
+    assert_partition(res, 4)
     failed = to_pl(res.failed).sort("sf__Row")
     assert failed["sf__Row"].to_list() == [1, 3]
     first = failed["sf__Error"][0].split("\n")
@@ -173,7 +174,7 @@ def test_rows_mode_keeps_positions_across_batches_and_jobs_of_a_lazy_frame(clien
         object="Contact", operation="insert", preflight="rows", encode=EncodeOptions(max_records=9)
     )
     res = run_ingest(frame.lazy(), spec, progress=False, batch_rows=8)
-    parts_cover_input(res, n)
+    assert_partition(res, n)
     held = [i for i in range(n) if names[i] is None]
     assert sorted(res.failed["sf__Row"].to_list()) == held
     ok = res.successful.sort("sf__Row")
@@ -185,7 +186,7 @@ def test_rows_mode_keeps_positions_across_batches_and_jobs_of_a_lazy_frame(clien
 def test_all_rows_held_back_sends_nothing(client, emulator, backend):
     df = make_frame(backend, {"LastName": [None, None]})
     res = sfb.insert(df, "Contact", progress=False, preflight="rows")
-    parts_cover_input(res, 2)
+    assert_partition(res, 2)
     assert to_pl(res.failed).height == 2
     assert res.jobs == []
     assert not res.ok

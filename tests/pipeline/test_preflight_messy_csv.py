@@ -9,8 +9,9 @@ import polars as pl
 import pytest
 
 import sfbulk_frames as sfb
+from sfbulk_frames.testing import assert_partition
 
-from .conftest import parts_cover_input, to_pl
+from .conftest import to_pl
 
 LONG = "x" * 40_000
 ROWS = [
@@ -52,7 +53,7 @@ def test_messy_csv_reaches_a_report_with_one_status_and_a_reason_per_row(
 
     res = sfb.upsert(df, "Contact", "ExternalId__c", preflight="rows", progress=False)
 
-    parts_cover_input(res, len(ROWS))
+    assert_partition(res, len(ROWS))
     report = to_pl(res.annotate())
     assert report.height == len(ROWS)
     assert report["status"].null_count() == 0

@@ -17,7 +17,8 @@ import sfbulk_frames as sfb
 from sfbulk_frames._config import PollPolicy
 from sfbulk_frames.emulator import Emulator
 from sfbulk_frames.pipeline import progress_views
-from sfbulk_frames.pipeline.progress import Progress, Reporter, make_reporter
+from sfbulk_frames.pipeline.progress import Progress, Reporter
+from sfbulk_frames.pipeline.reporting import make_reporter
 
 DELAY = 1.5  # seconds each job waits in the emulator before it is processed
 HEARTBEAT = 0.3

@@ -10,8 +10,9 @@ import pytest
 
 import sfbulk_frames as sfb
 from sfbulk_frames.frames.result import BulkResult
+from sfbulk_frames.testing import assert_partition
 
-from .conftest import make_frame, parts_cover_input, to_pl
+from .conftest import make_frame, to_pl
 
 
 def _statuses(res: BulkResult) -> list[str]:
@@ -112,7 +113,7 @@ def test_retry_without_fixed_resends_every_failed_row_and_keeps_sf_row(client, e
         to_pl(final.successful).filter(pl.col("sf__Row").is_in(failed))["sf__Id"].to_list()
     )
     assert to_pl(final.attempts[1].successful).height == len(failed)
-    parts_cover_input(final, 30)
+    assert_partition(final, 30)
     assert to_pl(final.successful)["sf__Row"].to_list() == list(range(30))
     assert to_pl(final.successful)["ExternalId__c"].to_list() == [f"k{i}" for i in range(30)]
     assert _statuses(final) == ["success"] * 30

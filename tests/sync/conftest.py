@@ -25,11 +25,6 @@ def client(emulator: Emulator) -> Iterator[Client]:
         yield c
 
 
-@pytest.fixture(params=["pandas", "polars"])
-def backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
 def as_backend(frame: pl.DataFrame, backend: str) -> Any:
     """``frame`` as pandas or as it is; pandas has no date dtype, so Date columns become
     ``datetime.date`` objects, as the README tells pandas users to send dates."""
