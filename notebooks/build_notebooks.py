@@ -13,10 +13,11 @@ the stored outputs come from the library installed here and the emulator runs in
 Salesforce org, no credentials, no network). The test suite (``tests/test_notebooks.py``) uses
 :func:`execute_notebook` to run the committed notebooks the same way.
 
-Progress bars: the notebooks use ``progress="auto"``. Without ``ipywidgets`` tqdm draws a text
-bar, which nbclient stores as one final line (``coalesce_streams``) that reads well on a code
-host; a widget would be stored as a placeholder. The build therefore refuses to store widget
-outputs (uninstall ipywidgets from the build environment if it complains) and hides tqdm's
+Progress bars: the notebooks use ``progress="auto"``. The kernel runs with
+``SFBULK_PROGRESS=bar``, so ``"auto"`` draws tqdm's text bar even where ipywidgets is
+installed; nbclient stores it as one final line (``coalesce_streams``) that reads well on a code
+host, where a widget would be stored as a placeholder. The build still refuses to store widget
+outputs (a notebook that asks for ``progress="notebook"`` explicitly) and hides tqdm's
 "IProgress not found" hint from the stored outputs.
 """
 
@@ -41,9 +42,10 @@ CELL_TIMEOUT_SECONDS = 120
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 STORED_KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)",
                      "language": "python"}
-# tqdm warns once per kernel when ipywidgets is missing; the text bar it falls back to is what
-# we want stored, so the hint is filtered in the kernel (not in the notebook's own code).
-KERNEL_ENV = {"PYTHONWARNINGS": "ignore:IProgress not found"}
+# The stored progress bars must be text: SFBULK_PROGRESS=bar makes progress="auto" draw tqdm's
+# text bar whether or not ipywidgets is installed. tqdm warns once per kernel when ipywidgets is
+# missing; that hint is filtered in the kernel (not in the notebook's own code).
+KERNEL_ENV = {"SFBULK_PROGRESS": "bar", "PYTHONWARNINGS": "ignore:IProgress not found"}
 
 
 def build_notebook(cells: Sequence[tuple[str, str]]) -> nbformat.NotebookNode:
@@ -118,8 +120,9 @@ def execute_notebook(
     widgets = _widget_outputs(nb)
     if forbid_widgets and widgets:
         raise RuntimeError(
-            f"cells {widgets} stored ipywidgets output (tqdm found ipywidgets); it does not "
-            "render on a code host — build in an environment without ipywidgets"
+            f"cells {widgets} stored ipywidgets output; it does not render on a code host — "
+            'use progress="auto" (the build kernel sets SFBULK_PROGRESS=bar) or "bar" there, '
+            'not progress="notebook"'
         )
     return nb
 
