@@ -8,8 +8,10 @@ Regenerate every notebook (from the repository root, in the project's virtualenv
 
 The cells live at the bottom of this file as plain Python (one list of cells per notebook), so
 they can be reviewed and diffed as code; this script turns them into ``.ipynb`` files with
-nbformat and runs them with nbclient on a kernel that is *this* Python (``sys.executable``), so
-the stored outputs come from the library installed here and the emulator runs in-process (no
+nbformat and runs them with nbclient on a kernel that is *this* Python (``sys.executable``) with
+this checkout first on its path, so the stored outputs come from the library in this checkout
+(even from a git worktree whose package is not the editable install) and the emulator runs
+in-process (no
 Salesforce org, no credentials, no network). The test suite (``tests/test_notebooks.py``) uses
 :func:`execute_notebook` to run the committed notebooks the same way.
 
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -37,6 +40,7 @@ from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent
+REPO_ROOT = NOTEBOOK_DIR.parent
 KERNEL_NAME = "sfbulk-frames-python"
 CELL_TIMEOUT_SECONDS = 120
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
@@ -69,6 +73,13 @@ def build_notebook(cells: Sequence[tuple[str, str]]) -> nbformat.NotebookNode:
     return nb
 
 
+def _kernel_env() -> dict[str, str]:
+    """KERNEL_ENV plus PYTHONPATH with this checkout first: the kernel runs in the notebook's
+    directory, where ``import sfbulk_frames`` would otherwise find the installed package."""
+    path = [str(REPO_ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    return {**KERNEL_ENV, "PYTHONPATH": os.pathsep.join(path)}
+
+
 def _kernel_manager(spec_root: Path) -> KernelManager:
     """A kernel manager whose kernel is this interpreter (the venv with sfbulk_frames)."""
     spec_dir = spec_root / KERNEL_NAME
@@ -77,7 +88,7 @@ def _kernel_manager(spec_root: Path) -> KernelManager:
         "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": f"Python ({sys.executable})",
         "language": "python",
-        "env": KERNEL_ENV,
+        "env": _kernel_env(),
     }
     (spec_dir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
     specs = KernelSpecManager(kernel_dirs=[str(spec_root)])

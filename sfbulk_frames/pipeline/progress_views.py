@@ -13,10 +13,10 @@ import logging
 import os
 import sys
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
-    from sfbulk_frames.pipeline.progress import Progress, ProgressEvent, RunProgress
+    from sfbulk_frames.pipeline.progress import Mode, Progress, ProgressEvent, RunProgress
 
 __all__ = [
     "ENV_MODES",
@@ -57,7 +57,7 @@ def _stderr_is_terminal() -> bool:
         return False
 
 
-def _mode_from_environment() -> str | None:
+def _mode_from_environment() -> Mode | None:
     """The mode ``SFBULK_PROGRESS`` gives ``"auto"`` (None when unset or empty).
 
     Raises ConfigurationError for a value that is no mode.
@@ -72,7 +72,7 @@ def _mode_from_environment() -> str | None:
             f"{PROGRESS_ENV}={value!r} is no progress mode: set it to one of "
             f"{', '.join(ENV_MODES)}, or unset it to let progress='auto' choose"
         )
-    return value
+    return cast("Mode", value)
 
 
 def renderer_for(settings: Progress) -> Any:

@@ -197,7 +197,7 @@ def test_sfbulk_progress_does_not_override_an_explicit_mode(monkeypatch):
 
 def test_an_unknown_sfbulk_progress_value_names_the_variable(monkeypatch):
     monkeypatch.setenv(progress_views.PROGRESS_ENV, "widget")
-    with pytest.raises(ConfigurationError, match="SFBULK_PROGRESS='widget'.*bar, log"):
+    with pytest.raises(ConfigurationError, match=r"SFBULK_PROGRESS='widget'.*bar, log"):
         make_reporter("auto")
 
 
