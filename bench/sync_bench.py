@@ -1,7 +1,9 @@
 """A nightly refresh with 1% of the rows changed: ``sync`` against a full upsert, on the default
-emulator (in-process, ``processing="instant"``).
+emulator (in-process, ``processing="instant"``) or, with ``--performance fast|busy``, over a
+real loopback server with the emulator's performance model on (docs/performance-model.md).
 
     python -m bench.sync_bench --rows 200000 --results bench/RESULTS.md
+    python -m bench.sync_bench --rows 100000 --performance busy --results bench/RESULTS.md
 
 Each variant gets a fresh emulator holding the same ``--rows`` Contacts (bench/data.py, loaded
 once by an untimed upsert into an org file, ``Emulator(db=...)``, copied for each variant — the
@@ -17,16 +19,26 @@ For each: wall time (the sync's own query and comparison included), the time of 
 (``dry_run=True``: query + compare), records sent (sum of ``numberRecordsProcessed`` of the
 ingest jobs), ingest jobs, Bulk API batches counted by the org (``DailyBulkApiBatches``, the
 daily 15,000 limit) and bytes uploaded.
+
+With ``--performance PRESET`` (and ``--time-scale S``, every modelled duration x S, as in
+bench/realistic.py; default 1.0) each variant's org is served by ``Emulator(performance=...,
+processing="background").serve()`` on 127.0.0.1 in this process and the client talks HTTP to
+it with its default polling: round trips, the shared links' bandwidth, the queue before each
+job and the org's internal batches (10,000 records, a few at a time) take their modelled time.
+The seeding stays unmodelled and untimed. Its figures go into their own block inside the
+section (``<!-- sync-model PRESET -->``), so the unmodelled table is kept.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import math
 import re
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +48,7 @@ import sfbulk_frames as sfb
 from bench.data import EXTERNAL_ID, OBJECT, generate
 from sfbulk_frames import Client, testing
 from sfbulk_frames.emulator import Emulator
+from sfbulk_frames.emulator.models.performance import PRESETS, PerformanceModel
 
 __all__ = ["main", "nightly_extract", "run"]
 
@@ -81,6 +94,8 @@ def _measure(emulator: Emulator, client: Client, send: Callable[[], Any]) -> dic
         "records_sent": sum(job.number_records_processed or 0 for job in jobs),
         "jobs": len(jobs),
         "batches": batches_before - _batches(client),
+        "batches_by_job": sum(math.ceil((job.number_records_processed or 0) / 10_000)
+                              for job in jobs),
         "bytes_uploaded": sum(put.size for put in emulator.puts if put.status == 201)
         - bytes_before,
     }
@@ -95,7 +110,22 @@ def _seed_org(base: pl.DataFrame, directory: Path) -> Path:
     return path
 
 
-def run(rows: int, changed: float = 0.01) -> list[dict[str, Any]]:
+@contextlib.contextmanager
+def _org(path: Path, model: PerformanceModel | None) -> Iterator[tuple[Emulator, Client]]:
+    """The org in ``path``: in-process and instant without a model (fast polling, as the
+    tests); with one, served on loopback with the model on and the client's default polling."""
+    if model is None:
+        with Emulator(seed=5, db=str(path)) as emulator, testing.fast_polling(), \
+                emulator.client() as client:
+            yield emulator, client
+        return
+    with Emulator(seed=5, db=str(path), performance=model, processing="background") as emulator, \
+            emulator.serve() as server, server.client() as client:
+        yield emulator, client
+
+
+def run(rows: int, changed: float = 0.01,
+        model: PerformanceModel | None = None) -> list[dict[str, Any]]:
     """The three variants on ``rows`` rows; one dict of figures per variant."""
     base = generate(rows)
     extract, n_changed = nightly_extract(base, changed)
@@ -107,7 +137,7 @@ def run(rows: int, changed: float = 0.01) -> list[dict[str, Any]]:
         "sync (changed columns)": lambda c: sfb.sync(extract, OBJECT, EXTERNAL_ID, client=c,
                                                      send_columns="changed", progress=False),
     }
-    figures = []
+    figures: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="sfbulk-sync-bench-") as tmp:
         started = time.perf_counter()
         seeded = _seed_org(base, Path(tmp))
@@ -116,8 +146,7 @@ def run(rows: int, changed: float = 0.01) -> list[dict[str, Any]]:
         for name, send in variants.items():
             org = Path(tmp) / f"{len(figures)}.sqlite"
             shutil.copyfile(seeded, org)
-            with Emulator(seed=5, db=str(org)) as emulator, testing.fast_polling(), \
-                    emulator.client() as client:
+            with _org(org, model) as (emulator, client):
                 plan_s = None
                 if name.startswith("sync"):
                     started = time.perf_counter()
@@ -182,11 +211,64 @@ def section(figures: list[dict[str, Any]], command: str) -> str:
     ])
 
 
-def write_section(path: Path, text: str) -> None:
-    """Replace the ``<!-- sync -->`` section of ``path`` (or append it)."""
+def model_block(figures: list[dict[str, Any]], command: str, model: PerformanceModel) -> str:
+    """The ``<!-- sync-model PRESET -->`` block: the same variants with the model on."""
+    by_name = {f["variant"]: f for f in figures}
+    full, synced = by_name["full upsert"], by_name["sync (all columns)"]
+    per_batch = model.batch_duration(model.batch_records)
+    lines = [
+        f"<!-- sync-model {model.name} -->",
+        f"### With the performance model: `{model.name}` (time scale {model.time_scale:g})",
+        "",
+        f"Run {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC by `{command}`: "
+        f"{full['rows']:,} Contacts, {full['changed']:,} changed; each variant's org served on "
+        "127.0.0.1 by `Emulator(performance=..., processing=\"background\").serve()` (in this "
+        "process), the client on its default polling. Model: "
+        f"{model.request_seconds * 1000:.0f} ms round trip, {per_batch:.1f} s per internal "
+        f"batch of {model.batch_records:,} records, {model.parallel_batches_per_job} batches at "
+        f"once per job and {model.parallel_batches_org} in the org, "
+        f"{model.queue_delay * model.time_scale:.1f} s queue before each job, "
+        f"{model.upload_bandwidth / model.time_scale / 1e6:.0f} MB/s upload, queries "
+        f"materialised at {model.query_records_per_second / model.time_scale:,.0f} records/s.",
+        "",
+        "| variant | wall time | plan alone (dry run: query + compare) | records sent | "
+        "ingest jobs | daily batches (org counter) | ceil(records/10,000) per job | "
+        "bytes uploaded |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for f in figures:
+        plan = "—" if f["plan_s"] is None else f"{f['plan_s']:.1f} s"
+        lines.append(f"| {f['variant']} | {f['wall_s']:.1f} s | {plan} | {f['records_sent']:,} | "
+                     f"{f['jobs']} | {f['batches']} | {f['batches_by_job']} | "
+                     f"{f['bytes_uploaded'] / 1e6:.2f} MB |")
+    lines += ["", f"* Wall time: sync {synced['wall_s']:.1f} s vs full upsert "
+              f"{full['wall_s']:.1f} s ({full['wall_s'] / synced['wall_s']:.1f}x faster).",
+              f"<!-- /sync-model {model.name} -->"]
+    return "\n".join(lines)
+
+
+_MODEL_BLOCKS = re.compile(r"<!-- sync-model (\w+) -->.*?<!-- /sync-model \1 -->\n?", re.DOTALL)
+
+
+def write_section(path: Path, text: str, block: str | None = None) -> None:
+    """Replace the ``<!-- sync -->`` section of ``path`` (or append it) with ``text``, keeping
+    its model blocks; with ``block`` (a ``<!-- sync-model -->`` block), replace or add only
+    that block, at the end of the section."""
     current = path.read_text(encoding="utf-8") if path.exists() else ""
     pattern = re.compile(r"<!-- sync -->.*?<!-- /sync -->", re.DOTALL)
-    updated = (pattern.sub(lambda _m: text, current) if pattern.search(current)
+    found = pattern.search(current)
+    if block is not None:
+        if found is None:
+            raise ValueError(f"{path} has no <!-- sync --> section: run without --performance")
+        text = found.group(0)
+    blocks = {m.group(1): m.group(0).rstrip("\n") for m in
+              _MODEL_BLOCKS.finditer(found.group(0) if found else "")}
+    if block is not None:
+        blocks[block.split()[2]] = block
+    text = _MODEL_BLOCKS.sub("", text).removesuffix("<!-- /sync -->").rstrip("\n")
+    text = "\n\n".join([text, *blocks.values(), "<!-- /sync -->"]) if blocks else (
+        text + "\n<!-- /sync -->")
+    updated = (pattern.sub(lambda _m: text, current) if found
                else current.rstrip("\n") + "\n\n" + text + "\n")
     path.write_text(updated, encoding="utf-8")
 
@@ -198,13 +280,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--changed", type=float, default=0.01, help="share of rows changed")
     parser.add_argument("--results", type=Path, metavar="MD",
                         help="write the section into this file (e.g. bench/RESULTS.md)")
+    parser.add_argument("--performance", choices=("off", *sorted(PRESETS)), default="off",
+                        help="serve each org on loopback with this performance model")
+    parser.add_argument("--time-scale", type=float, default=1.0, metavar="S",
+                        help="multiply every modelled duration by S (with --performance)")
     args = parser.parse_args(argv)
-    figures = run(args.rows, args.changed)
+    model = None if args.performance == "off" else PRESETS[args.performance].scaled(
+        args.time_scale)
+    figures = run(args.rows, args.changed, model)
     command = f"python -m bench.sync_bench --rows {args.rows}"
-    text = section(figures, command)
+    if model is None:
+        text, block = section(figures, command), None
+    else:
+        command += f" --performance {args.performance} --time-scale {args.time_scale:g}"
+        text = block = model_block(figures, command, model)
     print(text)
     if args.results is not None:
-        write_section(args.results, text)
+        write_section(args.results, text, block)
     return 0
 
 
