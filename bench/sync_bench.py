@@ -265,6 +265,8 @@ def write_section(path: Path, text: str, block: str | None = None) -> None:
               _MODEL_BLOCKS.finditer(found.group(0) if found else "")}
     if block is not None:
         blocks[block.split()[2]] = block
+    if "notes" in blocks:  # the hand-written analysis (<!-- sync-model notes -->) stays last
+        blocks["notes"] = blocks.pop("notes")
     text = _MODEL_BLOCKS.sub("", text).removesuffix("<!-- /sync -->").rstrip("\n")
     text = "\n\n".join([text, *blocks.values(), "<!-- /sync -->"]) if blocks else (
         text + "\n<!-- /sync -->")
