@@ -8,12 +8,12 @@ by :class:`AsyncDriver` with ``httpx.AsyncClient`` and ``asyncio.sleep`` — the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from types import TracebackType
 from typing import Any, Generic, TypeVar
 
 import httpx
@@ -273,8 +273,8 @@ def api_json(session: Session, call: ApiCall) -> Flow[Any]:
 class _Steps(Generic[T]):
     """A flow's instructions, one at a time, for a driver to perform: the driver sets
     ``outcome`` (or ``error``, thrown into the flow) before taking the next one, and reads
-    ``result`` once they run out. Leaving the ``with`` block closes the flow. The two drivers
-    share this and differ only by ``await``."""
+    ``result`` once they run out; ``close`` closes the flow. The two drivers share this and
+    differ only by ``await``."""
 
     def __init__(self, flow: Flow[T]) -> None:
         self.flow = flow
@@ -290,15 +290,7 @@ class _Steps(Generic[T]):
         except StopIteration as stop:
             self.result: T = stop.value
 
-    def __enter__(self) -> _Steps[T]:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def close(self) -> None:
         self.flow.close()
 
 
@@ -309,7 +301,7 @@ class SyncDriver:
         self.http = http
 
     def run(self, flow: Flow[T]) -> T:
-        with _Steps(flow) as steps:
+        with contextlib.closing(_Steps(flow)) as steps:
             for instruction in steps:
                 try:
                     steps.outcome = self._perform(instruction)
@@ -347,7 +339,7 @@ class AsyncDriver:
         self.http = http
 
     async def run(self, flow: Flow[T]) -> T:
-        with _Steps(flow) as steps:
+        with contextlib.closing(_Steps(flow)) as steps:
             for instruction in steps:
                 try:
                     steps.outcome = await self._perform(instruction)
