@@ -30,9 +30,9 @@ from sfbulk_frames._exceptions import (
     TransportError,
 )
 from sfbulk_frames._models import COLUMN_DELIMITERS, JobInfo
-from sfbulk_frames.frames.backend import DEFAULT_BATCH_ROWS, iter_batches, to_polars
+from sfbulk_frames.frames.backend import DEFAULT_BATCH_ROWS, to_polars
 from sfbulk_frames.frames.decode import read_result_csv
-from sfbulk_frames.frames.encode import Chunk, EncodeOptions, iter_chunks, validate_frame
+from sfbulk_frames.frames.encode import Chunk, EncodeOptions, validate_frame
 from sfbulk_frames.frames.joinback import MatchOutcome, ResultSource, column_kinds, match_encoded
 from sfbulk_frames.frames.part_files import PartFiles
 from sfbulk_frames.frames.result import BulkResult
@@ -46,6 +46,7 @@ from sfbulk_frames.pipeline.outcomes import (
     indexed,
     settle,
 )
+from sfbulk_frames.pipeline.plan import default_poll, plan_load
 from sfbulk_frames.pipeline.preflight import PreflightMode, RowGate, prepare
 from sfbulk_frames.pipeline.progress import ProgressLike, Reporter
 from sfbulk_frames.pipeline.reporting import make_reporter
@@ -88,6 +89,8 @@ class IngestSpec:
     raise_on_failure: bool = False
     results_dir: str | os.PathLike[str] | None = None
     """Write each job's parts to parquet there as they arrive (see frames/part_files.py)."""
+    group_by_parent: bool | str | None = None
+    """Rows of one parent record in one job (pipeline/plan.py); not with ``results_dir``."""
     preflight: PreflightMode = "columns"
 
     @property
@@ -209,6 +212,8 @@ class _Load:
         self.ledger = _Ledger()
         self.stop = threading.Event()
         self.deadline = None if spec.timeout is None else time.monotonic() + spec.timeout
+        # a load's own polling unless the load or the client chose one (see LOAD_POLL)
+        self.poll = default_poll(client, spec.poll)
         self.uploaded: dict[int, str] = {}
         """Chunk start -> the job that received the chunk's rows."""
         self._counts = threading.Lock()
@@ -286,7 +291,7 @@ class _Load:
     def run_chunk(self, chunk: Chunk) -> tuple[pl.DataFrame, MatchOutcome, list[JobInfo]]:
         job = self._create_and_upload(chunk)
         info = job.wait(
-            timeout=_deadline_left(self.deadline), poll=self.spec.poll, on_poll=self._on_poll
+            timeout=_deadline_left(self.deadline), poll=self.poll, on_poll=self._on_poll
         )
         self._emit(
             "job_done",
@@ -429,15 +434,19 @@ def run_ingest(
     )
     spec = replace(spec, encode=encode)
     kinds = {**join_kinds(client, spec.object, dict(schema)), **converted_kinds}
+    # job sizing and lock-aware grouping (pipeline/plan.py); preflight's gate filters first
+    plan = plan_load(
+        frame, spec, client, batch_rows=batch_rows,
+        group_by_parent=spec.group_by_parent if files is None else False,
+        row_filter=gate.filter if gate is not None else None,  # rows describe proves would fail
+    )
+    spec = replace(spec, max_concurrent_jobs=plan.concurrency)
     reporter = make_reporter(progress, desc=f"{spec.operation} {spec.object}")
     total = frame.height if isinstance(frame, pl.DataFrame) else _parquet_height(frame)
     load = _Load(client, spec, kinds, reporter)
     load.files = files
     reporter.emit("start", spec.operation, object=spec.object, total_rows=total)
-    batches = iter_batches(frame, batch_rows)
-    if gate is not None:
-        batches = gate.filter(batches)  # rows describe proves would fail are held back
-    source = SourceRows(batches)
+    source = SourceRows(plan.batches)
     runs: list[ChunkRun] = []
     pool = ThreadPoolExecutor(max_workers=spec.max_concurrent_jobs, thread_name_prefix="sfbulk")
     columns = list(schema.names())
@@ -450,6 +459,7 @@ def run_ingest(
         parts = Parts()
         for rows, chunk_outcome, infos in settled:
             parts.add(rows, chunk_outcome, infos)
+        plan.restore_positions(parts)  # grouped order -> sent rows
         if gate is not None:
             _add_held(parts, gate)
         result = (
@@ -461,7 +471,7 @@ def run_ingest(
 
     try:
         # a source error stops the sending; the jobs already sent are waited for all the same
-        source_error = _submit_all(load, iter_chunks(source, spec.encode), pool, source, runs)
+        source_error = _submit_all(load, plan.chunk(source), pool, source, runs)
         _wait_all(runs)
         result, error = outcome(
             "the load stopped" if source_error is None
