@@ -34,8 +34,8 @@ from sfbulk_frames.frames.backend import DEFAULT_BATCH_ROWS, iter_batches, to_po
 from sfbulk_frames.frames.decode import read_result_csv
 from sfbulk_frames.frames.encode import Chunk, EncodeOptions, iter_chunks, validate_frame
 from sfbulk_frames.frames.joinback import MatchOutcome, ResultSource, column_kinds, match_encoded
-from sfbulk_frames.frames.part_files import PartFiles
 from sfbulk_frames.frames.result import BulkResult
+from sfbulk_frames.frames.result.part_files import PartFiles
 from sfbulk_frames.pipeline.outcomes import (
     ChunkRun,
     Parts,
@@ -87,7 +87,7 @@ class IngestSpec:
     delete_jobs: bool = False
     raise_on_failure: bool = False
     results_dir: str | os.PathLike[str] | None = None
-    """Write each job's parts to parquet there as they arrive (see frames/part_files.py)."""
+    """Write each job's parts to parquet there as they arrive (see frames/result/part_files.py)."""
     preflight: PreflightMode = "columns"
 
     @property

@@ -1,4 +1,4 @@
-"""The :class:`~sfbulk_frames.frames.attempts.Resend` the pipeline attaches to its results, so
+"""The :class:`~sfbulk_frames.frames.result.retry.Resend` the pipeline attaches to its results, so
 that ``res.retry()`` sends rows again as the original load did."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sfbulk_frames.frames.attempts import RetryOptions
 from sfbulk_frames.frames.encode import EncodeOptions
+from sfbulk_frames.frames.result.retry import RetryOptions
 from sfbulk_frames.pipeline.progress import ProgressLike
 
 if TYPE_CHECKING:
