@@ -29,7 +29,7 @@ PACKAGE = Path(sfb.__file__).parent
 ALLOWED_BUILTIN_RAISES = {
     ("__init__.py", "AttributeError"),  # PEP 562 module __getattr__: the protocol demands it
     ("pipeline/chunk_runner.py", "AssertionError"),  # unreachable end of the upload retries
-    ("frames/csv_records.py", "RuntimeError"),  # polars wrote a CSV we cannot split: a bug
+    ("frames/encode/csv_records.py", "RuntimeError"),  # polars wrote a CSV we cannot split
     ("client/http.py", "RuntimeError"),  # a bridged Client used on its own loop's thread: a bug
     ("spark/_partition.py", "RuntimeError"),  # task identity asked outside a Spark task: a bug
     ("cli/manifest.py", "ValueError"),  # a manifest of another version: caught in the module

@@ -16,7 +16,7 @@ import polars as pl
 
 from sfbulk_frames._exceptions import ConfigurationError, FrameError
 from sfbulk_frames._models import COLUMN_DELIMITERS, LINE_ENDINGS
-from sfbulk_frames.frames.csv_records import DATE_FORMAT, DATETIME_FORMAT, TIME_FORMAT
+from sfbulk_frames.frames.encode.csv_records import DATE_FORMAT, DATETIME_FORMAT, TIME_FORMAT
 from sfbulk_frames.frames.validate import unsupported_reason
 
 __all__ = [

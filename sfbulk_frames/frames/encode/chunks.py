@@ -16,27 +16,14 @@ import numpy as np
 import polars as pl
 
 from sfbulk_frames._exceptions import FrameError
-from sfbulk_frames.frames.cells import (
-    DEFAULT_MAX_BYTES,
-    NULL_MARKER,
+from sfbulk_frames.frames.encode.cells import (
     EncodeOptions,
     encode_batch,
     encode_for_writer,
 )
-from sfbulk_frames.frames.csv_records import record_offsets, write_csv
-from sfbulk_frames.frames.validate import unsupported_reason, validate_frame
+from sfbulk_frames.frames.encode.csv_records import record_offsets, write_csv
 
-__all__ = [
-    "DEFAULT_MAX_BYTES",
-    "NULL_MARKER",
-    "Chunk",
-    "EncodeOptions",
-    "encode_batch",
-    "iter_chunks",
-    "record_offsets",
-    "unsupported_reason",
-    "validate_frame",
-]
+__all__ = ["Chunk", "iter_chunks"]
 
 
 @dataclass
