@@ -112,6 +112,7 @@ def load(
         raise_on_failure=options.raise_on_failure,
         results_dir=options.results_dir,
         preflight=check_mode(options.preflight),
+        group_by_parent=options.group_by_parent,
     )
     return run_ingest(df, spec, client=client, progress=options.progress)
 
@@ -136,6 +137,7 @@ def insert(
     raise_on_failure: bool = False,
     results_dir: str | os.PathLike[str] | None = None,
     preflight: PreflightMode = "columns",
+    group_by_parent: bool | str | None = None,
 ) -> FrameResult:
     """Insert every row of ``df`` into ``object``; the options are in the README's table.
 
@@ -170,6 +172,7 @@ def update(
     raise_on_failure: bool = False,
     results_dir: str | os.PathLike[str] | None = None,
     preflight: PreflightMode = "columns",
+    group_by_parent: bool | str | None = None,
 ) -> FrameResult:
     """Update the records named by the ``Id`` column of ``df`` (see :func:`insert`)."""
     return load(df, object, "update", client, LoadOptions.pick(locals()))
@@ -196,6 +199,7 @@ def upsert(
     raise_on_failure: bool = False,
     results_dir: str | os.PathLike[str] | None = None,
     preflight: PreflightMode = "columns",
+    group_by_parent: bool | str | None = None,
 ) -> FrameResult:
     """Insert or update by ``external_id_field`` (an External ID field, or ``Id``)."""
     options = LoadOptions.pick(locals())
@@ -230,6 +234,7 @@ def delete(
     raise_on_failure: bool = False,
     results_dir: str | os.PathLike[str] | None = None,
     preflight: PreflightMode = "columns",
+    group_by_parent: bool | str | None = None,
 ) -> FrameResult:
     """Delete the records named by the ``Id`` column (``hard=True``: bypass the Recycle Bin)."""
     operation = "hardDelete" if hard else "delete"

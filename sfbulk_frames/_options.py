@@ -71,6 +71,7 @@ class LoadOptions:
     raise_on_failure: bool = False
     results_dir: str | os.PathLike[str] | None = None
     preflight: PreflightMode = "columns"
+    group_by_parent: bool | str | None = None
 
     @classmethod
     def names(cls) -> tuple[str, ...]:

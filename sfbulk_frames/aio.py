@@ -84,6 +84,7 @@ async def insert(
     raise_on_failure: bool = False,
     results_dir: str | os.PathLike[str] | None = None,
     preflight: PreflightMode = "columns",
+    group_by_parent: bool | str | None = None,
 ) -> FrameResult:
     """``await``able :func:`sfbulk_frames.insert`."""
     return await _load(df, object, "insert", client, LoadOptions.pick(locals()))
@@ -109,6 +110,7 @@ async def update(
     raise_on_failure: bool = False,
     results_dir: str | os.PathLike[str] | None = None,
     preflight: PreflightMode = "columns",
+    group_by_parent: bool | str | None = None,
 ) -> FrameResult:
     """``await``able :func:`sfbulk_frames.update`."""
     return await _load(df, object, "update", client, LoadOptions.pick(locals()))
@@ -135,6 +137,7 @@ async def upsert(
     raise_on_failure: bool = False,
     results_dir: str | os.PathLike[str] | None = None,
     preflight: PreflightMode = "columns",
+    group_by_parent: bool | str | None = None,
 ) -> FrameResult:
     """``await``able :func:`sfbulk_frames.upsert`."""
     options = LoadOptions.pick(locals())
@@ -162,6 +165,7 @@ async def delete(
     raise_on_failure: bool = False,
     results_dir: str | os.PathLike[str] | None = None,
     preflight: PreflightMode = "columns",
+    group_by_parent: bool | str | None = None,
 ) -> FrameResult:
     """``await``able :func:`sfbulk_frames.delete`."""
     operation = "hardDelete" if hard else "delete"

@@ -46,6 +46,8 @@ class Args:
     rows: int
     data: Path
     profile: Path | None
+    variant: str = "bench"
+    records_per_job: int | None = None
 
 
 @dataclass
@@ -102,9 +104,15 @@ def _parse(argv: list[str] | None) -> Args:
     parser.add_argument("--data", type=Path, required=True, help="the parquet data file")
     parser.add_argument("--profile", type=Path, default=None,
                         help="write a CPU profile (all threads) here")
+    parser.add_argument("--variant", choices=("bench", "defaults", "tuned"), default="bench",
+                        help="peers: bench (the CPU benchmark's settings), defaults (their "
+                             "documented defaults) or tuned (their best settings)")
+    parser.add_argument("--records-per-job", type=int, default=None,
+                        help="tuned peers: records per job")
     ns = parser.parse_args(argv)
     return Args(op=ns.op, url=ns.url, token=ns.token, cert=ns.cert, rows=ns.rows,
-                data=ns.data, profile=ns.profile)
+                data=ns.data, profile=ns.profile, variant=ns.variant,
+                records_per_job=ns.records_per_job)
 
 
 def _run_measured(scenario: Scenario, args: Args, state: Any) -> tuple[Outcome, float, float]:

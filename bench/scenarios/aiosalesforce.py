@@ -76,13 +76,18 @@ async def _ingest_async(df: pd.DataFrame, args: Args, operation: str) -> Outcome
         failed: list[dict[str, str]] = []
         unprocessed: list[dict[str, str]] = []
         jobs = 0
+        settings: dict[str, Any] = {"polling_interval": POLLING_INTERVAL}
+        if args.variant == "defaults":  # one job up to 100 MB / 150M records, polls every 5 s
+            settings = {}
+        elif args.variant == "tuned" and args.records_per_job:
+            settings["max_records"] = args.records_per_job
         async for job in sf.bulk_v2.ingest.perform_operation(
             operation,  # type: ignore[arg-type]
             OBJECT,
             records(df),
             fieldnames=list(df.columns),
             external_id_field=EXTERNAL_ID if operation == "upsert" else None,
-            polling_interval=POLLING_INTERVAL,
+            **settings,
         ):
             jobs += 1
             successful.extend(job.successful_results)

@@ -2,7 +2,10 @@
 
     sfbulk emulator --port 8787 [--db org.sqlite] [--schema describe.json ...] [--seed N]
                     [--tls] [--token TOKEN] [--processing instant|background|polls:N]
-                    [--delay SECONDS]
+                    [--delay SECONDS] [--performance fast|busy|off] [--latency S]
+                    [--upload-bandwidth B/S] [--download-bandwidth B/S] [--batch-seconds S]
+                    [--parallel-batches-per-job N] [--parallel-batches-org N]
+                    [--queue-delay S] [--lock-failure-share F] [--time-scale F]
 
 On start it prints the instance URL, a ready access token, the default user's credentials and,
 with ``--tls``, the certificate to trust. ``python -m sfbulk_frames.emulator`` runs the same.
@@ -22,6 +25,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, TextIO
 
 from sfbulk_frames.emulator.models.auth import DEFAULT_PASSWORD, DEFAULT_USERNAME
+from sfbulk_frames.emulator.models.performance import PerformanceModel, resolve_performance
 
 if TYPE_CHECKING:
     from sfbulk_frames.emulator.service import Emulator
@@ -72,9 +76,42 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="job processing: instant, background (default) or polls:N")
     parser.add_argument("--delay", type=_non_negative, default=0.0, metavar="SECONDS",
                         help="seconds before background processing starts (default: 0)")
+    model = parser.add_argument_group(
+        "performance model (off by default; see docs/performance-model.md)")
+    model.add_argument("--performance", choices=("off", "fast", "busy"), default="off",
+                       help="preset: fast (an idle org) or busy (a shared org with a queue)")
+    for flag, kind, text in _MODEL_FLAGS:
+        model.add_argument(flag, type=kind, default=None, help=text + " (overrides the preset)")
     parser.add_argument("--verbose", action="store_true",
                         help="log method, path, status and duration of every request to stderr "
                              "(never tokens, headers or query strings)")
+
+
+_MODEL_FLAGS: tuple[tuple[str, type, str], ...] = (
+    ("--latency", float, "seconds of round trip per request"),
+    ("--upload-bandwidth", float, "bytes/s of the shared upload link"),
+    ("--download-bandwidth", float, "bytes/s of the shared download link"),
+    ("--batch-seconds", float, "seconds to process one internal batch of 10,000 records"),
+    ("--parallel-batches-per-job", int, "internal batches of one job processed at once"),
+    ("--parallel-batches-org", int, "internal batches processed at once in the org"),
+    ("--queue-delay", float, "seconds a closed job waits before its first batch starts"),
+    ("--lock-failure-share", float, "share of rows with a parent locked by another job "
+                                    "that fail UNABLE_TO_LOCK_ROW"),
+    ("--time-scale", float, "multiply every modelled duration"),
+)
+
+
+def performance_from_args(args: argparse.Namespace) -> PerformanceModel | None:
+    """The model chosen by ``--performance`` and its overrides (``None``: off). An override
+    without a preset starts from an instant org. Raises ``ValueError`` for a bad value."""
+    overrides = {flag[2:].replace("-", "_"): getattr(args, flag[2:].replace("-", "_"), None)
+                 for flag, _, _ in _MODEL_FLAGS}
+    preset = resolve_performance(getattr(args, "performance", "off"))
+    if preset is None:
+        if all(v is None for v in overrides.values()):
+            return None
+        preset = PerformanceModel()
+    return preset.with_overrides(**{k: v for k, v in overrides.items() if v is not None})
 
 
 @contextmanager
@@ -125,6 +162,8 @@ def _banner(server: EmulatorServer, emulator: Emulator, args: argparse.Namespace
         ("Password", DEFAULT_PASSWORD),
         ("Database", args.db or "in memory"),
     ]
+    if emulator.performance is not None:
+        facts.append(("Performance", _describe(emulator.performance)))
     if server.cert_path:
         facts.append(("Certificate", f"{server.cert_path}  (trust it: verify=<this path>)"))
     lines = ["sfbulk emulator: a local Salesforce (Bulk API 2.0) is running"]
@@ -142,6 +181,12 @@ def _banner(server: EmulatorServer, emulator: Emulator, args: argparse.Namespace
     print("\n".join(lines), file=out, flush=True)
 
 
+def _describe(model: PerformanceModel) -> str:
+    return (f"{model.name}: {model.request_seconds * 1000:.0f} ms round trip, "
+            f"{model.records_per_second:,.0f} records/s with "
+            f"{model.parallel_batches_org} batches at once (assumed values)")
+
+
 def run(args: argparse.Namespace, *, out: TextIO | None = None,
         ready: threading.Event | None = None, stop: threading.Event | None = None) -> int:
     """Build the emulator from ``args`` and serve until Ctrl-C/SIGTERM (or ``stop`` is set).
@@ -154,7 +199,7 @@ def run(args: argparse.Namespace, *, out: TextIO | None = None,
     try:
         emulator = Emulator(schema_files=tuple(args.schema), db=args.db, seed=args.seed,
                             processing=args.processing, processing_delay=args.delay,
-                            token=args.token)
+                            token=args.token, performance=performance_from_args(args))
     except (OSError, ValueError) as exc:
         print(f"sfbulk emulator: cannot build the org: {exc}. "
               "Check the --db and --schema files.", file=sys.stderr)

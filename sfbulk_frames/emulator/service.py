@@ -9,7 +9,9 @@ It composes the parts and owns the org's counters: :class:`~.models.org.Org` (SQ
 from __future__ import annotations
 
 import random
-from collections.abc import Iterable, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -21,6 +23,7 @@ from sfbulk_frames.emulator.models.builtin import builtin_schema
 from sfbulk_frames.emulator.models.faults import FaultPlan
 from sfbulk_frames.emulator.models.jobs import Job, JobStore
 from sfbulk_frames.emulator.models.org import Org
+from sfbulk_frames.emulator.models.performance import PerformanceModel, resolve_performance
 from sfbulk_frames.emulator.models.standard import StandardObjects
 from sfbulk_frames.emulator.runner import JobRunner
 from sfbulk_frames.emulator.soql.cursors import QueryCursors
@@ -51,6 +54,13 @@ class Emulator:
     state), ``"background"`` (a daemon worker processes after ``processing_delay`` seconds,
     batch by batch) or ``"polls:N"`` (the N-th info GET shows the final state). Use as a context
     manager or call :meth:`close` to stop the worker. Raises ``ValueError`` for a bad mode.
+
+    ``performance``: off by default (every answer is immediate). A
+    :class:`~.models.performance.PerformanceModel` or a preset name (``"fast"``, ``"busy"``)
+    makes jobs take the modelled time (their info GET shows the model's progress, read from
+    ``clock``) and lets concurrent jobs that touch the same parent record fail rows with
+    ``UNABLE_TO_LOCK_ROW``; :meth:`serve` then also adds the model's latency and bandwidth.
+    The in-process :meth:`transport` never sleeps. Jobs are processed when closed.
     """
 
     def __init__(
@@ -68,7 +78,12 @@ class Emulator:
         client_secret: str | None = None,
         jwt_public_key: str | None = None,
         instance_url: str | None = None,
+        performance: PerformanceModel | str | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self.performance = resolve_performance(performance)
+        self._clock = clock
+        self._arrival = threading.local()
         self.processing = processing
         self.processing_delay = processing_delay
         self.seed = seed
@@ -107,11 +122,15 @@ class Emulator:
             delay=processing_delay,
             seed=seed,
             on_batch=self._count_batch,
+            performance=self.performance,
+            clock=self._request_time,
         )
         self._dispatcher = Dispatcher(self)
 
     def __repr__(self) -> str:
-        return f"<Emulator {self.instance_url} processing={self.processing!r} seed={self.seed}>"
+        model = f" performance={self.performance.name!r}" if self.performance else ""
+        return (f"<Emulator {self.instance_url} processing={self.processing!r} "
+                f"seed={self.seed}{model}>")
 
     # -- public helpers ----------------------------------------------------------------------
     @property
@@ -123,7 +142,17 @@ class Emulator:
 
     def handle(self, request: Request) -> Response:
         """Answer one HTTP request in-process (thread-safe; never raises for bad input)."""
-        return self._dispatcher.handle(request)
+        self._arrival.time = self._clock()
+        try:
+            return self._dispatcher.handle(request)
+        finally:
+            self._arrival.time = None
+
+    def _request_time(self) -> float:
+        """When the request being answered arrived (before it waited for the org's lock), so
+        the performance model dates a close by its arrival, not by the emulator's own work."""
+        arrived: float | None = getattr(self._arrival, "time", None)
+        return self._clock() if arrived is None else arrived
 
     def transport(self) -> EmulatorTransport:
         """An httpx transport (sync and async) that answers in-process."""
@@ -139,7 +168,8 @@ class Emulator:
         from sfbulk_frames.emulator.web.server import serve
 
         return serve(
-            self.handle, host=host, port=port, tls=tls, token=self.token, verbose=verbose
+            self.handle, host=host, port=port, tls=tls, token=self.token, verbose=verbose,
+            performance=self.performance,
         )
 
     def client(
@@ -206,6 +236,11 @@ class Emulator:
         """Start processing a closed ingest job or a new query job (caller holds the lock)."""
         self._runner.schedule(job)
 
+    def shape_view(self, job: Job, view: dict[str, Any]) -> dict[str, Any]:
+        """A job's info view as the performance model shows it now (as is without a model)."""
+        self._runner.shape_view(job, view)
+        return view
+
     def reset(self) -> None:
         """Delete every record and job; clear faults, counters and upload records."""
         with self.org.lock:
@@ -215,6 +250,7 @@ class Emulator:
             self.faults.fired.clear()
             self.usage_api = self.usage_batches = self.usage_query_jobs = 0
             self.puts.clear()
+            self._runner.reset_model()
             self.cursors.clear()
             self._seed_users()
 

@@ -31,6 +31,7 @@ from sfbulk_frames.pipeline.outcomes import (
     explain_job_failure,
     indexed,
 )
+from sfbulk_frames.pipeline.plan import default_poll
 from sfbulk_frames.pipeline.progress import Reporter
 from sfbulk_frames.pipeline.spec import IngestSpec
 from sfbulk_frames.pipeline.spill import release_freed_memory, spill_chunk
@@ -119,6 +120,8 @@ class ChunkRunner:
         self.ledger = _Ledger()
         self.stop = threading.Event()
         self.deadline = None if spec.timeout is None else time.monotonic() + spec.timeout
+        # a load's own polling unless the load or the client chose one (see LOAD_POLL)
+        self.poll = default_poll(client, spec.poll)
         self.uploaded: dict[int, str] = {}
         """Chunk start -> the job that received the chunk's rows."""
         self._counts = threading.Lock()
@@ -196,7 +199,7 @@ class ChunkRunner:
     def run_chunk(self, chunk: Chunk) -> tuple[pl.DataFrame, MatchOutcome, list[JobInfo]]:
         job = self._create_and_upload(chunk)
         info = job.wait(
-            timeout=_deadline_left(self.deadline), poll=self.spec.poll, on_poll=self._on_poll
+            timeout=_deadline_left(self.deadline), poll=self.poll, on_poll=self._on_poll
         )
         self._emit(
             "job_done",

@@ -23,8 +23,8 @@ from sfbulk_frames._exceptions import (
     LoadIncompleteError,
     SfBulkError,
 )
-from sfbulk_frames.frames.backend import DEFAULT_BATCH_ROWS, iter_batches, to_polars
-from sfbulk_frames.frames.encode import iter_chunks, validate_frame
+from sfbulk_frames.frames.backend import DEFAULT_BATCH_ROWS, to_polars
+from sfbulk_frames.frames.encode import validate_frame
 from sfbulk_frames.frames.joinback import column_kinds
 from sfbulk_frames.frames.result import BulkResult
 from sfbulk_frames.frames.result.part_files import PartFiles
@@ -38,6 +38,7 @@ from sfbulk_frames.pipeline.outcomes import (
     indexed,
     settle,
 )
+from sfbulk_frames.pipeline.plan import plan_load
 from sfbulk_frames.pipeline.preflight import RowGate, prepare
 from sfbulk_frames.pipeline.progress import ProgressLike
 from sfbulk_frames.pipeline.reporting import make_reporter
@@ -192,15 +193,19 @@ def run_ingest(
     )
     spec = replace(spec, encode=encode)
     kinds = {**join_kinds(client, spec.object, dict(schema)), **converted_kinds}
+    # job sizing and lock-aware grouping (pipeline/plan.py); preflight's gate filters first
+    plan = plan_load(
+        frame, spec, client, batch_rows=batch_rows,
+        group_by_parent=spec.group_by_parent if files is None else False,
+        row_filter=gate.filter if gate is not None else None,  # rows describe proves would fail
+    )
+    spec = replace(spec, max_concurrent_jobs=plan.concurrency)
     reporter = make_reporter(progress, desc=f"{spec.operation} {spec.object}")
     total = frame.height if isinstance(frame, pl.DataFrame) else _parquet_height(frame)
     load = ChunkRunner(client, spec, kinds, reporter)
     load.files = files
     reporter.emit("start", spec.operation, object=spec.object, total_rows=total)
-    batches = iter_batches(frame, batch_rows)
-    if gate is not None:
-        batches = gate.filter(batches)  # rows describe proves would fail are held back
-    source = SourceRows(batches)
+    source = SourceRows(plan.batches)
     runs: list[ChunkRun] = []
     pool = ThreadPoolExecutor(max_workers=spec.max_concurrent_jobs, thread_name_prefix="sfbulk")
     columns = list(schema.names())
@@ -213,6 +218,7 @@ def run_ingest(
         parts = Parts()
         for rows, chunk_outcome, infos in settled:
             parts.add(rows, chunk_outcome, infos)
+        plan.restore_positions(parts)  # grouped order -> sent rows
         if gate is not None:
             _add_held(parts, gate)
         result = (
@@ -224,7 +230,7 @@ def run_ingest(
 
     try:
         # a source error stops the sending; the jobs already sent are waited for all the same
-        source_error = submit_all(load, iter_chunks(source, spec.encode), pool, source, runs)
+        source_error = submit_all(load, plan.chunk(source), pool, source, runs)
         wait_all(runs)
         result, error = outcome(
             "the load stopped" if source_error is None

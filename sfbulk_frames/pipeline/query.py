@@ -23,6 +23,7 @@ from sfbulk_frames._exceptions import ConfigurationError, JobError, JobFailedErr
 from sfbulk_frames._models import COLUMN_DELIMITERS, JobInfo, JobState, readable_job_error
 from sfbulk_frames._signatures import keyword_checked
 from sfbulk_frames.frames.decode import empty_query_frame, parse_query_page
+from sfbulk_frames.pipeline.plan import default_poll
 from sfbulk_frames.pipeline.progress import ProgressLike, Reporter
 from sfbulk_frames.pipeline.reporting import make_reporter
 
@@ -321,7 +322,9 @@ def query(
     )
     completed = False
     try:
-        info = job.wait(timeout=timeout, poll=poll, on_poll=partial(_on_poll, reporter))
+        info = job.wait(
+            timeout=timeout, poll=default_poll(client, poll), on_poll=partial(_on_poll, reporter)
+        )
         reporter.emit(
             "job_done",
             "query",

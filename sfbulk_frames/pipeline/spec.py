@@ -32,6 +32,8 @@ class IngestSpec:
     raise_on_failure: bool = False
     results_dir: str | os.PathLike[str] | None = None
     """Write each job's parts to parquet there as they arrive (see frames/result/part_files.py)."""
+    group_by_parent: bool | str | None = None
+    """Rows of one parent record in one job (pipeline/plan.py); not with ``results_dir``."""
     preflight: PreflightMode = "columns"
 
     @property

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 from sfbulk_frames.emulator.models.auth import AuthService
 from sfbulk_frames.emulator.models.faults import FaultPlan
@@ -32,6 +32,10 @@ class ApiBackend(Protocol):
 
     def schedule(self, job: Job) -> None:
         """Start processing a closed ingest job or a new query job."""
+        ...
+
+    def shape_view(self, job: Job, view: dict[str, Any]) -> dict[str, Any]:
+        """A job's info view as the performance model shows it now."""
         ...
 
     def record_put(self, job_id: str, size: int, status: int) -> None:

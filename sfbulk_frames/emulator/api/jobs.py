@@ -71,7 +71,8 @@ def close_or_abort(org: ApiBackend, call: Call, kind: str) -> Response:
         org.schedule(job)
     else:
         abort(org, job)
-    return json_response(short_view(job), pretty=wants_pretty(call.request))
+    view = org.shape_view(job, short_view(job))
+    return json_response(view, pretty=wants_pretty(call.request))
 
 
 def abort(org: ApiBackend, job: Job) -> None:
@@ -102,7 +103,8 @@ def info(org: ApiBackend, call: Call, kind: str) -> Response:
     job = org.store.get(call.job_id, kind)
     reveal_on_poll(job)
     org.store.save(job)
-    return json_response(full_view(job), pretty=wants_pretty(call.request))
+    view = org.shape_view(job, full_view(job))
+    return json_response(view, pretty=wants_pretty(call.request))
 
 
 def listing(org: ApiBackend, call: Call, kind: str) -> Response:
@@ -136,6 +138,7 @@ def listing(org: ApiBackend, call: Call, kind: str) -> Response:
         )
     )
     return json_response(
-        {"done": done, "records": [list_view(j) for j in page], "nextRecordsUrl": next_url},
+        {"done": done, "records": [org.shape_view(j, list_view(j)) for j in page],
+         "nextRecordsUrl": next_url},
         pretty=wants_pretty(req),
     )

@@ -65,7 +65,7 @@ def create(org: ApiBackend, call: Call) -> Response:
     )
     org.store.add(job)
     org.schedule(job)
-    return json_response(create_view(job), pretty=wants_pretty(req))
+    return json_response(org.shape_view(job, create_view(job)), pretty=wants_pretty(req))
 
 
 def _complete_job(org: ApiBackend, version: str, job_id: str) -> Job:

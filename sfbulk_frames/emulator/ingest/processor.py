@@ -5,6 +5,7 @@ in :mod:`.inserts`). Produces fully quoted result lines in a seeded shuffled ord
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from typing import Any
 
 from sfbulk_frames.emulator.ingest.batches import RowBatch
@@ -22,6 +23,9 @@ from sfbulk_frames.emulator.ingest.lookups import Lookups
 from sfbulk_frames.emulator.ingest.results import BatchOutcome, build_outcome
 from sfbulk_frames.emulator.models.org import Org, now_utc_text, quote_ident
 from sfbulk_frames.emulator.models.schema import FieldDef, ObjectDef
+
+_NOT_PARENTS = frozenset({"OwnerId", "RecordTypeId", "CreatedById", "LastModifiedById"})
+_LOCK_MESSAGE = "unable to obtain exclusive access to this record or 1 records"
 
 
 class BatchProcessor:
@@ -61,6 +65,14 @@ class BatchProcessor:
         self.lookups = Lookups(org, obj, operation, columns)
         self.inserter = Inserter(org, obj, self.written, self.lookups)
         self.now = ""
+        # set by a performance model: which rows' parent records another job holds
+        self.locked_rows: Callable[[list[str]], list[bool]] | None = None
+        self.parent_columns = [
+            i for i, c in enumerate(columns)
+            if c.kind == "relationship"
+            or (c.kind == "field" and c.fdef is not None and c.fdef.type == "reference"
+                and c.fdef.name not in _NOT_PARENTS)
+        ]
 
     # -- entry point -------------------------------------------------------------------------
     def process(self, batch: RowBatch) -> BatchOutcome:
@@ -86,6 +98,8 @@ class BatchProcessor:
                         "unable to obtain exclusive access to this record or 1 records",
                         "",
                     )
+        if self.locked_rows is not None and self.parent_columns:
+            self._fail_locked(transposed, errors, self.locked_rows)
         for col, values, column in zip(self.columns, transposed, stats, strict=True):
             check_column(col, values, errors, self.operation, column)
         self.lookups.resolve_relationships(errors)
@@ -124,6 +138,23 @@ class BatchProcessor:
             rng=self.rng,
             escape=not self.quote_free,
         )
+
+    def _fail_locked(
+        self,
+        transposed: Any,
+        errors: list[str | None],
+        locked_rows: Callable[[list[str]], list[bool]],
+    ) -> None:
+        """Fail the rows whose parent record (first non-empty parent column) is locked."""
+        parents = [""] * len(errors)
+        for index in reversed(self.parent_columns):
+            header = self.columns[index].header.lower()
+            for i, value in enumerate(transposed[index]):
+                if value:
+                    parents[i] = f"{header}={str(value).lower()}"
+        for i, locked in enumerate(locked_rows(parents)):
+            if locked and errors[i] is None:
+                errors[i] = error_text("UNABLE_TO_LOCK_ROW", _LOCK_MESSAGE, "")
 
     def _insert_rows(self, rows: list[int], errors: list[str | None]) -> dict[int, str]:
         return self.inserter.insert(rows, errors, self.now)

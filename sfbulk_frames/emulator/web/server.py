@@ -31,6 +31,7 @@ from urllib.parse import parse_qsl
 import uvicorn
 
 from sfbulk_frames.emulator.connect import client_for
+from sfbulk_frames.emulator.models.performance import Link, PerformanceModel
 from sfbulk_frames.emulator.web.tls import CertificateFiles, generate_certificate
 from sfbulk_frames.emulator.web.wire import Request, Response
 
@@ -52,6 +53,7 @@ _STARTUP_TIMEOUT = 15.0
 _SHUTDOWN_TIMEOUT = 10.0
 _DISCONNECT_WAIT = 2.0
 _HANDLER_THREADS = 8
+_KEEP_ALIVE = 120
 
 
 def _internal_error_body() -> bytes:
@@ -65,16 +67,36 @@ class AsgiAdapter:
     """ASGI application that serves one ``handler(Request) -> Response`` function."""
 
     def __init__(
-        self, handler: Handler, executor: ThreadPoolExecutor, *, verbose: bool = False
+        self,
+        handler: Handler,
+        executor: ThreadPoolExecutor,
+        *,
+        verbose: bool = False,
+        performance: PerformanceModel | None = None,
     ) -> None:
         self._handler = handler
         self._executor = executor
         self._verbose = verbose
+        self._model = performance
+        self._uplink = Link.upload(performance) if performance else None
+        self._downlink = Link.download(performance) if performance else None
+
+    async def _take_time(self, link: Link | None, size: int, extra: float = 0.0) -> None:
+        """Sleep (without blocking other requests) for the round trip and for ``size`` bytes
+        on the shared ``link`` of the performance model."""
+        if link is None:
+            return
+        now = time.monotonic()
+        done = link.reserve(size, now + extra) if size else now + extra
+        if done > now:
+            await asyncio.sleep(done - now)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # lifespan is switched off; websockets are not served
             return
         request = await self._read_request(scope, receive)
+        if self._model is not None:  # the round trip, then the body over the upload link
+            await self._take_time(self._uplink, len(request.body), self._model.request_seconds)
         began = time.perf_counter()
         loop = asyncio.get_running_loop()
         try:
@@ -91,6 +113,7 @@ class AsgiAdapter:
         if response.drop == "before":
             await self._drop(send, receive)
             return
+        await self._take_time(self._downlink, len(response.body))
         await self._write_response(response, send, receive)
 
     @staticmethod
@@ -201,6 +224,7 @@ class EmulatorServer:
         tls: bool = False,
         token: str | None = None,
         verbose: bool = False,
+        performance: PerformanceModel | None = None,
     ) -> None:
         self.token = token
         self.host = host
@@ -216,7 +240,7 @@ class EmulatorServer:
         url_host = f"[{host}]" if ":" in host else host
         self.url = f"{scheme}://{url_host}:{self.port}"
         config = uvicorn.Config(
-            AsgiAdapter(handler, self._executor, verbose=verbose),
+            AsgiAdapter(handler, self._executor, verbose=verbose, performance=performance),
             lifespan="off",
             http="h11",
             log_config=None,
@@ -225,6 +249,9 @@ class EmulatorServer:
             server_header=False,
             date_header=True,
             timeout_graceful_shutdown=2,
+            # idle keep-alive connections stay open like Salesforce's (uvicorn's default 5 s
+            # closes them just as a client polling every 5 s reuses one: RemoteDisconnected)
+            timeout_keep_alive=_KEEP_ALIVE,
             ssl_certfile=self._certificates.cert_path if self._certificates else None,
             ssl_keyfile=self._certificates.key_path if self._certificates else None,
         )
@@ -333,6 +360,7 @@ def serve(
     tls: bool = False,
     token: str | None = None,
     verbose: bool = False,
+    performance: PerformanceModel | None = None,
 ) -> EmulatorServer:
     """Serve ``handler`` on ``host:port`` in a background thread; returns once it accepts.
 
@@ -341,5 +369,8 @@ def serve(
     logs ``METHOD path status duration`` of every request at INFO on the
     ``sfbulk_frames.emulator`` logger (never headers, query strings or bodies). Raises
     ``OSError`` if the address cannot be bound, ``RuntimeError`` if uvicorn fails to start.
+    ``performance`` adds the model's round trip to every request and sends request and
+    response bodies at its shared upload and download bandwidth (asyncio sleeps).
     """
-    return EmulatorServer(handler, host=host, port=port, tls=tls, token=token, verbose=verbose)
+    return EmulatorServer(handler, host=host, port=port, tls=tls, token=token, verbose=verbose,
+                          performance=performance)

@@ -112,18 +112,21 @@ def _checked_offsets(body: memoryview, n_rows: int, room: int, position: int,
     return offsets
 
 
-def iter_chunks(batches: Iterable[pl.DataFrame], options: EncodeOptions) -> Iterator[Chunk]:
+def iter_chunks(
+    batches: Iterable[pl.DataFrame], options: EncodeOptions, *, start: int = 0
+) -> Iterator[Chunk]:
     """Encode the batches once and pack their records into chunks cut at record boundaries.
 
     Each chunk holds its header, at most ``options.max_bytes`` bytes and ``max_records``
     records. A batch is written straight into the chunk's buffer; its records are located
     (:func:`record_offsets`) only when the chunk must be cut inside it. Raises FrameError
     (naming the row position) for a record that alone exceeds ``max_bytes``, and whatever
-    :func:`encode_batch` raises.
+    :func:`encode_batch` raises. ``start`` is the position of the first row (chunks of one
+    frame encoded in several calls keep their positions in the frame).
     """
     header: bytes | None = None
     max_records = options.max_records or np.iinfo(np.int64).max
-    position = 0
+    position = start
     pending: _Pending | None = None
     for batch in batches:
         if batch.height == 0:
