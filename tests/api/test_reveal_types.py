@@ -63,8 +63,8 @@ sfb.insert(pdf, "Contact", max_concurent_jobs=2)  # error: the typo
 
 EXPECTED = {
     "client": "sfbulk_frames.client.clients.Client",
-    "pandas result": "sfbulk_frames.frames.result.BulkResult[pandas.core.frame.DataFrame]",
-    "polars result": "sfbulk_frames.frames.result.BulkResult[polars.dataframe.frame.DataFrame]",
+    "pandas result": "sfbulk_frames.frames.result.bulk_result.BulkResult[pandas.core.frame.DataFrame]",
+    "polars result": "sfbulk_frames.frames.result.bulk_result.BulkResult[polars.dataframe.frame.DataFrame]",
     "pandas frame": "pandas.core.frame.DataFrame",
     "polars frame": "polars.dataframe.frame.DataFrame",
     "path": "pathlib.Path",
