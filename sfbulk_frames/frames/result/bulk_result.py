@@ -10,7 +10,7 @@ import polars as pl
 
 from sfbulk_frames._config import PollPolicy
 from sfbulk_frames._exceptions import ConfigurationError, JobFailedError
-from sfbulk_frames._models import JobInfo, readable_job_error
+from sfbulk_frames._models import JobInfo
 from sfbulk_frames.frames.backend import (
     Backend,
     backend_of,
@@ -30,7 +30,10 @@ from sfbulk_frames.frames.result.parts import (
 from sfbulk_frames.frames.result.report import (
     SAMPLE_ROWS,
     error_table,
+    failed_jobs,
     failure_message,
+    job_state,
+    job_states,
     result_html,
     result_repr,
 )
@@ -55,11 +58,6 @@ __all__ = ["BulkResult", "FrameT", "Resend"]
 #: The frame type of a result's parts: ``pandas.DataFrame`` for pandas input,
 #: ``polars.DataFrame`` for a polars ``DataFrame`` or ``LazyFrame``.
 FrameT = TypeVar("FrameT")
-
-
-def _state(job: Any) -> str:
-    state = getattr(job, "state", None)
-    return str(getattr(state, "value", state))
 
 
 class BulkResult(Generic[FrameT]):
@@ -250,7 +248,7 @@ class BulkResult(Generic[FrameT]):
             and counts["failed"] == 0
             and counts["unprocessed"] == 0
             and counts["unmatched"] == 0
-            and all(_state(job) == "JobComplete" for job in self._jobs_for_ok())
+            and all(job_state(job) == "JobComplete" for job in self._jobs_for_ok())
         )
 
     def _jobs_for_ok(self) -> list[JobInfo]:
@@ -279,9 +277,6 @@ class BulkResult(Generic[FrameT]):
     def summary(self) -> dict[str, Any]:
         """Counts of rows per status, jobs per state, errors per code."""
         counts = self.counts()
-        states: dict[str, int] = {}
-        for job in self.jobs:
-            states[_state(job)] = states.get(_state(job), 0) + 1
         return {
             "object": self.object,
             "operation": self.operation,
@@ -289,16 +284,8 @@ class BulkResult(Generic[FrameT]):
             **counts,
             "ok": self.ok,
             "jobs": len(self.jobs),
-            "job_states": states,
-            "failed_jobs": [
-                {
-                    "id": job.id,
-                    "state": _state(job),
-                    "error_message": readable_job_error(job.error_message),
-                }
-                for job in self._jobs_for_ok()
-                if _state(job) in ("Failed", "Aborted")
-            ],
+            "job_states": job_states(self.jobs),
+            "failed_jobs": failed_jobs(self._jobs_for_ok()),
             "errors": dict(self._error_counts(("code",)).iter_rows()),
             "errors_by_field": [
                 {"code": code, "field": field, "count": n}

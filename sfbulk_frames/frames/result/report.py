@@ -10,13 +10,17 @@ from typing import Any, Protocol
 
 import polars as pl
 
+from sfbulk_frames._models import readable_job_error
 from sfbulk_frames.frames.errors import error_code, error_field
 
 __all__ = [
     "SAMPLE_ROWS",
     "ResultView",
     "error_table",
+    "failed_jobs",
     "failure_message",
+    "job_state",
+    "job_states",
     "result_html",
     "result_repr",
     "shortened",
@@ -54,6 +58,30 @@ class ResultView(Protocol):
     def counts(self) -> dict[str, int]: ...
 
     def summary(self) -> dict[str, Any]: ...
+
+
+def job_state(job: Any) -> str:
+    """The state of a job as text (``"JobComplete"``)."""
+    state = getattr(job, "state", None)
+    return str(getattr(state, "value", state))
+
+
+def job_states(jobs: Sequence[Any]) -> dict[str, int]:
+    """Jobs per state, in the order the states first occur."""
+    states: dict[str, int] = {}
+    for job in jobs:
+        states[job_state(job)] = states.get(job_state(job), 0) + 1
+    return states
+
+
+def failed_jobs(jobs: Sequence[Any]) -> list[dict[str, Any]]:
+    """Id, state and readable error message of each job that failed or was aborted as a whole."""
+    return [
+        {"id": job.id, "state": job_state(job),
+         "error_message": readable_job_error(job.error_message)}
+        for job in jobs
+        if job_state(job) in ("Failed", "Aborted")
+    ]
 
 
 def error_table(parts: Sequence[pl.DataFrame], by: Sequence[str]) -> pl.DataFrame:
