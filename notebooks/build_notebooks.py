@@ -8,15 +8,18 @@ Regenerate every notebook (from the repository root, in the project's virtualenv
 
 The cells live at the bottom of this file as plain Python (one list of cells per notebook), so
 they can be reviewed and diffed as code; this script turns them into ``.ipynb`` files with
-nbformat and runs them with nbclient on a kernel that is *this* Python (``sys.executable``), so
-the stored outputs come from the library installed here and the emulator runs in-process (no
+nbformat and runs them with nbclient on a kernel that is *this* Python (``sys.executable``) with
+this checkout first on its path, so the stored outputs come from the library in this checkout
+(even from a git worktree whose package is not the editable install) and the emulator runs
+in-process (no
 Salesforce org, no credentials, no network). The test suite (``tests/test_notebooks.py``) uses
 :func:`execute_notebook` to run the committed notebooks the same way.
 
-Progress bars: the notebooks use ``progress="auto"``. Without ``ipywidgets`` tqdm draws a text
-bar, which nbclient stores as one final line (``coalesce_streams``) that reads well on a code
-host; a widget would be stored as a placeholder. The build therefore refuses to store widget
-outputs (uninstall ipywidgets from the build environment if it complains) and hides tqdm's
+Progress bars: the notebooks use ``progress="auto"``. The kernel runs with
+``SFBULK_PROGRESS=bar``, so ``"auto"`` draws tqdm's text bar even where ipywidgets is
+installed; nbclient stores it as one final line (``coalesce_streams``) that reads well on a code
+host, where a widget would be stored as a placeholder. The build still refuses to store widget
+outputs (a notebook that asks for ``progress="notebook"`` explicitly) and hides tqdm's
 "IProgress not found" hint from the stored outputs.
 """
 
@@ -24,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -36,14 +40,16 @@ from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 NOTEBOOK_DIR = Path(__file__).resolve().parent
+REPO_ROOT = NOTEBOOK_DIR.parent
 KERNEL_NAME = "sfbulk-frames-python"
 CELL_TIMEOUT_SECONDS = 120
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 STORED_KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)",
                      "language": "python"}
-# tqdm warns once per kernel when ipywidgets is missing; the text bar it falls back to is what
-# we want stored, so the hint is filtered in the kernel (not in the notebook's own code).
-KERNEL_ENV = {"PYTHONWARNINGS": "ignore:IProgress not found"}
+# The stored progress bars must be text: SFBULK_PROGRESS=bar makes progress="auto" draw tqdm's
+# text bar whether or not ipywidgets is installed. tqdm warns once per kernel when ipywidgets is
+# missing; that hint is filtered in the kernel (not in the notebook's own code).
+KERNEL_ENV = {"SFBULK_PROGRESS": "bar", "PYTHONWARNINGS": "ignore:IProgress not found"}
 
 
 def build_notebook(cells: Sequence[tuple[str, str]]) -> nbformat.NotebookNode:
@@ -67,6 +73,13 @@ def build_notebook(cells: Sequence[tuple[str, str]]) -> nbformat.NotebookNode:
     return nb
 
 
+def _kernel_env() -> dict[str, str]:
+    """KERNEL_ENV plus PYTHONPATH with this checkout first: the kernel runs in the notebook's
+    directory, where ``import sfbulk_frames`` would otherwise find the installed package."""
+    path = [str(REPO_ROOT), *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    return {**KERNEL_ENV, "PYTHONPATH": os.pathsep.join(path)}
+
+
 def _kernel_manager(spec_root: Path) -> KernelManager:
     """A kernel manager whose kernel is this interpreter (the venv with sfbulk_frames)."""
     spec_dir = spec_root / KERNEL_NAME
@@ -75,7 +88,7 @@ def _kernel_manager(spec_root: Path) -> KernelManager:
         "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
         "display_name": f"Python ({sys.executable})",
         "language": "python",
-        "env": KERNEL_ENV,
+        "env": _kernel_env(),
     }
     (spec_dir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
     specs = KernelSpecManager(kernel_dirs=[str(spec_root)])
@@ -118,8 +131,9 @@ def execute_notebook(
     widgets = _widget_outputs(nb)
     if forbid_widgets and widgets:
         raise RuntimeError(
-            f"cells {widgets} stored ipywidgets output (tqdm found ipywidgets); it does not "
-            "render on a code host — build in an environment without ipywidgets"
+            f"cells {widgets} stored ipywidgets output; it does not render on a code host — "
+            'use progress="auto" (the build kernel sets SFBULK_PROGRESS=bar) or "bar" there, '
+            'not progress="notebook"'
         )
     return nb
 

@@ -1,9 +1,10 @@
 """``sfbulk demo``: the whole tour on an in-process emulator, with no credentials and no network.
 
 It generates Accounts and Contacts (a few percent deliberately bad), upserts them through the
-``df.sfbulk`` accessors (pandas for Accounts, polars for Contacts), shows the failures, fixes
-the failed rows by joining them back to the input, retries them, and queries the org back into
-a typed polars frame. ``--serve`` then keeps the emulator running for other tools.
+``df.sfbulk`` accessors (pandas for Accounts, polars for Contacts), shows the failures by code
+and field (``res.error_counts()``), corrects the failed rows in ``res.failed``, retries them with
+``res.retry(fixed)`` (one result over the whole input) and queries the org back into a typed
+polars frame. ``--serve`` then keeps the emulator running for other tools.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import polars as pl
 from sfbulk_frames._config import PollPolicy
 from sfbulk_frames.cli.common import plural
 from sfbulk_frames.cli.demo_data import LEGACY_LEVELS, DemoData, generate
-from sfbulk_frames.cli.summary import error_detail, top_errors
+from sfbulk_frames.cli.summary import TOP_ERRORS
 
 __all__ = ["DESCRIPTION", "EXAMPLES", "add_arguments", "run"]
 
@@ -92,16 +93,34 @@ def _describe_result(tour: _Tour, result: Any, seconds: float) -> None:
              f"{seconds:.1f} s")
 
 
-def _show_top_errors(tour: _Tour, failed: pl.DataFrame) -> None:
-    errors = top_errors(failed)
-    if errors.height == 0:
+def _show_top_errors(tour: _Tour, result: Any, call: str = "res.error_counts()") -> None:
+    """The most frequent errors of ``result`` by code and field, from ``res.error_counts()``."""
+    counts = result.error_counts()
+    if not isinstance(counts, pl.DataFrame):  # a pandas load answers with a pandas frame
+        counts = pl.from_pandas(counts)
+    if counts.height == 0:
         return
-    tour.say("top failure reasons:")
-    for code, field, rows, example in errors.iter_rows():
-        message = " ".join(error_detail(example).split())
-        message = message if len(message) <= 80 else message[:79] + "…"
-        where = f"{code} {field}" if field else code
-        tour.say(f"  {rows:>7,}  {where:<44} e.g. {message}")
+    tour.say(f"{call}  # rows per error code and field, most first:")
+    tour.say(f"  {'count':>7}  {'code':<42} field")
+    for code, field, count in counts.head(TOP_ERRORS).iter_rows():
+        tour.say(f"  {count:>7,}  {code or '(other)':<42} {field or '-'}")
+    if counts.height > TOP_ERRORS:
+        tour.say(f"  ... and {plural(counts.height - TOP_ERRORS, 'more code/field pair')}")
+
+
+def _retry(tour: _Tour, res: Any, fixed: Any) -> Any:
+    """``res.retry(fixed)``: print the attempt and the combined result over the whole input."""
+    tour.say("res = res.retry(to_fix)   # sends only these rows; one result over every input row")
+    started = time.monotonic()
+    final = res.retry(fixed)
+    tour.say("retry: " + _counts_line(final.attempts[-1], time.monotonic() - started))
+    counts = final.counts()
+    rows = counts["successful"] + counts["failed"] + counts["unprocessed"]
+    tour.say(f"final: {rows:,} rows = {counts['successful']:,} successful + "
+             f"{counts['failed']:,} failed + {counts['unprocessed']:,} unprocessed "
+             f"({plural(len(final.attempts), 'attempt')}, {plural(len(final.jobs), 'job')}, "
+             f"ok={final.ok})")
+    return final
 
 
 def _load_accounts(tour: _Tour, data: DemoData, progress: Any) -> None:
@@ -111,20 +130,18 @@ def _load_accounts(tour: _Tour, data: DemoData, progress: Any) -> None:
     started = time.monotonic()
     res = accounts.sfbulk.upsert("Account", "ExternalId__c", progress=progress, poll=DEMO_POLL)
     _describe_result(tour, res, time.monotonic() - started)
-    failed = pl.from_pandas(res.failed) if len(res.failed) else pl.DataFrame()
-    _show_top_errors(tour, failed)
+    _show_top_errors(tour, res)
     if len(res.failed) == 0:
         return
-    tour.say("fix: res.failed keeps the input's index, so accounts.loc[res.failed.index] are the")
-    tour.say("     rows to fix; name them after their website, then retry only those rows")
-    to_fix = accounts.loc[res.failed.index].copy()
+    tour.say("fix: to_fix = res.failed.copy() holds the failed input rows (same index, plus")
+    tour.say("     sf__Row); name each Account after its website, then retry only those rows")
+    to_fix = res.failed.copy()
     to_fix["Name"] = to_fix["Name"].fillna(
         to_fix["Website"].str.removeprefix("https://www.").str.split(".").str[0]
         .str.replace("-", " ").str.title()
     )
-    started = time.monotonic()
-    retry = to_fix.sfbulk.upsert("Account", "ExternalId__c", progress=progress, poll=DEMO_POLL)
-    tour.say("retry: " + _counts_line(retry, time.monotonic() - started))
+    final = _retry(tour, res, to_fix)
+    _show_top_errors(tour, final, "final.error_counts()")
 
 
 def _counts_line(result: Any, seconds: float) -> str:
@@ -133,17 +150,16 @@ def _counts_line(result: Any, seconds: float) -> str:
             f"{counts['unprocessed']:,} unprocessed ({seconds:.1f} s)")
 
 
-def fix_contacts(contacts: pl.DataFrame, failed: pl.DataFrame) -> pl.DataFrame:
-    """Join the failed rows back to the input by external id and correct them (vectorised)."""
-    to_fix = contacts.join(failed.select("ExternalId__c", "sf__Error"), on="ExternalId__c",
-                           how="inner")
-    return to_fix.with_columns(
+def fix_contacts(failed: pl.DataFrame) -> pl.DataFrame:
+    """Correct the failed Contacts (vectorised); ``sf__Row`` keeps naming each one's input row,
+    so ``res.retry(fix_contacts(res.failed))`` matches them back."""
+    return failed.with_columns(
         pl.col("LastName").fill_null(pl.col("Email").str.extract(r"^[^.]+\.([a-z]+)", 1)
                                      .str.to_titlecase()).fill_null("Unknown"),
         pl.col("Title").str.slice(0, 128),
         pl.col("Level__c").replace(LEGACY_LEVELS),
         pl.col("Account.ExternalId__c").str.replace(" ", "-", literal=True),
-    ).drop("sf__Error")
+    )
 
 
 def _load_contacts(tour: _Tour, data: DemoData, progress: Any) -> None:
@@ -156,16 +172,15 @@ def _load_contacts(tour: _Tour, data: DemoData, progress: Any) -> None:
     res = contacts.sfbulk.upsert("Contact", "ExternalId__c", max_records=CONTACTS_PER_JOB,
                                  progress=progress, poll=DEMO_POLL)
     _describe_result(tour, res, time.monotonic() - started)
-    _show_top_errors(tour, res.failed)
+    _show_top_errors(tour, res)
     tour.say(f"(the generator made {plural(data.bad.contacts, 'row')} bad on purpose)")
 
-    tour.step("Fixing the failed Contacts: join res.failed back to the input, correct, retry")
+    tour.step("Fixing the failed Contacts: correct res.failed, retry with res.retry(to_fix)")
     if res.failed.height == 0:
         tour.say("nothing to fix")
         return
     for line in (
-        'to_fix = contacts.join(res.failed.select("ExternalId__c", "sf__Error"),',
-        '                       on="ExternalId__c").with_columns(',
+        "to_fix = res.failed.with_columns(   # the failed input rows, each with its sf__Row",
         '    pl.col("LastName").fill_null(<surname from the email>),   # REQUIRED_FIELD_MISSING',
         '    pl.col("Title").str.slice(0, 128),                        # STRING_TOO_LONG',
         '    pl.col("Level__c").replace({"Tier 1": "Primary", ...}),   # restricted picklist',
@@ -173,11 +188,8 @@ def _load_contacts(tour: _Tour, data: DemoData, progress: Any) -> None:
         ")",
     ):
         tour.say(line)
-    to_fix: Any = fix_contacts(contacts, res.failed)
-    started = time.monotonic()
-    retry = to_fix.sfbulk.upsert("Contact", "ExternalId__c", progress=progress, poll=DEMO_POLL)
-    tour.say("retry: " + _counts_line(retry, time.monotonic() - started))
-    _show_top_errors(tour, retry.failed)
+    final = _retry(tour, res, fix_contacts(res.failed))
+    _show_top_errors(tour, final, "final.error_counts()")
 
 
 def _query_back(tour: _Tour, data: DemoData, progress: Any) -> None:

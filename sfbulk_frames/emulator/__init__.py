@@ -9,8 +9,9 @@
 
 See :class:`Emulator` for processing modes and :mod:`.models.faults` for injected faults.
 
-Layout (moto-style): ``web/`` (route table, dispatch, server, transport, TLS, wire values),
-``api/`` (one module per resource, translating HTTP to model calls), ``models/`` (org, schema,
+Layout (moto-style): ``wire.py`` (the framework-free Request/Response/Call values),
+``web/`` (route table, dispatch, server, transport, TLS), ``api/`` (one module per resource,
+translating HTTP to model calls, and the Salesforce response bodies), ``models/`` (org, schema,
 ids, jobs, auth, faults, values: every Salesforce rule, raising typed errors), ``ingest/``
 (processing of uploads, one class per concern), ``soql/`` (lexer, parser, compiler, result
 pages, REST query cursors), ``records.py`` (single records of the REST ``sobjects`` resource, on
@@ -29,7 +30,7 @@ from sfbulk_frames.emulator.service import DEFAULT_INSTANCE_URL, Emulator, PutRe
 if TYPE_CHECKING:
     from sfbulk_frames.emulator.web.server import EmulatorServer
 from sfbulk_frames.emulator.web.transport import EmulatorTransport
-from sfbulk_frames.emulator.web.wire import Request, Response
+from sfbulk_frames.emulator.wire import Request, Response
 
 __all__ = [
     "DEFAULT_INSTANCE_URL",

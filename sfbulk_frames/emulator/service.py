@@ -29,7 +29,7 @@ from sfbulk_frames.emulator.runner import JobRunner
 from sfbulk_frames.emulator.soql.cursors import QueryCursors
 from sfbulk_frames.emulator.web.dispatch import Dispatcher
 from sfbulk_frames.emulator.web.transport import EmulatorTransport
-from sfbulk_frames.emulator.web.wire import Request, Response
+from sfbulk_frames.emulator.wire import Request, Response
 
 if TYPE_CHECKING:
     from sfbulk_frames import Client, PollPolicy, RetryPolicy

@@ -3,7 +3,9 @@
 ``progress=`` accepts:
 
 * ``"auto"`` (default): a widget in a notebook (a text bar when ipywidgets is missing), a bar
-  on a terminal, and plain ``logging`` lines when stderr is neither (cron, CI, Airflow);
+  on a terminal, and plain ``logging`` lines when stderr is neither (cron, CI, Airflow); the
+  ``SFBULK_PROGRESS`` environment variable (``bar``, ``log``, ``notebook`` or ``off``)
+  overrides that choice, e.g. ``SFBULK_PROGRESS=bar`` for a text bar in a notebook;
 * ``"log"``: INFO lines on the ``sfbulk_frames`` logger — one per phase change and a heartbeat
   at most every :data:`HEARTBEAT_SECONDS`;
 * ``False``/``None``: silent; a callable: receives every :class:`ProgressEvent`;

@@ -13,14 +13,25 @@ import logging
 import os
 import sys
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
-    from sfbulk_frames.pipeline.progress import Progress, ProgressEvent, RunProgress
+    from sfbulk_frames.pipeline.progress import Mode, Progress, ProgressEvent, RunProgress
 
-__all__ = ["in_notebook", "log_line", "renderer_for", "status_text", "widget_style"]
+__all__ = [
+    "ENV_MODES",
+    "PROGRESS_ENV",
+    "in_notebook",
+    "log_line",
+    "renderer_for",
+    "status_text",
+    "widget_style",
+]
 
 logger = logging.getLogger("sfbulk_frames")
+PROGRESS_ENV = "SFBULK_PROGRESS"
+"""Environment variable naming the mode ``progress="auto"`` resolves to (see ENV_MODES)."""
+ENV_MODES = ("bar", "log", "notebook", "off")
 
 
 def in_notebook() -> bool:
@@ -46,11 +57,35 @@ def _stderr_is_terminal() -> bool:
         return False
 
 
+def _mode_from_environment() -> Mode | None:
+    """The mode ``SFBULK_PROGRESS`` gives ``"auto"`` (None when unset or empty).
+
+    Raises ConfigurationError for a value that is no mode.
+    """
+    from sfbulk_frames._exceptions import ConfigurationError
+
+    value = os.environ.get(PROGRESS_ENV, "").strip().lower()
+    if not value:
+        return None
+    if value not in ENV_MODES:
+        raise ConfigurationError(
+            f"{PROGRESS_ENV}={value!r} is no progress mode: set it to one of "
+            f"{', '.join(ENV_MODES)}, or unset it to let progress='auto' choose"
+        )
+    return cast("Mode", value)
+
+
 def renderer_for(settings: Progress) -> Any:
-    """The renderer of a :class:`Progress` setting (``auto`` decided here, once)."""
+    """The renderer of a :class:`Progress` setting (``auto`` decided here, once).
+
+    ``auto`` takes the mode in the ``SFBULK_PROGRESS`` environment variable when it is set
+    (e.g. ``bar`` for a text bar in a notebook even with ipywidgets installed).
+    """
     from sfbulk_frames.pipeline.progress import _Silent
 
     mode = settings.mode
+    if mode == "auto":
+        mode = _mode_from_environment() or "auto"
     if mode == "auto":
         if in_notebook():
             mode = "notebook" if _has_ipywidgets() else "bar"

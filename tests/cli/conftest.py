@@ -7,13 +7,16 @@ from collections.abc import Iterator
 import polars as pl
 import pytest
 
+from sfbulk_frames.emulator import Emulator
+
 from .harness import Org, serve_org
 
 
 @pytest.fixture
 def org() -> Iterator[Org]:
     """An emulator processing jobs instantly, served on 127.0.0.1 (a fresh org per test)."""
-    yield from serve_org(processing="instant")
+    with serve_org(Emulator(seed=3, processing="instant")) as org:
+        yield org
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
-"""Harness of the CLI tests: a real emulator server on loopback and ``sfbulk`` run as a real
-subprocess (``python -m sfbulk_frames``) against it.
+"""Harness of the CLI tests: ``sfbulk`` run as a real subprocess (``python -m sfbulk_frames``)
+against an emulator served on loopback by the suite's one server harness (``tests/harness.py``).
 
 Every run checks that the access token appears in neither stdout nor stderr.
 """
@@ -11,14 +11,15 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import polars as pl
+from harness import Handler, served_emulator
 
 from sfbulk_frames.client.clients import Client
-from sfbulk_frames.emulator import Emulator
+from sfbulk_frames.emulator import Emulator, EmulatorServer
 
 RUN_TIMEOUT = 120
 
@@ -27,8 +28,8 @@ RUN_TIMEOUT = 120
 class Org:
     """An emulator and its loopback server, as one test sees them."""
 
-    emulator: Any
-    server: Any
+    emulator: Emulator
+    server: EmulatorServer
 
     @property
     def url(self) -> str:
@@ -81,13 +82,11 @@ def popen_sfbulk(*args: str | Path, org: Org | None = None) -> subprocess.Popen[
                             encoding="utf-8", env=_env(), preexec_fn=_default_sigint)
 
 
-def serve_org(**emulator_options: Any) -> Iterator[Org]:
-    emulator = Emulator(seed=3, **emulator_options)
-    try:
-        with emulator.serve(port=0) as server:
-            yield Org(emulator, server)
-    finally:
-        emulator.close()
+@contextmanager
+def serve_org(emulator: Emulator, *, handler: Handler | None = None) -> Iterator[Org]:
+    """``emulator`` served on loopback for the block, then closed (the org is the test's)."""
+    with emulator, served_emulator(emulator, handler=handler) as server:
+        yield Org(emulator, server)
 
 
 def read_any(path: Path) -> pl.DataFrame:

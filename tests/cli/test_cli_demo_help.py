@@ -29,8 +29,15 @@ def test_demo_at_a_small_scale_loads_fixes_retries_and_queries() -> None:
     for code in ("REQUIRED_FIELD_MISSING", "STRING_TOO_LONG",
                  "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", "INVALID_FIELD"):
         assert code in out
+    assert out.count("res.error_counts()  # rows per error code and field") == 2
+    assert re.search(r"REQUIRED_FIELD_MISSING\s+Name\n", out)  # by code and field
+    assert re.search(r"STRING_TOO_LONG\s+Title\n", out)
+    assert out.count("res = res.retry(to_fix)") == 2
     retries = re.findall(r"retry: ([\d,]+) successful, ([\d,]+) failed", out)
     assert [failed for _, failed in retries] == ["0", "0"]
+    finals = re.findall(r"final: ([\d,]+) rows = ([\d,]+) successful \+ ([\d,]+) failed \+ "
+                        r"([\d,]+) unprocessed \(2 attempts, .*ok=True\)", out)
+    assert finals == [("300", "300", "0", "0"), ("1,200", "1,200", "0", "0")]
     assert "all 1,200 generated contacts are in the org" in out
     assert "Birthdate              Date" in out
     assert re.search(r"Done in \d+\.\d s", out)

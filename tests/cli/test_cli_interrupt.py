@@ -17,7 +17,7 @@ import pytest
 
 from sfbulk_frames.emulator import Emulator, Request, Response
 
-from .harness import Org, popen_sfbulk
+from .harness import Org, popen_sfbulk, serve_org
 
 EVENT_TIMEOUT = 120.0  # a bound for a hung CLI, not a synchronisation delay
 _JOB_STATUS = re.compile(r"/services/data/v[\d.]+/jobs/ingest/(750\w+)$")
@@ -43,11 +43,10 @@ class StatusPolled:
 @pytest.fixture
 def stuck_org() -> Iterator[tuple[Org, StatusPolled]]:
     """Jobs never finish during the test: they wait for 1000 status requests."""
-    with Emulator(seed=3, processing="polls:1000") as emulator:
-        polled = StatusPolled(emulator)
-        emulator.handle = polled  # type: ignore[method-assign]
-        with emulator.serve(port=0) as server:
-            yield Org(emulator, server), polled
+    emulator = Emulator(seed=3, processing="polls:1000")
+    polled = StatusPolled(emulator)
+    with serve_org(emulator, handler=polled) as org:
+        yield org, polled
 
 
 def test_ctrl_c_while_waiting_exits_130_and_prints_the_resume_command(

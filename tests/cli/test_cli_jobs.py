@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 
 from sfbulk_frames._exceptions import NotFoundError
+from sfbulk_frames.emulator import Emulator
 
 from .harness import Org, read_any, serve_org, sfbulk
 
@@ -82,7 +83,8 @@ def test_jobs_show_of_an_unknown_job_exits_3(org: Org) -> None:
 @pytest.fixture
 def slow_org() -> Iterator[Org]:
     """Jobs take two seconds to process after their upload."""
-    yield from serve_org(processing="background", processing_delay=2.0)
+    with serve_org(Emulator(seed=3, processing="background", processing_delay=2.0)) as org:
+        yield org
 
 
 def test_a_timeout_exits_4_and_jobs_resume_collects_the_results(

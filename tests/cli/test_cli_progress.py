@@ -22,6 +22,7 @@ import polars as pl
 import pytest
 
 from sfbulk_frames.cli.output import count_input_rows
+from sfbulk_frames.emulator import Emulator
 
 from .harness import Org, _env, serve_org, sfbulk
 
@@ -30,7 +31,8 @@ DELAY = 2.5  # seconds each job waits in the emulator before it is processed
 
 @pytest.fixture
 def slow_org() -> Iterator[Org]:
-    yield from serve_org(processing="background", processing_delay=DELAY)
+    with serve_org(Emulator(seed=3, processing="background", processing_delay=DELAY)) as org:
+        yield org
 
 
 @pytest.fixture

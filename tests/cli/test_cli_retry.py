@@ -12,9 +12,8 @@ import polars as pl
 import pytest
 
 from sfbulk_frames.emulator import Emulator, Request, Response
-from sfbulk_frames.emulator.web.server import serve
 
-from .harness import Org, read_any, sfbulk
+from .harness import Org, read_any, serve_org, sfbulk
 
 
 def _upsert(source: Path, out: Path, org: Org, *extra: str) -> object:
@@ -118,11 +117,8 @@ def org_losing_the_network_after_two_uploads() -> Iterator[Org]:
                     emulator.faults.drop("/jobs/ingest", times=10, method="POST")
         return response
 
-    try:
-        with serve(handle, token=emulator.token) as server:
-            yield Org(emulator, server)
-    finally:
-        emulator.close()
+    with serve_org(emulator, handler=handle) as org:
+        yield org
 
 
 def test_a_network_failure_after_two_jobs_prints_the_resume_command_then_retry_finishes(

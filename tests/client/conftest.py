@@ -16,6 +16,7 @@ import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from harness import served_emulator
 
 from sfbulk_frames._config import RetryPolicy
 from sfbulk_frames.client.clients import AsyncClient, Client
@@ -94,7 +95,7 @@ def _org(mode: str, key_pair: KeyPair, **options: Any) -> Iterator[Org]:
         if mode == "inprocess":
             yield Org(emu, emu.instance_url, mode)
         else:
-            with emu.serve(port=0) as server:
+            with served_emulator(emu) as server:
                 yield Org(emu, server.url, mode)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from harness import served_emulator
 
 from sfbulk_frames._exceptions import ConfigurationError, NotFoundError
 from sfbulk_frames._models import JobInfo, JobState, Operation
@@ -227,7 +228,7 @@ def test_list_jobs_follows_next_records_url(local: Org) -> None:
 
 
 def test_client_over_tls_trusts_the_given_certificate(local: Org) -> None:
-    with local.emu.serve(port=0, tls=True) as server:
+    with served_emulator(local.emu, tls=True) as server:
         assert server.url.startswith("https://")
         with Client(server.url, local.emu.token, verify=server.cert_path) as client:
             assert "DailyApiRequests" in client.limits()

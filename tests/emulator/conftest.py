@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+from harness import served_emulator
 
 from sfbulk_frames.emulator import Emulator
 
@@ -155,7 +156,7 @@ def any_api(request: pytest.FixtureRequest, emu: Emulator) -> Iterator[Api]:
         with make_http(emu) as client:
             yield Api(client, emu)
         return
-    with emu.serve(port=0) as server, make_http(emu, server.url) as client:
+    with served_emulator(emu) as server, make_http(emu, server.url) as client:
         yield Api(client, emu)
 
 

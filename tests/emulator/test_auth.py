@@ -16,10 +16,10 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from sfbulk_frames.emulator import Request
 from sfbulk_frames.emulator.api import oauth, soap
 from sfbulk_frames.emulator.models.auth import AuthService
 from sfbulk_frames.emulator.models.ids import normalize_id, to_18
-from sfbulk_frames.emulator.web.wire import Request
 
 ORG_ID = to_18("00DR00000001234")
 USER_ID = to_18("005R00000005678")

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from harness import served_emulator
 
 from sfbulk_frames.emulator import Emulator, EmulatorServer
 
@@ -22,7 +23,7 @@ SF_CLI_TOKEN = re.compile(r"^00D[0-9A-Za-z]{12}(?:[0-9A-Za-z]{3})?![0-9A-Za-z._]
 
 @pytest.fixture
 def served() -> Iterator[tuple[Emulator, EmulatorServer]]:
-    with Emulator(seed=3) as emu, emu.serve(port=0) as server:
+    with Emulator(seed=3) as emu, served_emulator(emu) as server:
         yield emu, server
 
 

@@ -13,11 +13,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from sfbulk_frames.emulator import Request, Response
 from sfbulk_frames.emulator.api import oauth
 from sfbulk_frames.emulator.models.auth import AuthService
 from sfbulk_frames.emulator.models.ids import to_18
 from sfbulk_frames.emulator.web.server import EmulatorServer, serve
-from sfbulk_frames.emulator.web.wire import Request, Response
 
 pytestmark = pytest.mark.server
 

@@ -9,12 +9,14 @@ import re
 import warnings
 from collections.abc import Iterator
 
+import ipywidgets
 import pandas as pd
 import polars as pl
 import pytest
 
 import sfbulk_frames as sfb
 from sfbulk_frames._config import PollPolicy
+from sfbulk_frames._exceptions import ConfigurationError
 from sfbulk_frames.emulator import Emulator
 from sfbulk_frames.pipeline import progress_views
 from sfbulk_frames.pipeline.progress import Progress, Reporter
@@ -152,11 +154,11 @@ def test_a_stopped_run_is_red():
 
 @pytest.mark.parametrize(("failed", "job_state", "style"), COLOURS)
 def test_notebook_widget_is_painted_after_tqdm_closes_it(failed, job_state, style):
-    pytest.importorskip("ipywidgets")
     reporter = Reporter(progress_views.Bar(notebook=True))
     _events(reporter, failed=failed, job_state=job_state)
     reporter.close()
     widget = reporter._renderer._bar.container.children[1]  # type: ignore[attr-defined]
+    assert isinstance(widget, ipywidgets.FloatProgress)
     assert widget.bar_style == style
     assert widget.value == widget.max == 10
 
@@ -170,6 +172,33 @@ def test_notebook_without_ipywidgets_gets_a_text_bar_and_no_warning(monkeypatch)
     renderer = reporter._renderer
     assert isinstance(renderer, progress_views.Bar)
     assert not renderer.notebook
+
+
+def test_auto_in_a_notebook_with_ipywidgets_is_the_widget(monkeypatch):
+    monkeypatch.delenv(progress_views.PROGRESS_ENV, raising=False)
+    monkeypatch.setattr(progress_views, "in_notebook", lambda: True)
+    renderer = make_reporter("auto")._renderer
+    assert isinstance(renderer, progress_views.Bar)
+    assert renderer.notebook
+
+
+def test_sfbulk_progress_bar_makes_auto_a_text_bar_in_a_notebook(monkeypatch):
+    monkeypatch.setenv(progress_views.PROGRESS_ENV, "bar")
+    monkeypatch.setattr(progress_views, "in_notebook", lambda: True)
+    renderer = make_reporter("auto")._renderer
+    assert isinstance(renderer, progress_views.Bar)
+    assert not renderer.notebook
+
+
+def test_sfbulk_progress_does_not_override_an_explicit_mode(monkeypatch):
+    monkeypatch.setenv(progress_views.PROGRESS_ENV, "off")
+    assert isinstance(make_reporter("log")._renderer, progress_views.LogLines)
+
+
+def test_an_unknown_sfbulk_progress_value_names_the_variable(monkeypatch):
+    monkeypatch.setenv(progress_views.PROGRESS_ENV, "widget")
+    with pytest.raises(ConfigurationError, match=r"SFBULK_PROGRESS='widget'.*bar, log"):
+        make_reporter("auto")
 
 
 def test_the_redraw_thread_stops_on_close(slow_client):

@@ -20,12 +20,11 @@ from urllib.parse import parse_qsl
 import pandas as pd
 import polars as pl
 import pytest
+from harness import served_emulator
 
 import sfbulk_frames as sfb
 from sfbulk_frames import testing
-from sfbulk_frames.emulator import Emulator
-from sfbulk_frames.emulator.web.server import EmulatorServer, serve
-from sfbulk_frames.emulator.web.wire import Request, Response
+from sfbulk_frames.emulator import Emulator, EmulatorServer, Request, Response
 
 # Retries that are fast but real: several attempts, no sleeping beyond a millisecond.
 FAST_RETRY = sfb.RetryPolicy(max_attempts=4, backoff_initial=0.001, backoff_max=0.002,
@@ -167,7 +166,7 @@ def _served(**emulator_options: Any) -> Iterator[Served]:
     emulator_options.setdefault("seed", 11)
     with Emulator(**emulator_options) as emu:
         recorder = Recorder(emu)
-        with serve(recorder, token=emu.token) as server, testing.fast_polling():
+        with served_emulator(emu, handler=recorder) as server, testing.fast_polling():
             yield Served(emu, recorder, server)
 
 

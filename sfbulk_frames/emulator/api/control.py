@@ -12,9 +12,9 @@ import json
 from typing import Any
 
 from sfbulk_frames.emulator.api.backend import ApiBackend
+from sfbulk_frames.emulator.api.responses import json_response
 from sfbulk_frames.emulator.models.errors import ApiError, not_found
-from sfbulk_frames.emulator.web.responses import json_response
-from sfbulk_frames.emulator.web.wire import Request, Response
+from sfbulk_frames.emulator.wire import Request, Response
 
 
 def control_body(body: bytes) -> dict[str, Any]:

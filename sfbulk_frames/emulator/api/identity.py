@@ -6,10 +6,10 @@ The token may also come as the ``oauth_token`` query parameter (jsforce sends bo
 from __future__ import annotations
 
 from sfbulk_frames.emulator.api.backend import ApiBackend
+from sfbulk_frames.emulator.api.responses import json_response, wants_pretty
 from sfbulk_frames.emulator.models.identity import identity_document, userinfo_document
 from sfbulk_frames.emulator.models.ids import normalize_id
-from sfbulk_frames.emulator.web.responses import json_response, wants_pretty
-from sfbulk_frames.emulator.web.wire import Request, Response
+from sfbulk_frames.emulator.wire import Request, Response
 
 
 def _plain(status: int, text: str) -> Response:

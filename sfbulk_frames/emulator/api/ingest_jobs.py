@@ -9,6 +9,7 @@ from typing import Any
 
 from sfbulk_frames.emulator.api import jobs
 from sfbulk_frames.emulator.api.backend import ApiBackend
+from sfbulk_frames.emulator.api.responses import csv_response, json_response, wants_pretty
 from sfbulk_frames.emulator.models.csvfmt import DELIMITERS, LINE_ENDINGS, reserialized_unprocessed
 from sfbulk_frames.emulator.models.errors import ApiError
 from sfbulk_frames.emulator.models.ids import JOB_PREFIX
@@ -19,8 +20,7 @@ from sfbulk_frames.emulator.models.jobs import (
     create_view,
     result_header,
 )
-from sfbulk_frames.emulator.web.responses import csv_response, json_response, wants_pretty
-from sfbulk_frames.emulator.web.wire import Call, Request, Response
+from sfbulk_frames.emulator.wire import Call, Request, Response
 
 MAX_UPLOAD_BYTES = 150_000_000
 MAX_MULTIPART_CHARS = 100_000

@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from sfbulk_frames.emulator.api.backend import ApiBackend
+from sfbulk_frames.emulator.api.responses import json_response, wants_pretty
 from sfbulk_frames.emulator.models.csvfmt import DELIMITERS, LINE_ENDINGS
 from sfbulk_frames.emulator.models.errors import ApiError
 from sfbulk_frames.emulator.models.jobs import (
@@ -21,8 +22,7 @@ from sfbulk_frames.emulator.models.jobs import (
     short_view,
 )
 from sfbulk_frames.emulator.soql.runs import drop_query_results
-from sfbulk_frames.emulator.web.responses import json_response, wants_pretty
-from sfbulk_frames.emulator.web.wire import Call, Request, Response
+from sfbulk_frames.emulator.wire import Call, Request, Response
 
 
 def parse_json_body(body: bytes) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from sfbulk_frames.emulator.models.auth import AuthService, OAuthError
-from sfbulk_frames.emulator.web.wire import Request, Response
+from sfbulk_frames.emulator.wire import Request, Response
 
 _JSON = "application/json;charset=UTF-8"
 _NO_STORE = "no-cache,must-revalidate,max-age=0,no-store,private"

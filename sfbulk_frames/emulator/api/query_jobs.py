@@ -9,14 +9,14 @@ import binascii
 
 from sfbulk_frames.emulator.api import jobs
 from sfbulk_frames.emulator.api.backend import ApiBackend
+from sfbulk_frames.emulator.api.responses import csv_response, json_response, wants_pretty
 from sfbulk_frames.emulator.models.errors import ApiError
 from sfbulk_frames.emulator.models.ids import JOB_PREFIX
 from sfbulk_frames.emulator.models.jobs import QUERY_OPERATIONS, Job, create_view
 from sfbulk_frames.emulator.soql import Column, SoqlError, compile_soql
 from sfbulk_frames.emulator.soql.results import page_csv
 from sfbulk_frames.emulator.soql.runs import result_table
-from sfbulk_frames.emulator.web.responses import csv_response, json_response, wants_pretty
-from sfbulk_frames.emulator.web.wire import Call, Request, Response
+from sfbulk_frames.emulator.wire import Call, Request, Response
 
 MIN_QUERY_VERSION = 47.0
 MIN_RESULT_PAGES_VERSION = 58.0

@@ -4,10 +4,10 @@ resource map, limits, sobject list and describe."""
 from __future__ import annotations
 
 from sfbulk_frames.emulator.api.backend import ApiBackend
+from sfbulk_frames.emulator.api.responses import json_response, wants_pretty
 from sfbulk_frames.emulator.models.errors import ApiError
 from sfbulk_frames.emulator.models.identity import identity_url
-from sfbulk_frames.emulator.web.responses import json_response, wants_pretty
-from sfbulk_frames.emulator.web.wire import Call, Request, Response
+from sfbulk_frames.emulator.wire import Call, Request, Response
 
 OLDEST_VERSION = 31
 NEWEST_VERSION = 66

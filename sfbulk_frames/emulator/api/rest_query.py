@@ -8,11 +8,11 @@ from __future__ import annotations
 import re
 
 from sfbulk_frames.emulator.api.backend import ApiBackend
+from sfbulk_frames.emulator.api.responses import json_response, wants_pretty
 from sfbulk_frames.emulator.models.errors import ApiError
 from sfbulk_frames.emulator.soql.compiled import SoqlError
 from sfbulk_frames.emulator.soql.cursors import DEFAULT_BATCH_SIZE, MIN_BATCH_SIZE, Cursor
-from sfbulk_frames.emulator.web.responses import json_response, wants_pretty
-from sfbulk_frames.emulator.web.wire import Call, Response
+from sfbulk_frames.emulator.wire import Call, Response
 
 _BATCH_SIZE = re.compile(r"batchSize\s*=\s*(\d+)", re.IGNORECASE)
 

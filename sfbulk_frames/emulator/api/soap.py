@@ -11,7 +11,7 @@ from xml.sax.saxutils import escape
 
 from sfbulk_frames.emulator.api.oauth import decoded_body
 from sfbulk_frames.emulator.models.auth import AuthService
-from sfbulk_frames.emulator.web.wire import Request, Response
+from sfbulk_frames.emulator.wire import Request, Response
 
 __all__ = ["INVALID_LOGIN", "SoapFault", "login", "login_response", "parse_login"]
 

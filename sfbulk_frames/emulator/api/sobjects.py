@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from sfbulk_frames.emulator import records
 from sfbulk_frames.emulator.api.backend import ApiBackend
+from sfbulk_frames.emulator.api.responses import json_response, wants_pretty
 from sfbulk_frames.emulator.models.errors import not_found
 from sfbulk_frames.emulator.models.schema import ObjectDef
-from sfbulk_frames.emulator.web.responses import json_response, wants_pretty
-from sfbulk_frames.emulator.web.wire import Call, Response
+from sfbulk_frames.emulator.wire import Call, Response
 
 
 def _object(org: ApiBackend, call: Call) -> ObjectDef:

@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sfbulk_frames.emulator.models.schema import COMPOUND_TYPES, FieldDef, ObjectDef, Schema
@@ -30,14 +29,9 @@ from sfbulk_frames.emulator.soql.compiled import (
 )
 from sfbulk_frames.emulator.soql.filters import FilterCompiler
 from sfbulk_frames.emulator.soql.parser import FieldRef, Query, parse
+from sfbulk_frames.emulator.soql.scope import ResolvedField
 
 MAX_RELATIONSHIP_DEPTH = 5
-TEXT_COLLATION_TYPES = frozenset(
-    {
-        "id", "reference", "string", "textarea", "email", "phone", "url", "picklist",
-        "multipicklist", "combobox", "encryptedstring",
-    }
-)
 _IMPLICIT_FIELDS = {
     "id": FieldDef(name="Id", type="id", nillable=False, createable=False, updateable=False),
     "isdeleted": FieldDef(name="IsDeleted", type="boolean", nillable=False, createable=False),
@@ -47,17 +41,6 @@ _UNSORTABLE = frozenset({"textarea", "multipicklist", "base64"}) | COMPOUND_TYPE
 
 def quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
-
-
-@dataclass(frozen=True)
-class ResolvedField:
-    sql: str                        # e.g. t1."Name"
-    field: FieldDef
-    key: str                        # canonical lower-case path, e.g. "account.owner.name"
-
-    @property
-    def collation(self) -> str:
-        return " COLLATE NOCASE" if self.field.type in TEXT_COLLATION_TYPES else ""
 
 
 class QueryCompiler:

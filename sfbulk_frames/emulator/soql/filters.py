@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from sfbulk_frames.emulator.models.ids import to_18
 from sfbulk_frames.emulator.models.schema import COMPOUND_TYPES
@@ -26,9 +26,7 @@ from sfbulk_frames.emulator.soql.parser import (
     Not,
     SemiJoin,
 )
-
-if TYPE_CHECKING:
-    from sfbulk_frames.emulator.soql.compiler import QueryCompiler, ResolvedField
+from sfbulk_frames.emulator.soql.scope import QueryScope, ResolvedField
 
 STRING_TYPES = frozenset(
     {"string", "textarea", "email", "phone", "url", "picklist", "combobox", "encryptedstring"}
@@ -60,7 +58,7 @@ def id18(record_id: str) -> str:
 class FilterCompiler:
     """Turns a condition tree into SQL text, appending bound values to the query's params."""
 
-    def __init__(self, query: QueryCompiler) -> None:
+    def __init__(self, query: QueryScope) -> None:
         self.query = query
         self.soql = query.soql
         self.params = query.params

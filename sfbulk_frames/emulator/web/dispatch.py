@@ -14,11 +14,11 @@ import zlib
 
 from sfbulk_frames.emulator.api import control, identity, oauth, rest, soap
 from sfbulk_frames.emulator.api.backend import ApiBackend
+from sfbulk_frames.emulator.api.responses import error_response, json_response, wants_pretty
 from sfbulk_frames.emulator.models.errors import ApiError, not_found
 from sfbulk_frames.emulator.models.faults import fault_error
-from sfbulk_frames.emulator.web.responses import error_response, json_response, wants_pretty
 from sfbulk_frames.emulator.web.routes import route
-from sfbulk_frames.emulator.web.wire import Call, Request, Response
+from sfbulk_frames.emulator.wire import Call, Request, Response
 
 _VERSIONED = re.compile(r"^/services/data/v(\d+\.\d)(/.*)?$")
 _IDENTITY = re.compile(r"^/id/([0-9A-Za-z]{15,18})/([0-9A-Za-z]{15,18})$")

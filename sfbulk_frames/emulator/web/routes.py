@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from sfbulk_frames.emulator.api import ingest_jobs, query_jobs, rest, rest_query, sobjects
 from sfbulk_frames.emulator.api.backend import ApiBackend
 from sfbulk_frames.emulator.models.errors import ApiError, not_found
-from sfbulk_frames.emulator.web.wire import Call, Response
+from sfbulk_frames.emulator.wire import Call, Response
 
 Handler = Callable[[ApiBackend, Call], Response]
 

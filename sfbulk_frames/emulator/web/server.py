@@ -33,7 +33,7 @@ import uvicorn
 from sfbulk_frames.emulator.connect import client_for
 from sfbulk_frames.emulator.models.performance import Link, PerformanceModel
 from sfbulk_frames.emulator.web.tls import CertificateFiles, generate_certificate
-from sfbulk_frames.emulator.web.wire import Request, Response
+from sfbulk_frames.emulator.wire import Request, Response
 
 if TYPE_CHECKING:
     from sfbulk_frames import Client, PollPolicy, RetryPolicy

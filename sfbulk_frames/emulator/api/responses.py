@@ -9,7 +9,7 @@ import json
 from typing import Any
 
 from sfbulk_frames.emulator.models.errors import ApiError, RecordError
-from sfbulk_frames.emulator.web.wire import Request, Response
+from sfbulk_frames.emulator.wire import Request, Response
 
 JSON_TYPE = "application/json;charset=UTF-8"
 CSV_TYPE = "text/csv"
