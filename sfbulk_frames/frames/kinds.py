@@ -43,8 +43,12 @@ def canonical_number(text: pl.Expr) -> pl.Expr:
     ``"12"``, ``"12.0"``, ``"1.2E1"`` and ``"0012.000"`` all become ``"12e0"``; text that is not a
     number is returned unchanged.
     """
-    parts = text.str.strip_chars().str.to_lowercase().str.extract_groups(
-        r"^(?<sign>[+-]?)(?<int>\d*)(?:\.(?<frac>\d*))?(?:e(?<esign>[+-]?)(?<exp>\d+))?$"
+    parts = (
+        text.str.strip_chars()
+        .str.to_lowercase()
+        .str.extract_groups(
+            r"^(?<sign>[+-]?)(?<int>\d*)(?:\.(?<frac>\d*))?(?:e(?<esign>[+-]?)(?<exp>\d+))?$"
+        )
     )
     int_part = parts.struct.field("int").fill_null("")
     frac = parts.struct.field("frac").fill_null("")
@@ -68,8 +72,9 @@ def canonical_number(text: pl.Expr) -> pl.Expr:
 
 
 def _canonical_datetime(text: pl.Expr) -> pl.Expr:
-    zoned = text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%#z", time_unit="us", time_zone="UTC",
-                                 strict=False)
+    zoned = text.str.to_datetime(
+        "%Y-%m-%dT%H:%M:%S%.f%#z", time_unit="us", time_zone="UTC", strict=False
+    )
     naive = text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", time_unit="us", strict=False)
     parsed = pl.coalesce(zoned.dt.replace_time_zone(None), naive)
     return pl.coalesce(parsed.dt.strftime("%Y-%m-%dT%H:%M:%S%.3f"), text)

@@ -7,8 +7,15 @@ from collections.abc import Mapping, Sequence
 
 import polars as pl
 
-__all__ = ["PART_KINDS", "ROW", "SF_COLUMNS", "STATUSES", "conform", "payload_schema",
-           "sorted_by_row"]
+__all__ = [
+    "PART_KINDS",
+    "ROW",
+    "SF_COLUMNS",
+    "STATUSES",
+    "conform",
+    "payload_schema",
+    "sorted_by_row",
+]
 
 #: The input row position carried by every part of a result.
 ROW = "sf__Row"
