@@ -169,15 +169,21 @@ def test_ctrl_c_after_the_first_upload_marks_unsent_rows_and_resume_then_retry_f
         assert len(exc.job_ids) == 1
         partial = exc.result
         assert_partition(partial, 30)
-        errors = to_pl(partial.unprocessed).sort("sf__Row")["sf__Error"].to_list()
+        unprocessed = to_pl(partial.unprocessed).sort("sf__Row")
+        first_job = unprocessed.filter(pl.col("sf__Row") < 10)["sf__Error"].to_list()
+        never_sent = unprocessed.filter(pl.col("sf__Row") >= 10)["sf__Error"].to_list()
+        not_sent = "NOT_SENT:load interrupted (Ctrl-C) before this row was uploaded"
+        assert never_sent == [not_sent] * 20
+        # The first job received its 10 rows. Whether its result was collected before the
+        # interrupt landed depends on the machine: each row is then either successful or
+        # PENDING on that job, never both, never lost, never NOT_SENT.
+        assert len(first_job) + partial.counts()["successful"] == 10
         assert all(
-            e.startswith(f"PENDING:job {exc.job_ids[0]} received this row") for e in errors[:10]
+            e.startswith(f"PENDING:job {exc.job_ids[0]} received this row") for e in first_job
         )
-        assert (
-            errors[10:] == ["NOT_SENT:load interrupted (Ctrl-C) before this row was uploaded"] * 20
-        )
-        with pytest.raises(sfb.ConfigurationError, match="resume"):
-            partial.retry()  # the first job's rows may still be written: no duplicates
+        if first_job:
+            with pytest.raises(sfb.ConfigurationError, match="resume"):
+                partial.retry()  # the first job's rows may still be written: no duplicates
         resumed = sfb.resume(df, exc.job_ids, client=client, progress=False)
         assert resumed.counts()["successful"] == 10
         final = resumed.retry(progress=False, max_records=10)
