@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Generator
+from typing import Any
 
 from sfbulk_frames import Client, IngestJob, JobInfo, SfBulkError
-from sfbulk_frames.client.session import Flow
 
 from ._credentials import SparkCredentials
 from ._ledger import AttemptSupersededError, PartitionLedger
@@ -30,7 +31,9 @@ class LedgerClient(Client):
         self._ledger = ledger
         self._slice = slice_index
 
-    def _start_ingest_job(self, flow: Flow[JobInfo]) -> IngestJob:
+    # The client's job-creation flow (a sans-I/O generator); only closed here, never stepped,
+    # so it is typed by its shape rather than by the client's private Flow alias.
+    def _start_ingest_job(self, flow: Generator[Any, Any, JobInfo]) -> IngestJob:
         ledger = self._ledger
         if ledger is not None and not ledger.still_owner():
             flow.close()  # nothing was sent
