@@ -21,8 +21,8 @@ from typing import Any
 
 import jwt
 
-from sfbulk_frames.emulator.models.builtin import DEFAULT_USERNAME
 from sfbulk_frames.emulator.models.ids import BASE62, to_18
+from sfbulk_frames.emulator.models.objects.builtin import DEFAULT_USERNAME
 
 __all__ = [
     "DEFAULT_PASSWORD",

@@ -10,12 +10,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sfbulk_frames.emulator.models.builtin import (
+from sfbulk_frames.emulator.models.ids import ORG_PREFIX, USER_PREFIX, IdGenerator
+from sfbulk_frames.emulator.models.objects.builtin import (
     DEFAULT_ORGANIZATION_FIELDS,
     DEFAULT_USER_FIELDS,
     DEFAULT_USERNAME,
 )
-from sfbulk_frames.emulator.models.ids import ORG_PREFIX, USER_PREFIX, IdGenerator
 from sfbulk_frames.emulator.models.schema import FieldDef, ObjectDef, Schema, storage_class
 
 _READ_ACTIONS = frozenset(
