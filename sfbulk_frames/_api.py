@@ -24,6 +24,7 @@ from sfbulk_frames.frames.result import BulkResult
 from sfbulk_frames.pipeline.ingest import (
     IngestSpec,
     Parts,
+    PipelineResend,
     assemble,
     fetch_results,
     indexed,
@@ -34,7 +35,6 @@ from sfbulk_frames.pipeline.outcomes import explain_resumed
 from sfbulk_frames.pipeline.preflight import PreflightMode, check_mode
 from sfbulk_frames.pipeline.progress import ProgressLike
 from sfbulk_frames.pipeline.reporting import make_reporter
-from sfbulk_frames.pipeline.resend import PipelineResend
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -112,43 +112,43 @@ def _run(args: argparse.Namespace, printer: Printer) -> int:
     return code
 
 
+# The errors a subcommand may raise, first match first: what the message line starts with, the
+# exit code, and a next step printed after it (if any).
+_ERRORS: tuple[tuple[type[Exception] | tuple[type[Exception], ...], str, int, str], ...] = (
+    (JobInterruptedError, "interrupted", EXIT_INTERRUPTED, ""),
+    (JobTimeoutError, "timeout", EXIT_TIMEOUT, ""),
+    ((FrameError, ConfigurationError), "error", EXIT_BAD_INPUT, ""),
+    (
+        AuthenticationError,
+        "authentication failed",
+        EXIT_SALESFORCE,
+        "check the credentials (or the SF_* environment variables) and try again",
+    ),
+    (NotSalesforceError, "error", EXIT_SALESFORCE, ""),  # not Salesforce: no "Salesforce error"
+    (SalesforceError, "Salesforce error", EXIT_SALESFORCE, ""),
+    (TransportError, "network error", EXIT_SALESFORCE, ""),
+    (SfBulkError, "error", EXIT_SALESFORCE, ""),
+    (OSError, "error", EXIT_BAD_INPUT, ""),
+)
+
+
 def _handle(args: argparse.Namespace, printer: Printer) -> int:
     try:
         return int(args.handler(args, printer))
     except BrokenPipeError:  # the reader of stdout went away (| head): the work is done
         silence_stdout()
         return 0
-    except JobInterruptedError as exc:
-        printer.err(f"interrupted: {exc}")
-        return EXIT_INTERRUPTED
     except KeyboardInterrupt:
         printer.err("interrupted")
         return EXIT_INTERRUPTED
-    except JobTimeoutError as exc:
-        printer.err(f"timeout: {exc}")
-        return EXIT_TIMEOUT
-    except (FrameError, ConfigurationError) as exc:
-        printer.err(f"error: {exc}")
-        return EXIT_BAD_INPUT
-    except AuthenticationError as exc:
-        printer.err(f"authentication failed: {exc}")
-        printer.err("check the credentials (or the SF_* environment variables) and try again")
-        return EXIT_SALESFORCE
-    except NotSalesforceError as exc:  # the URL is not Salesforce: no "Salesforce error"
-        printer.err(f"error: {exc}")
-        return EXIT_SALESFORCE
-    except SalesforceError as exc:
-        printer.err(f"Salesforce error: {exc}")
-        return EXIT_SALESFORCE
-    except TransportError as exc:
-        printer.err(f"network error: {exc}")
-        return EXIT_SALESFORCE
-    except SfBulkError as exc:
-        printer.err(f"error: {exc}")
-        return EXIT_SALESFORCE
-    except OSError as exc:
-        printer.err(f"error: {exc}")
-        return EXIT_BAD_INPUT
+    except Exception as exc:
+        for types, prefix, code, next_step in _ERRORS:
+            if isinstance(exc, types):
+                printer.err(f"{prefix}: {exc}")
+                if next_step:
+                    printer.err(next_step)
+                return code
+        raise
 
 
 def _restore_ctrl_c() -> None:

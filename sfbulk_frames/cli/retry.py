@@ -43,9 +43,8 @@ from sfbulk_frames.cli.summary import (
 )
 from sfbulk_frames.frames.encode import DEFAULT_MAX_BYTES, EncodeOptions
 from sfbulk_frames.frames.result import BulkResult
-from sfbulk_frames.pipeline.ingest import IngestSpec
+from sfbulk_frames.pipeline.ingest import IngestSpec, PipelineResend, encode_nulls
 from sfbulk_frames.pipeline.preflight import check_mode
-from sfbulk_frames.pipeline.resend import PipelineResend, encode_nulls
 
 __all__ = ["add_retry_command", "run_retry"]
 

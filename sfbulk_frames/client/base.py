@@ -23,7 +23,7 @@ from sfbulk_frames._config import (
     RetryPolicy,
 )
 from sfbulk_frames._exceptions import ConfigurationError
-from sfbulk_frames._models import LimitInfo
+from sfbulk_frames._models import JobInfo, LimitInfo, Operation
 from sfbulk_frames.client.auth import (
     Authenticator,
     ClientCredentialsAuth,
@@ -35,7 +35,15 @@ from sfbulk_frames.client.auth import (
     load_private_key,
     login_url_for,
 )
-from sfbulk_frames.client.session import Session
+from sfbulk_frames.client.hints import create_job_flow, describe_with_hints_flow
+from sfbulk_frames.client.http import api_json
+from sfbulk_frames.client.protocol import (
+    JobKind,
+    create_ingest_job_call,
+    create_query_job_call,
+    list_jobs_flow,
+)
+from sfbulk_frames.client.session import ApiCall, Flow, Session
 
 __all__ = ["ENV_HELP", "normalize_api_version", "normalize_instance_url"]
 
@@ -175,6 +183,65 @@ class _BaseClient:
     def limit_info(self) -> LimitInfo | None:
         """API usage from the last ``Sforce-Limit-Info`` header seen (``None`` before a call)."""
         return self._session.limit_info
+
+    # -- the flows of the client methods (built here; Client runs them, AsyncClient awaits) --
+
+    def _create_ingest_job_flow(
+        self,
+        object: str,
+        operation: str | Operation,
+        external_id_field: str | None,
+        column_delimiter: str,
+        line_ending: str,
+        assignment_rule_id: str | None,
+    ) -> Flow[JobInfo]:
+        call = create_ingest_job_call(
+            object,
+            operation,
+            external_id_field=external_id_field,
+            column_delimiter=column_delimiter,
+            line_ending=line_ending,
+            assignment_rule_id=assignment_rule_id,
+        )
+        return create_job_flow(
+            self._session,
+            self._describe_cache,
+            call,
+            object_name=object,
+            external_id_field=external_id_field,
+        )
+
+    def _create_query_job_flow(
+        self, soql: str, include_deleted: bool, column_delimiter: str, line_ending: str
+    ) -> Flow[JobInfo]:
+        call = create_query_job_call(
+            soql,
+            include_deleted=include_deleted,
+            column_delimiter=column_delimiter,
+            line_ending=line_ending,
+        )
+        return create_job_flow(self._session, self._describe_cache, call)
+
+    def _list_jobs_flow(
+        self,
+        kind: JobKind,
+        job_type: str | None,
+        concurrency_mode: str | None,
+        is_pk_chunking_enabled: bool | None,
+    ) -> Flow[list[JobInfo]]:
+        """The documented filters of a job listing (Bulk API 2.0 "Get All Jobs")."""
+        filters: dict[str, str | bool | None] = {
+            "job_type": job_type,
+            "concurrency_mode": concurrency_mode,
+            "is_pk_chunking_enabled": is_pk_chunking_enabled,
+        }
+        return list_jobs_flow(self._session, kind, filters)
+
+    def _describe_flow(self, object: str, refresh: bool) -> Flow[dict[str, Any]]:
+        return describe_with_hints_flow(self._session, self._describe_cache, object, refresh)
+
+    def _limits_flow(self) -> Flow[dict[str, Any]]:
+        return api_json(self._session, ApiCall("GET", "/limits"))
 
     # -- constructors (one per auth flow) -------------------------------------------------
 

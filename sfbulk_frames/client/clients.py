@@ -23,31 +23,14 @@ from sfbulk_frames._config import (
 from sfbulk_frames._models import JobInfo, Operation
 from sfbulk_frames.client.auth import Authenticator
 from sfbulk_frames.client.base import _BaseClient, _verify_setting
-from sfbulk_frames.client.hints import create_job_flow, describe_with_hints_flow
-from sfbulk_frames.client.http import AsyncDriver, LoopDriver, SyncDriver, api_json
+from sfbulk_frames.client.http import AsyncDriver, LoopDriver, SyncDriver
 from sfbulk_frames.client.jobs import AsyncIngestJob, AsyncQueryJob, IngestJob, QueryJob
-from sfbulk_frames.client.protocol import (
-    JobKind,
-    create_ingest_job_call,
-    create_query_job_call,
-    list_jobs_flow,
-)
-from sfbulk_frames.client.session import ApiCall, Flow
+from sfbulk_frames.client.protocol import JobKind
+from sfbulk_frames.client.session import Flow
 
 __all__ = ["AsyncClient", "Client"]
 
 T = TypeVar("T")
-
-
-def _job_filters(
-    job_type: str | None, concurrency_mode: str | None, is_pk_chunking_enabled: bool | None
-) -> dict[str, str | bool | None]:
-    """The documented filters of a job listing (Bulk API 2.0 "Get All Jobs")."""
-    return {
-        "job_type": job_type,
-        "concurrency_mode": concurrency_mode,
-        "is_pk_chunking_enabled": is_pk_chunking_enabled,
-    }
 
 
 class _FlowDriver(Protocol):
@@ -129,14 +112,14 @@ class Client(_BaseClient):
         assignment_rule_id: str | None = None,
     ) -> IngestJob:
         """Create an ingest job (state Open). Never retried blindly (only after a 429)."""
-        call = create_ingest_job_call(
-            object, operation, external_id_field=external_id_field,
-            column_delimiter=column_delimiter, line_ending=line_ending,
-            assignment_rule_id=assignment_rule_id,
+        flow = self._create_ingest_job_flow(
+            object, operation, external_id_field, column_delimiter, line_ending, assignment_rule_id
         )
-        flow = create_job_flow(self._session, self._describe_cache, call, object_name=object,
-                               external_id_field=external_id_field)
-        info: JobInfo = self._run(flow)
+        return self._start_ingest_job(flow)
+
+    def _start_ingest_job(self, flow: Flow[JobInfo]) -> IngestJob:
+        """Run a job-creating flow (the seam where Spark's ``LedgerClient`` records the job)."""
+        info = self._run(flow)
         return IngestJob(self, info.id, info)
 
     def ingest_job(self, job_id: str) -> IngestJob:
@@ -152,11 +135,8 @@ class Client(_BaseClient):
         line_ending: str = "LF",
     ) -> QueryJob:
         """Create a query (or queryAll) job. Raises a QueryError subclass for rejected SOQL."""
-        call = create_query_job_call(
-            soql, include_deleted=include_deleted,
-            column_delimiter=column_delimiter, line_ending=line_ending,
-        )
-        info: JobInfo = self._run(create_job_flow(self._session, self._describe_cache, call))
+        flow = self._create_query_job_flow(soql, include_deleted, column_delimiter, line_ending)
+        info = self._run(flow)
         return QueryJob(self, info.id, info)
 
     def query_job(self, job_id: str) -> QueryJob:
@@ -173,17 +153,16 @@ class Client(_BaseClient):
     ) -> list[JobInfo]:
         """All jobs of ``kind`` (every page), e.g. ``list_jobs("query", job_type="V2Query")``;
         a filter left at None is not sent."""
-        filters = _job_filters(job_type, concurrency_mode, is_pk_chunking_enabled)
-        return self._run(list_jobs_flow(self._session, kind, filters))
+        flow = self._list_jobs_flow(kind, job_type, concurrency_mode, is_pk_chunking_enabled)
+        return self._run(flow)
 
     def describe(self, object: str, *, refresh: bool = False) -> dict[str, Any]:
         """The sObject's describe (cached per client). Raises NotFoundError if unknown."""
-        flow = describe_with_hints_flow(self._session, self._describe_cache, object, refresh)
-        return self._run(flow)
+        return self._run(self._describe_flow(object, refresh))
 
     def limits(self) -> dict[str, Any]:
         """The org's ``/limits`` (e.g. ``DailyApiRequests``: ``{"Max", "Remaining"}``)."""
-        return self._run(api_json(self._session, ApiCall("GET", "/limits")))
+        return self._run(self._limits_flow())
 
     def close(self) -> None:
         """Close the HTTP connections (not an ``http_client=`` passed in)."""
@@ -252,14 +231,10 @@ class AsyncClient(_BaseClient):
         assignment_rule_id: str | None = None,
     ) -> AsyncIngestJob:
         """Create an ingest job (state Open). Never retried blindly (only after a 429)."""
-        call = create_ingest_job_call(
-            object, operation, external_id_field=external_id_field,
-            column_delimiter=column_delimiter, line_ending=line_ending,
-            assignment_rule_id=assignment_rule_id,
+        flow = self._create_ingest_job_flow(
+            object, operation, external_id_field, column_delimiter, line_ending, assignment_rule_id
         )
-        flow = create_job_flow(self._session, self._describe_cache, call, object_name=object,
-                               external_id_field=external_id_field)
-        info: JobInfo = await self._run(flow)
+        info = await self._run(flow)
         return AsyncIngestJob(self, info.id, info)
 
     def ingest_job(self, job_id: str) -> AsyncIngestJob:
@@ -275,11 +250,8 @@ class AsyncClient(_BaseClient):
         line_ending: str = "LF",
     ) -> AsyncQueryJob:
         """Create a query (or queryAll) job. Raises a QueryError subclass for rejected SOQL."""
-        call = create_query_job_call(
-            soql, include_deleted=include_deleted,
-            column_delimiter=column_delimiter, line_ending=line_ending,
-        )
-        info: JobInfo = await self._run(create_job_flow(self._session, self._describe_cache, call))
+        flow = self._create_query_job_flow(soql, include_deleted, column_delimiter, line_ending)
+        info = await self._run(flow)
         return AsyncQueryJob(self, info.id, info)
 
     def query_job(self, job_id: str) -> AsyncQueryJob:
@@ -295,17 +267,16 @@ class AsyncClient(_BaseClient):
         is_pk_chunking_enabled: bool | None = None,
     ) -> list[JobInfo]:
         """All jobs of ``kind`` (every page); see :meth:`Client.list_jobs`."""
-        filters = _job_filters(job_type, concurrency_mode, is_pk_chunking_enabled)
-        return await self._run(list_jobs_flow(self._session, kind, filters))
+        flow = self._list_jobs_flow(kind, job_type, concurrency_mode, is_pk_chunking_enabled)
+        return await self._run(flow)
 
     async def describe(self, object: str, *, refresh: bool = False) -> dict[str, Any]:
         """The sObject's describe (cached per client). Raises NotFoundError if unknown."""
-        flow = describe_with_hints_flow(self._session, self._describe_cache, object, refresh)
-        return await self._run(flow)
+        return await self._run(self._describe_flow(object, refresh))
 
     async def limits(self) -> dict[str, Any]:
         """The org's ``/limits``."""
-        return await self._run(api_json(self._session, ApiCall("GET", "/limits")))
+        return await self._run(self._limits_flow())
 
     async def aclose(self) -> None:
         """Close the HTTP connections (not an ``http_client=`` passed in)."""

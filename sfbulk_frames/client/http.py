@@ -8,12 +8,13 @@ by :class:`AsyncDriver` with ``httpx.AsyncClient`` and ``asyncio.sleep`` — the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import httpx
 
@@ -269,6 +270,30 @@ def api_json(session: Session, call: ApiCall) -> Flow[Any]:
         ) from None
 
 
+class _Steps(Generic[T]):
+    """A flow's instructions, one at a time, for a driver to perform: the driver sets
+    ``outcome`` (or ``error``, thrown into the flow) before taking the next one, and reads
+    ``result`` once they run out; ``close`` closes the flow. The two drivers share this and
+    differ only by ``await``."""
+
+    def __init__(self, flow: Flow[T]) -> None:
+        self.flow = flow
+        self.outcome: Any = None
+        self.error: BaseException | None = None
+
+    def __iter__(self) -> Iterator[Instruction]:
+        try:
+            while True:
+                error, outcome = self.error, self.outcome
+                self.outcome, self.error = None, None
+                yield self.flow.throw(error) if error is not None else self.flow.send(outcome)
+        except StopIteration as stop:
+            self.result: T = stop.value
+
+    def close(self) -> None:
+        self.flow.close()
+
+
 class SyncDriver:
     """Runs flows with a blocking ``httpx.Client``; threads for :class:`Gather`."""
 
@@ -276,21 +301,13 @@ class SyncDriver:
         self.http = http
 
     def run(self, flow: Flow[T]) -> T:
-        outcome: Any = None
-        error: BaseException | None = None
-        try:
-            while True:
-                instruction = flow.throw(error) if error is not None else flow.send(outcome)
-                outcome, error = None, None
+        with contextlib.closing(_Steps(flow)) as steps:
+            for instruction in steps:
                 try:
-                    outcome = self._perform(instruction)
+                    steps.outcome = self._perform(instruction)
                 except Exception as exc:
-                    error = exc
-        except StopIteration as stop:
-            result: T = stop.value
-            return result
-        finally:
-            flow.close()
+                    steps.error = exc
+        return steps.result
 
     def _perform(self, instruction: Instruction) -> Any:
         if isinstance(instruction, Send):
@@ -322,21 +339,13 @@ class AsyncDriver:
         self.http = http
 
     async def run(self, flow: Flow[T]) -> T:
-        outcome: Any = None
-        error: BaseException | None = None
-        try:
-            while True:
-                instruction = flow.throw(error) if error is not None else flow.send(outcome)
-                outcome, error = None, None
+        with contextlib.closing(_Steps(flow)) as steps:
+            for instruction in steps:
                 try:
-                    outcome = await self._perform(instruction)
+                    steps.outcome = await self._perform(instruction)
                 except Exception as exc:
-                    error = exc
-        except StopIteration as stop:
-            result: T = stop.value
-            return result
-        finally:
-            flow.close()
+                    steps.error = exc
+        return steps.result
 
     async def _perform(self, instruction: Instruction) -> Any:
         if isinstance(instruction, Send):

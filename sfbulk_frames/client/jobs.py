@@ -35,27 +35,30 @@ __all__ = ["AsyncIngestJob", "AsyncQueryJob", "AsyncRunner", "IngestJob", "Query
 T = TypeVar("T")
 
 
-class SyncRunner(Protocol):
-    """What a sync handle needs of its client (:class:`~sfbulk_frames.Client`): the session,
-    the default poll policy, and a driver that runs flows."""
+class _ClientState(Protocol):
+    """What every handle needs of its client to build a flow: the session and the default
+    poll policy."""
 
     _session: Session
     poll: PollPolicy
+
+
+class SyncRunner(_ClientState, Protocol):
+    """What a sync handle needs of its client (:class:`~sfbulk_frames.Client`): the session,
+    the default poll policy, and a driver that runs flows."""
 
     def _run(self, flow: Flow[T]) -> T: ...
 
 
-class AsyncRunner(Protocol):
+class AsyncRunner(_ClientState, Protocol):
     """What an async handle needs of its client (:class:`~sfbulk_frames.AsyncClient`)."""
-
-    _session: Session
-    poll: PollPolicy
 
     async def _run(self, flow: Flow[T]) -> T: ...
 
 
 class _Handle:
     kind: ClassVar[JobKind]
+    client: _ClientState
 
     def __init__(self, job_id: str, info: JobInfo | None = None) -> None:
         job_path(self.kind, job_id)  # validates the id before any request
@@ -76,8 +79,22 @@ class _Handle:
         self.last_info = info
         return info
 
+    def _wait_flow(
+        self, timeout: float | None, poll: PollPolicy | None, on_poll: PollCallback | None
+    ) -> Flow[JobInfo]:
+        return wait_flow(
+            self.client._session,
+            self.kind,
+            self.id,
+            timeout=timeout,
+            poll=poll or self.client.poll,
+            on_poll=on_poll,
+        )
+
 
 class _SyncJob(_Handle):
+    client: SyncRunner
+
     def __init__(self, client: SyncRunner, job_id: str, info: JobInfo | None = None) -> None:
         super().__init__(job_id, info)
         self.client = client
@@ -107,15 +124,7 @@ class _SyncJob(_Handle):
         Raises JobTimeoutError (with this job's id) after ``timeout`` seconds; the job keeps
         running and can be waited for again.
         """
-        flow = wait_flow(
-            self.client._session,
-            self.kind,
-            self.id,
-            timeout=timeout,
-            poll=poll or self.client.poll,
-            on_poll=on_poll,
-        )
-        return self._seen(self.client._run(flow))
+        return self._seen(self.client._run(self._wait_flow(timeout, poll, on_poll)))
 
 
 class IngestJob(_SyncJob):
@@ -181,6 +190,8 @@ class QueryJob(_SyncJob):
 
 
 class _AsyncJob(_Handle):
+    client: AsyncRunner
+
     def __init__(self, client: AsyncRunner, job_id: str, info: JobInfo | None = None) -> None:
         super().__init__(job_id, info)
         self.client = client
@@ -207,15 +218,7 @@ class _AsyncJob(_Handle):
         on_poll: PollCallback | None = None,
     ) -> JobInfo:
         """Like :meth:`IngestJob.wait`: raises JobTimeoutError after ``timeout``, never aborts."""
-        flow = wait_flow(
-            self.client._session,
-            self.kind,
-            self.id,
-            timeout=timeout,
-            poll=poll or self.client.poll,
-            on_poll=on_poll,
-        )
-        return self._seen(await self.client._run(flow))
+        return self._seen(await self.client._run(self._wait_flow(timeout, poll, on_poll)))
 
 
 class AsyncIngestJob(_AsyncJob):

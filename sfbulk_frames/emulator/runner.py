@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from sfbulk_frames._exceptions import ConfigurationError
 from sfbulk_frames.emulator.ingest.run import BATCH_SIZE, IngestRun
 from sfbulk_frames.emulator.models.faults import FaultPlan
 from sfbulk_frames.emulator.models.jobs import Job, JobStore, hide_until_polled
@@ -42,7 +43,7 @@ def parse_processing_mode(processing: str) -> int | None:
         return None
     if processing.startswith("polls:") and processing[6:].isdigit() and int(processing[6:]) > 0:
         return int(processing[6:])
-    raise ValueError(
+    raise ConfigurationError(
         f"processing must be 'instant', 'background' or 'polls:N' (N >= 1), got {processing!r}"
     )
 

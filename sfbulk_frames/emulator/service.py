@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 from sfbulk_frames.emulator.connect import client_for
 from sfbulk_frames.emulator.models.auth import AuthService
-from sfbulk_frames.emulator.models.builtin import builtin_schema
 from sfbulk_frames.emulator.models.faults import FaultPlan
 from sfbulk_frames.emulator.models.jobs import Job, JobStore
+from sfbulk_frames.emulator.models.objects.builtin import builtin_schema
+from sfbulk_frames.emulator.models.objects.standard import StandardObjects
 from sfbulk_frames.emulator.models.org import Org
 from sfbulk_frames.emulator.models.performance import PerformanceModel, resolve_performance
-from sfbulk_frames.emulator.models.standard import StandardObjects
 from sfbulk_frames.emulator.runner import JobRunner
 from sfbulk_frames.emulator.soql.cursors import QueryCursors
 from sfbulk_frames.emulator.web.dispatch import Dispatcher

@@ -1,4 +1,5 @@
-"""Frame side of the data path: backend adapter, validation, encoder, decoder, join-back, results.
+"""Frame side of the data path: backend adapter, validation, preflight, encoder, decoder,
+join-back, results.
 
 Nothing here talks HTTP: this package never imports the client.
 """

@@ -3,17 +3,41 @@
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping
 
 import polars as pl
 
 from sfbulk_frames._exceptions import FrameError
-from sfbulk_frames.frames.preflight_names import joined_names, separator_hint
 
-__all__ = ["unsupported_reason", "validate_frame"]
+__all__ = ["joined_names", "separator_hint", "unsupported_reason", "validate_frame"]
 
 _KEY_OPERATIONS = ("update", "delete", "hardDelete")
 _RESERVED_PREFIX = "sf__"
+_SEPARATORS = (";", "\t", "|", ",")
+_IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(?:[.:][A-Za-z][A-Za-z0-9_]*)*$")
+
+
+def joined_names(name: str) -> tuple[str, list[str]] | None:
+    """``(separator, parts)`` when ``name`` looks like several field names joined by ``;``,
+    tab, ``|`` or ``,`` (a header read with the wrong separator), else None."""
+    for sep in _SEPARATORS:
+        if sep not in name:
+            continue
+        parts = [p.strip().strip('"').strip() for p in name.split(sep)]
+        present = [p for p in parts if p]
+        if len(present) >= 2 and all(_IDENT.match(p) for p in present):
+            return sep, parts
+    return None
+
+
+def separator_hint(sep: str) -> str:
+    """How to read a file whose separator is ``sep``, in pandas, polars and the CLI."""
+    return (
+        f"it looks like a file read with the wrong separator: read it with separator={sep!r} "
+        f"(polars.read_csv(path, separator={sep!r}) or pandas.read_csv(path, sep={sep!r})), "
+        f"or pass --separator {sep!r} to the sfbulk command"
+    )
 
 
 def _is_text_like(dtype: object) -> bool:

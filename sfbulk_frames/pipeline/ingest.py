@@ -7,127 +7,62 @@ client) and is sent again on a new job, so no row is processed twice and none is
 
 from __future__ import annotations
 
+import dataclasses
 import logging
-import os
-import threading
-import time
-from collections.abc import Iterator, Mapping
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field, replace
-from functools import partial
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from sfbulk_frames._config import PollPolicy
 from sfbulk_frames._context import resolve_client
 from sfbulk_frames._exceptions import (
     JobInterruptedError,
     JobTimeoutError,
     LoadIncompleteError,
-    ServerError,
     SfBulkError,
-    TransportError,
 )
-from sfbulk_frames._models import COLUMN_DELIMITERS, JobInfo
 from sfbulk_frames.frames.backend import DEFAULT_BATCH_ROWS, to_polars
-from sfbulk_frames.frames.decode import read_result_csv
-from sfbulk_frames.frames.encode import Chunk, EncodeOptions, validate_frame
-from sfbulk_frames.frames.joinback import MatchOutcome, ResultSource, column_kinds, match_encoded
-from sfbulk_frames.frames.part_files import PartFiles
+from sfbulk_frames.frames.encode import validate_frame
+from sfbulk_frames.frames.joinback import column_kinds
 from sfbulk_frames.frames.result import BulkResult
+from sfbulk_frames.frames.result.part_files import PartFiles
+from sfbulk_frames.frames.result.retry import RetryOptions
+from sfbulk_frames.pipeline.chunk_runner import ChunkRunner, fetch_results, submit_all, wait_all
 from sfbulk_frames.pipeline.outcomes import (
     ChunkRun,
     Parts,
     SourceRows,
-    Stopped,
     assemble,
-    explain_job_failure,
     indexed,
     settle,
 )
-from sfbulk_frames.pipeline.plan import default_poll, plan_load
-from sfbulk_frames.pipeline.preflight import PreflightMode, RowGate, prepare
-from sfbulk_frames.pipeline.progress import ProgressLike, Reporter
+from sfbulk_frames.pipeline.plan import plan_load
+from sfbulk_frames.pipeline.preflight import RowGate, prepare
+from sfbulk_frames.pipeline.progress import ProgressLike
 from sfbulk_frames.pipeline.reporting import make_reporter
-from sfbulk_frames.pipeline.spill import assemble_files, release_freed_memory, spill_chunk
+from sfbulk_frames.pipeline.spec import IngestSpec, encode_nulls
+from sfbulk_frames.pipeline.spill import assemble_files
 
 if TYPE_CHECKING:
     from sfbulk_frames.client.clients import Client
-    from sfbulk_frames.client.jobs import IngestJob
 
 __all__ = [
     "IngestSpec",
     "Parts",
+    "PipelineResend",
     "assemble",
+    "encode_nulls",
     "fetch_results",
     "indexed",
     "join_kinds",
-    "result_readers",
     "run_ingest",
 ]
 
 logger = logging.getLogger("sfbulk_frames")
 
-UPLOAD_ATTEMPTS = 3
 _PUBLIC_NAME = {"hardDelete": "delete"}  # the public function of an operation, for errors
-
-
-@dataclass(frozen=True)
-class IngestSpec:
-    """Everything a load needs besides the frame and the client."""
-
-    object: str
-    operation: str
-    external_id_field: str | None = None
-    assignment_rule_id: str | None = None
-    encode: EncodeOptions = field(default_factory=EncodeOptions)
-    max_concurrent_jobs: int = 4
-    timeout: float | None = None
-    poll: PollPolicy | None = None
-    delete_jobs: bool = False
-    raise_on_failure: bool = False
-    results_dir: str | os.PathLike[str] | None = None
-    """Write each job's parts to parquet there as they arrive (see frames/part_files.py)."""
-    group_by_parent: bool | str | None = None
-    """Rows of one parent record in one job (pipeline/plan.py); not with ``results_dir``."""
-    preflight: PreflightMode = "columns"
-
-    @property
-    def key(self) -> str | None:
-        if self.operation == "upsert":
-            return self.external_id_field
-        if self.operation in ("update", "delete", "hardDelete"):
-            return "Id"
-        return None
-
-
-@dataclass
-class _Ledger:
-    """Every job of a load, so that a timeout or Ctrl-C can say exactly what to resume."""
-
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    open_jobs: dict[str, IngestJob] = field(default_factory=dict)
-    closed: list[str] = field(default_factory=list)
-    superseded: list[str] = field(default_factory=list)
-
-    def opened(self, job: IngestJob) -> None:
-        with self.lock:
-            self.open_jobs[job.id] = job
-
-    def mark_closed(self, job_id: str) -> None:
-        with self.lock:
-            self.open_jobs.pop(job_id, None)
-            self.closed.append(job_id)
-
-    def mark_superseded(self, job_id: str) -> None:
-        with self.lock:
-            self.open_jobs.pop(job_id, None)
-            self.superseded.append(job_id)
-
-
-def _deadline_left(deadline: float | None) -> float | None:
-    return None if deadline is None else max(0.0, deadline - time.monotonic())
 
 
 _KIND_OF_FIELD_TYPE = {
@@ -167,222 +102,48 @@ def join_kinds(
     return kinds
 
 
-def fetch_results(job: IngestJob, info: JobInfo) -> dict[str, pl.DataFrame]:
-    """The three result sets of a finished job as all-text frames."""
-    delimiter = COLUMN_DELIMITERS[info.column_delimiter or "COMMA"]
-    line_ending = info.line_ending or "LF"
-    return {
-        "successful": read_result_csv(
-            job.successful_results(), delimiter=delimiter, line_ending=line_ending
-        ),
-        "failed": read_result_csv(
-            job.failed_results(), delimiter=delimiter, line_ending=line_ending
-        ),
-        "unprocessed": read_result_csv(
-            job.unprocessed_records(), delimiter=delimiter, line_ending=line_ending
-        ),
-    }
+@dataclass(frozen=True)
+class PipelineResend:
+    """Re-sends rows with the spec (object, operation, key, options) and client of a load.
 
+    Holds a reference to the client object, never its credentials in any text form; its repr
+    shows the object and operation only.
+    """
 
-def result_readers(job: IngestJob, info: JobInfo) -> dict[str, ResultSource]:
-    """The three result sets of a finished job, downloaded now and parsed on demand (only the
-    columns the join-back asks for); the bytes are freed with the readers."""
-    read = partial(
-        read_result_csv,
-        delimiter=COLUMN_DELIMITERS[info.column_delimiter or "COMMA"],
-        line_ending=info.line_ending or "LF",
-    )
-    return {
-        "successful": partial(read, job.successful_results()),
-        "failed": partial(read, job.failed_results()),
-        "unprocessed": partial(read, job.unprocessed_records()),
-    }
+    spec: IngestSpec
+    progress: ProgressLike
+    client: Client | None = dataclasses.field(default=None, repr=False)
 
+    @property
+    def object(self) -> str:
+        return self.spec.object
 
-class _Load:
-    """One run of the pipeline (one call of insert/update/upsert/delete)."""
+    @property
+    def operation(self) -> str:
+        return self.spec.operation
 
-    def __init__(
-        self, client: Client, spec: IngestSpec, kinds: Mapping[str, str], reporter: Reporter
-    ):
-        self.client = client
-        self.spec = spec
-        self.kinds = kinds
-        self.reporter = reporter
-        self.ledger = _Ledger()
-        self.stop = threading.Event()
-        self.deadline = None if spec.timeout is None else time.monotonic() + spec.timeout
-        # a load's own polling unless the load or the client chose one (see LOAD_POLL)
-        self.poll = default_poll(client, spec.poll)
-        self.uploaded: dict[int, str] = {}
-        """Chunk start -> the job that received the chunk's rows."""
-        self._counts = threading.Lock()
-        self._submitted: int | None = None  # known once every chunk has been handed out
-        self._uploaded = 0
-        self.files: PartFiles | None = None
-        """Where finished chunks' parts go (``results_dir=``); None keeps them in memory."""
-        self.collecting = threading.Lock()
-        """Held while a chunk's results are downloaded, matched and written (results_dir=)."""
+    @property
+    def key(self) -> str | None:
+        return self.spec.key
 
-    def _emit(self, kind: Any, **fields: Any) -> None:
-        self.reporter.emit(kind, self.spec.operation, object=self.spec.object, **fields)
+    @property
+    def raise_on_failure(self) -> bool:
+        return self.spec.raise_on_failure
 
-    def _create_and_upload(self, chunk: Chunk) -> IngestJob:
-        spec = self.spec
-        for attempt in range(1, UPLOAD_ATTEMPTS + 1):
-            job = self.client.create_ingest_job(
-                spec.object,
-                spec.operation,
-                external_id_field=spec.external_id_field,
-                column_delimiter=spec.encode.column_delimiter,
-                line_ending=spec.encode.line_ending,
-                assignment_rule_id=spec.assignment_rule_id,
-            )
-            self.ledger.opened(job)
-            self._emit("job_created", job_id=job.id, state="Open")
-            try:
-                job.upload(chunk.data)
-                chunk.release_data()  # sent: the bytes are not needed again
-            except (TransportError, ServerError) as exc:
-                # The client aborted this job; the chunk goes again on a fresh job.
-                self.ledger.mark_superseded(job.id)
-                if attempt == UPLOAD_ATTEMPTS:
-                    raise
-                logger.warning(
-                    "upload of rows %d..%d to job %s failed (%s); sending them on a new job",
-                    chunk.start,
-                    chunk.start + chunk.n_rows - 1,
-                    job.id,
-                    type(exc).__name__,
-                )
-                self._emit("retry_chunk", job_id=job.id, rows=chunk.n_rows, message=str(exc))
-                continue
-            job.close()
-            self.ledger.mark_closed(job.id)
-            self.uploaded[chunk.start] = job.id
-            self._emit("chunk_uploaded", job_id=job.id, rows=chunk.n_rows, state="UploadComplete")
-            self.count_upload()
-            return job
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def count_upload(self, submitted: int | None = None) -> None:
-        """Count one finished upload (or learn how many chunks there are); emits
-        ``uploads_done`` once every chunk has been uploaded."""
-        with self._counts:
-            if submitted is None:
-                self._uploaded += 1
-            else:
-                self._submitted = submitted
-            done = self._submitted is not None and self._uploaded == self._submitted
-        if done:
-            self._emit("uploads_done")
-
-    def _on_poll(self, info: JobInfo) -> None:
-        if self.stop.is_set():
-            raise Stopped
-        self._emit(
-            "job_state",
-            job_id=info.id,
-            state=str(info.state),
-            processed=info.number_records_processed,
-            failed=info.number_records_failed,
+    def __call__(self, frame: Any, *, client: Any, options: RetryOptions) -> BulkResult[Any]:
+        changed = options.changed()
+        encode = self.spec.encode
+        if "nulls" in changed:
+            encode = encode_nulls(encode, changed.pop("nulls"))
+        encode = dataclasses.replace(
+            encode, **{k: changed.pop(k) for k in ("max_records", "max_bytes") if k in changed}
         )
-
-    def run_chunk(self, chunk: Chunk) -> tuple[pl.DataFrame, MatchOutcome, list[JobInfo]]:
-        job = self._create_and_upload(chunk)
-        info = job.wait(
-            timeout=_deadline_left(self.deadline), poll=self.poll, on_poll=self._on_poll
-        )
-        self._emit(
-            "job_done",
-            job_id=info.id,
-            state=str(info.state),
-            processed=info.number_records_processed,
-            failed=info.number_records_failed,
-        )
-        if self.files is None:
-            return *self._joined(chunk, job, info), [info]
-        # results_dir=: one chunk's results in memory at a time (jobs still run in parallel)
-        with self.collecting:
-            rows, outcome = self._joined(chunk, job, info)
-            kept = spill_chunk(self.files, rows, outcome, [info])
-            chunk.rows = chunk.rows.clear()  # written: the input rows are not needed again
-            del rows, outcome
-            release_freed_memory()
-        return kept
-
-    def _joined(
-        self, chunk: Chunk, job: IngestJob, info: JobInfo
-    ) -> tuple[pl.DataFrame, MatchOutcome]:
-        """The chunk's rows (with sf__Row) and the job's results matched to them."""
-        readers = result_readers(job, info)
-        self._emit("results_downloaded", job_id=info.id, rows=info.number_records_processed or 0)
-        outcome = explain_job_failure(match_encoded(
-            chunk.rows, chunk.cells_of, start=chunk.start, key=self.spec.key, kinds=self.kinds,
-            **readers,
-        ), info)
-        if self.spec.delete_jobs:
-            job.delete()
-        return indexed(chunk.rows, chunk.start), outcome
-
-    def resume_hint(self) -> str:
-        ids = self.ledger.closed
-        return (
-            f"call res = sfbulk_frames.resume(df, {ids!r}) to collect their results, then "
-            "res.retry() to send the rows no job received"
-        )
-
-    def abort_open_jobs(self) -> list[str]:
-        aborted = []
-        with self.ledger.lock:
-            jobs = list(self.ledger.open_jobs.values())
-        for job in jobs:
-            try:
-                job.abort()
-                aborted.append(job.id)
-            except Exception as exc:  # best effort while interrupted
-                logger.warning("could not abort job %s: %s", job.id, exc)
-        return aborted
-
-
-def _wait_all(runs: list[ChunkRun]) -> None:
-    """Wait until every job has finished (or failed). Waits in short slices: a bare wait is not
-    woken by Ctrl-C once polars has installed its own SIGINT handler."""
-    pending = {run.future for run in runs}
-    while pending:
-        _done, pending = wait(pending, timeout=0.2, return_when=FIRST_EXCEPTION)
-
-
-def _submit_all(
-    load: _Load, chunks: Iterator[Chunk], pool: ThreadPoolExecutor, source: SourceRows,
-    runs: list[ChunkRun],
-) -> BaseException | None:
-    """Submit one job per chunk into ``runs``; stop at the first failed job. Returns the error
-    that stopped reading the input (a source or encoding error), else None."""
-    slots = threading.BoundedSemaphore(load.spec.max_concurrent_jobs)
-
-    def failed() -> bool:
-        return any(r.future.done() and r.future.exception() is not None for r in runs)
-
-    try:
-        for chunk in chunks:
-            load.reporter.emit(
-                "chunk_encoded", load.spec.operation, object=load.spec.object, rows=chunk.n_rows
-            )
-            while not slots.acquire(timeout=0.05):
-                if failed():
-                    return None  # stop sending; the error surfaces when the runs settle
-            if failed():
-                slots.release()
-                return None
-            fut = pool.submit(load.run_chunk, chunk)
-            fut.add_done_callback(lambda _f: slots.release())
-            runs.append(ChunkRun(chunk, fut))
-            source.mark_sent(chunk.stop)
-    except Exception as exc:  # reading or encoding the input failed part-way
-        return exc
-    load.count_upload(submitted=len(runs))
-    return None
+        progress = changed.pop("progress", self.progress)
+        changed.pop("raise_on_failure", None)  # the combined result decides, not the attempt
+        # an attempt's result stays in memory: the load's results_dir holds the first one's
+        spec = dataclasses.replace(self.spec, encode=encode, raise_on_failure=False,
+                                   results_dir=None, **changed)
+        return run_ingest(frame, spec, client=client or self.client, progress=progress)
 
 
 def _add_held(parts: Parts, gate: RowGate) -> None:
@@ -408,8 +169,6 @@ def run_ingest(
     other error after a job received data. Each carries the partial result (``.result``) in
     which rows no job received are ``NOT_SENT``.
     """
-    from sfbulk_frames.pipeline.resend import PipelineResend
-
     frame = to_polars(df)
     schema = frame.collect_schema()
     validate_frame(
@@ -443,7 +202,7 @@ def run_ingest(
     spec = replace(spec, max_concurrent_jobs=plan.concurrency)
     reporter = make_reporter(progress, desc=f"{spec.operation} {spec.object}")
     total = frame.height if isinstance(frame, pl.DataFrame) else _parquet_height(frame)
-    load = _Load(client, spec, kinds, reporter)
+    load = ChunkRunner(client, spec, kinds, reporter)
     load.files = files
     reporter.emit("start", spec.operation, object=spec.object, total_rows=total)
     source = SourceRows(plan.batches)
@@ -471,8 +230,8 @@ def run_ingest(
 
     try:
         # a source error stops the sending; the jobs already sent are waited for all the same
-        source_error = _submit_all(load, plan.chunk(source), pool, source, runs)
-        _wait_all(runs)
+        source_error = submit_all(load, plan.chunk(source), pool, source, runs)
+        wait_all(runs)
         result, error = outcome(
             "the load stopped" if source_error is None
             else f"the load stopped ({type(source_error).__name__}: {source_error})"
@@ -520,7 +279,7 @@ def _parquet_height(frame: pl.LazyFrame) -> int | None:
 
 
 def _raise_incomplete(
-    spec: IngestSpec, load: _Load, result: BulkResult[Any], error: BaseException
+    spec: IngestSpec, load: ChunkRunner, result: BulkResult[Any], error: BaseException
 ) -> None:
     """Raise the error that stopped a load, with the partial result and how to resume."""
     if isinstance(error, JobTimeoutError):

@@ -25,7 +25,8 @@ from sfbulk_frames.frames.sizing import ParentGroups, parent_groups, records_per
 
 if TYPE_CHECKING:
     from sfbulk_frames.client.clients import Client
-    from sfbulk_frames.pipeline.ingest import IngestSpec, Parts
+    from sfbulk_frames.pipeline.outcomes import Parts
+    from sfbulk_frames.pipeline.spec import IngestSpec
 
 __all__ = ["LOAD_POLL", "LoadPlan", "default_poll", "parent_column", "plan_load"]
 

@@ -24,8 +24,8 @@ from sfbulk_frames._exceptions import (
 from sfbulk_frames.frames.backend import backend_of, from_polars, iter_batches, to_polars
 from sfbulk_frames.frames.encode import EncodeOptions, validate_frame
 from sfbulk_frames.frames.preflight import PreflightPlan, check_date_columns, plan_columns
-from sfbulk_frames.frames.preflight_names import relationship_parents
-from sfbulk_frames.frames.preflight_rows import RowChecker, error_cells
+from sfbulk_frames.frames.preflight.names import relationship_parents
+from sfbulk_frames.frames.preflight.rows import RowChecker, error_cells
 
 if TYPE_CHECKING:
     from sfbulk_frames.client.clients import Client

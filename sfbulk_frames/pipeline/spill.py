@@ -1,5 +1,6 @@
 """``results_dir=``: each finished job's parts go to parquet as they arrive, so a load holds
-only the chunks in flight, whatever its size (layout: :mod:`sfbulk_frames.frames.part_files`).
+only the chunks in flight, whatever its size (layout:
+:mod:`sfbulk_frames.frames.result.part_files`).
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ import polars as pl
 from sfbulk_frames._models import JobInfo
 from sfbulk_frames.frames.backend import backend_of
 from sfbulk_frames.frames.joinback import MatchOutcome
-from sfbulk_frames.frames.part_files import PART_KINDS, PartFiles
 from sfbulk_frames.frames.result import ROW, BulkResult
+from sfbulk_frames.frames.result.part_files import PART_KINDS, PartFiles
 from sfbulk_frames.pipeline.outcomes import Parts
 
 __all__ = ["assemble_files", "release_freed_memory", "spill_chunk"]

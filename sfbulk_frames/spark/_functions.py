@@ -14,7 +14,8 @@ import math
 import os
 import uuid
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Literal
+from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING, Any, Literal
 
 from sfbulk_frames import ConfigurationError, JobError, LoadIncompleteError, PollPolicy
 
@@ -42,6 +43,31 @@ def _plan_nulls(nulls: Nulls) -> NullRule | tuple[tuple[str, NullRule], ...]:
     return nulls if isinstance(nulls, str) else tuple(sorted(nulls.items()))
 
 
+@dataclass(frozen=True)
+class _LoadArgs:
+    """The keyword arguments the four load functions share (``delete`` takes fewer: the others
+    keep these defaults)."""
+
+    credentials: SparkCredentials | None = None
+    work_dir: str | os.PathLike[str] | None = None
+    nulls: Nulls = "skip"
+    column_delimiter: str = "COMMA"
+    line_ending: str = "LF"
+    max_bytes: int | None = None
+    max_records: int | None = None
+    max_concurrent_jobs: int = 4
+    min_rows_per_job: int = 10_000
+    slice_rows: int = 250_000
+    assignment_rule_id: str | None = None
+    timeout: float | None = None
+    poll: PollPolicy | None = None
+
+    @classmethod
+    def pick(cls, arguments: Mapping[str, Any]) -> _LoadArgs:
+        """The arguments among ``arguments`` (a load function's ``locals()``); others ignored."""
+        return cls(**{f.name: arguments[f.name] for f in fields(cls) if f.name in arguments})
+
+
 def _failure(plan: LoadPlan, run_id: str, exc: Exception) -> LoadIncompleteError:
     job_ids = list(dict.fromkeys(record.job_id for record in read_run(plan.run_dir)))
     first_line = next((line for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
@@ -62,26 +88,15 @@ def _run(
     sdf: DataFrame,
     object: str,
     operation: str,
-    *,
     external_id_field: str | None,
-    credentials: SparkCredentials | None,
-    work_dir: str | os.PathLike[str] | None,
-    nulls: Nulls,
-    column_delimiter: str,
-    line_ending: str,
-    max_bytes: int | None,
-    max_records: int | None,
-    max_concurrent_jobs: int,
-    min_rows_per_job: int,
-    slice_rows: int,
-    assignment_rule_id: str | None,
-    timeout: float | None,
-    poll: PollPolicy | None,
+    args: _LoadArgs,
 ) -> SparkLoadResult:
     from pyspark.sql.types import IntegerType, LongType, StructField, StructType
 
     from ._partition import add_positions, load_batches
 
+    max_concurrent_jobs, min_rows_per_job = args.max_concurrent_jobs, args.min_rows_per_job
+    slice_rows = args.slice_rows
     if max_concurrent_jobs < 1 or min_rows_per_job < 1 or slice_rows < 1:
         raise ConfigurationError(
             "max_concurrent_jobs, min_rows_per_job and slice_rows must be at least 1"
@@ -94,22 +109,22 @@ def _run(
         )
     spark = sdf.sparkSession
     run_id = uuid.uuid4().hex
-    run_dir = resolve_work_dir(spark, work_dir) / run_id
+    run_dir = resolve_work_dir(spark, args.work_dir) / run_id
     plan = LoadPlan(
         object=object,
         operation=operation,
-        credentials=credentials or SparkCredentials.from_env(),
+        credentials=args.credentials or SparkCredentials.from_env(),
         run_dir=str(run_dir),
         columns=tuple(names),
         external_id_field=external_id_field,
-        nulls=_plan_nulls(nulls),
-        column_delimiter=column_delimiter,
-        line_ending=line_ending,
-        max_bytes=max_bytes,
-        max_records=max_records,
-        assignment_rule_id=assignment_rule_id,
-        timeout=timeout,
-        poll=poll,
+        nulls=_plan_nulls(args.nulls),
+        column_delimiter=args.column_delimiter,
+        line_ending=args.line_ending,
+        max_bytes=args.max_bytes,
+        max_records=args.max_records,
+        assignment_rule_id=args.assignment_rule_id,
+        timeout=args.timeout,
+        poll=args.poll,
         slice_rows=slice_rows,
     )
     # Positional names: dotted relationship columns break column resolution in mapInArrow.
@@ -193,25 +208,7 @@ def insert(
     ConfigurationError before anything is sent, LoadIncompleteError (with every job id) when the
     Spark job fails. See docs/spark.md.
     """
-    return _run(
-        sdf,
-        object,
-        "insert",
-        external_id_field=None,
-        credentials=credentials,
-        work_dir=work_dir,
-        nulls=nulls,
-        column_delimiter=column_delimiter,
-        line_ending=line_ending,
-        max_bytes=max_bytes,
-        max_records=max_records,
-        max_concurrent_jobs=max_concurrent_jobs,
-        min_rows_per_job=min_rows_per_job,
-        slice_rows=slice_rows,
-        assignment_rule_id=assignment_rule_id,
-        timeout=timeout,
-        poll=poll,
-    )
+    return _run(sdf, object, "insert", None, _LoadArgs.pick(locals()))
 
 
 def update(
@@ -233,25 +230,7 @@ def update(
     poll: PollPolicy | None = None,
 ) -> SparkLoadResult:
     """Update the records named by the ``Id`` column of ``sdf`` (see :func:`insert`)."""
-    return _run(
-        sdf,
-        object,
-        "update",
-        external_id_field=None,
-        credentials=credentials,
-        work_dir=work_dir,
-        nulls=nulls,
-        column_delimiter=column_delimiter,
-        line_ending=line_ending,
-        max_bytes=max_bytes,
-        max_records=max_records,
-        max_concurrent_jobs=max_concurrent_jobs,
-        min_rows_per_job=min_rows_per_job,
-        slice_rows=slice_rows,
-        assignment_rule_id=assignment_rule_id,
-        timeout=timeout,
-        poll=poll,
-    )
+    return _run(sdf, object, "update", None, _LoadArgs.pick(locals()))
 
 
 def upsert(
@@ -274,25 +253,7 @@ def upsert(
     poll: PollPolicy | None = None,
 ) -> SparkLoadResult:
     """Insert or update by ``external_id_field`` (see :func:`insert`)."""
-    return _run(
-        sdf,
-        object,
-        "upsert",
-        external_id_field=external_id_field,
-        credentials=credentials,
-        work_dir=work_dir,
-        nulls=nulls,
-        column_delimiter=column_delimiter,
-        line_ending=line_ending,
-        max_bytes=max_bytes,
-        max_records=max_records,
-        max_concurrent_jobs=max_concurrent_jobs,
-        min_rows_per_job=min_rows_per_job,
-        slice_rows=slice_rows,
-        assignment_rule_id=assignment_rule_id,
-        timeout=timeout,
-        poll=poll,
-    )
+    return _run(sdf, object, "upsert", external_id_field, _LoadArgs.pick(locals()))
 
 
 def delete(
@@ -311,22 +272,4 @@ def delete(
     poll: PollPolicy | None = None,
 ) -> SparkLoadResult:
     """Delete the records named by the ``Id`` column (``hard=True``: bypass the Recycle Bin)."""
-    return _run(
-        sdf,
-        object,
-        "hardDelete" if hard else "delete",
-        external_id_field=None,
-        credentials=credentials,
-        work_dir=work_dir,
-        nulls="skip",
-        column_delimiter="COMMA",
-        line_ending="LF",
-        max_bytes=max_bytes,
-        max_records=max_records,
-        max_concurrent_jobs=max_concurrent_jobs,
-        min_rows_per_job=min_rows_per_job,
-        slice_rows=slice_rows,
-        assignment_rule_id=None,
-        timeout=timeout,
-        poll=poll,
-    )
+    return _run(sdf, object, "hardDelete" if hard else "delete", None, _LoadArgs.pick(locals()))

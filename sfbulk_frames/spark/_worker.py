@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import threading
+from collections.abc import Generator
 from typing import Any
 
-from sfbulk_frames import Client, Operation, SfBulkError
+from sfbulk_frames import Client, IngestJob, JobInfo, SfBulkError
 
 from ._credentials import SparkCredentials
 from ._ledger import AttemptSupersededError, PartitionLedger
@@ -30,30 +31,17 @@ class LedgerClient(Client):
         self._ledger = ledger
         self._slice = slice_index
 
-    def create_ingest_job(
-        self,
-        object: str,
-        operation: str | Operation,
-        *,
-        external_id_field: str | None = None,
-        column_delimiter: str = "COMMA",
-        line_ending: str = "LF",
-        assignment_rule_id: str | None = None,
-    ) -> Any:
+    # The client's job-creation flow (a sans-I/O generator); only closed here, never stepped,
+    # so it is typed by its shape rather than by the client's private Flow alias.
+    def _start_ingest_job(self, flow: Generator[Any, Any, JobInfo]) -> IngestJob:
         ledger = self._ledger
         if ledger is not None and not ledger.still_owner():
+            flow.close()  # nothing was sent
             raise AttemptSupersededError(
                 f"partition {ledger.partition}: task attempt {ledger.attempt} was superseded by "
                 f"a newer attempt ({ledger.owner()}); it creates no more jobs"
             )
-        job = super().create_ingest_job(
-            object,
-            operation,
-            external_id_field=external_id_field,
-            column_delimiter=column_delimiter,
-            line_ending=line_ending,
-            assignment_rule_id=assignment_rule_id,
-        )
+        job = super()._start_ingest_job(flow)
         if ledger is not None:
             ledger.record(job.id, self._slice)
             if not ledger.still_owner():

@@ -4,8 +4,8 @@ awaited, with an AsyncClient (in-process and over a loopback server)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import pandas as pd
 import polars as pl
@@ -15,6 +15,8 @@ import sfbulk_frames as sfb
 from sfbulk_frames import aio, testing
 from sfbulk_frames.emulator import Emulator
 from sfbulk_frames.testing import assert_partition
+
+T = TypeVar("T")
 
 ROWS = {
     "ExternalId__c": [f"x{i}" for i in range(30)],
@@ -43,30 +45,26 @@ def async_client(emu: Emulator) -> sfb.AsyncClient:
 
 
 def test_upsert_awaited_gives_the_same_result_as_the_sync_function(backend):
+    def upsert(function: Callable[..., T], client: Any) -> T:
+        """The same call to the sync or the async function."""
+        return function(
+            frame(backend),
+            "Contact",
+            "ExternalId__c",
+            client=client,
+            max_records=8,
+            max_concurrent_jobs=1,
+            progress=False,
+        )
+
     async def load(emu: Emulator) -> sfb.BulkResult[Any]:
         async with async_client(emu) as client:
-            return await aio.upsert(
-                frame(backend),
-                "Contact",
-                "ExternalId__c",
-                client=client,
-                max_records=8,
-                max_concurrent_jobs=1,
-                progress=False,
-            )
+            return await upsert(aio.upsert, client)
 
     with testing.fast_polling(), Emulator(seed=3) as one, Emulator(seed=3) as other:
         awaited = asyncio.run(load(one))
         with other.client() as client:
-            synced = sfb.upsert(
-                frame(backend),
-                "Contact",
-                "ExternalId__c",
-                client=client,
-                max_records=8,
-                max_concurrent_jobs=1,
-                progress=False,
-            )
+            synced = upsert(sfb.upsert, client)
     assert type(awaited.successful) is type(frame(backend))
     assert (
         awaited.counts()

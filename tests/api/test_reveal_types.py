@@ -61,10 +61,11 @@ async def main(client: sfb.AsyncClient) -> None:
 sfb.insert(pdf, "Contact", max_concurent_jobs=2)  # error: the typo
 """
 
+RESULT = "sfbulk_frames.frames.result.bulk_result.BulkResult"
 EXPECTED = {
     "client": "sfbulk_frames.client.clients.Client",
-    "pandas result": "sfbulk_frames.frames.result.BulkResult[pandas.core.frame.DataFrame]",
-    "polars result": "sfbulk_frames.frames.result.BulkResult[polars.dataframe.frame.DataFrame]",
+    "pandas result": f"{RESULT}[pandas.core.frame.DataFrame]",
+    "polars result": f"{RESULT}[polars.dataframe.frame.DataFrame]",
     "pandas frame": "pandas.core.frame.DataFrame",
     "polars frame": "polars.dataframe.frame.DataFrame",
     "path": "pathlib.Path",

@@ -14,7 +14,7 @@ from sfbulk_frames.emulator.catalogue import (
     catalogue_objects,
     load_describe,
 )
-from sfbulk_frames.emulator.models.builtin import builtin_schema
+from sfbulk_frames.emulator.models.objects.builtin import builtin_schema
 from sfbulk_frames.emulator.models.schema import ObjectDef, Schema
 
 PREFIXES = {

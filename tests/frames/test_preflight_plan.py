@@ -15,8 +15,9 @@ from sfbulk_frames.emulator import Emulator
 from sfbulk_frames.frames.backend import to_polars
 from sfbulk_frames.frames.encode import EncodeOptions, encode_batch
 from sfbulk_frames.frames.preflight import check_date_columns, plan_columns
-from sfbulk_frames.frames.preflight_names import joined_names, relationship_parents
-from sfbulk_frames.frames.preflight_rows import NOT_SENT_MARK, RowChecker, error_cells
+from sfbulk_frames.frames.preflight.names import relationship_parents
+from sfbulk_frames.frames.preflight.rows import NOT_SENT_MARK, RowChecker, error_cells
+from sfbulk_frames.frames.validate import joined_names
 
 from .conftest import as_backend
 

@@ -220,16 +220,16 @@ def test_a_timeout_carries_the_partial_result_with_pending_rows(slow_emulator: E
 def test_a_crash_in_the_pipeline_after_uploads_raises_load_incomplete(
     client: sfb.Client, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from sfbulk_frames.pipeline import ingest
+    from sfbulk_frames.pipeline import chunk_runner
 
-    real_match = ingest.match_encoded
+    real_match = chunk_runner.match_encoded
 
     def crash_on_second_chunk(rows: pl.DataFrame, *args: Any, start: int, **kwargs: Any) -> Any:
         if start == ROWS_PER_PART:
             raise RuntimeError("bug while matching results")
         return real_match(rows, *args, start=start, **kwargs)
 
-    monkeypatch.setattr(ingest, "match_encoded", crash_on_second_chunk)
+    monkeypatch.setattr(chunk_runner, "match_encoded", crash_on_second_chunk)
     df = pl.concat([_part(i) for i in range(3)])
     with pytest.raises(sfb.LoadIncompleteError) as err:
         _upsert(df, client)

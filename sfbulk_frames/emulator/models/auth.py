@@ -21,8 +21,9 @@ from typing import Any
 
 import jwt
 
-from sfbulk_frames.emulator.models.builtin import DEFAULT_USERNAME
+from sfbulk_frames._exceptions import ConfigurationError
 from sfbulk_frames.emulator.models.ids import BASE62, to_18
+from sfbulk_frames.emulator.models.objects.builtin import DEFAULT_USERNAME
 
 __all__ = [
     "DEFAULT_PASSWORD",
@@ -140,7 +141,7 @@ class AuthService:
         tokens = security_tokens or {}
         passwords = users if users is not None else {DEFAULT_USERNAME: DEFAULT_PASSWORD}
         if not passwords:
-            raise ValueError("AuthService needs at least one user (username -> password)")
+            raise ConfigurationError("AuthService needs at least one user (username -> password)")
         self._users: dict[str, _User] = {}
         for index, (name, password) in enumerate(passwords.items()):
             uid = user_id if index == 0 else _derived_user_id(user_id, index)
@@ -376,7 +377,9 @@ def _load_jwt_key(pem: str) -> Any:
     if b"BEGIN CERTIFICATE" in data:
         return x509.load_pem_x509_certificate(data).public_key()
     if b"PRIVATE KEY" in data:
-        raise ValueError("jwt_public_key must be a certificate or public key, not a private key")
+        raise ConfigurationError(
+            "jwt_public_key must be a certificate or public key, not a private key"
+        )
     return load_pem_public_key(data)
 
 

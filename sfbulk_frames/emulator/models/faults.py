@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from sfbulk_frames._exceptions import ConfigurationError
 from sfbulk_frames.emulator.models.errors import ApiError
 
 # Salesforce's REST/Bulk API never answers 429 (its daily limit is 403 REQUEST_LIMIT_EXCEEDED,
@@ -98,7 +99,7 @@ class FaultPlan:
         """Break the connection of the next ``times`` matching requests. ``when="before"``: the
         request is never processed; ``"midway"``: it is processed and the answer is cut."""
         if when not in ("before", "midway"):
-            raise ValueError("when must be 'before' or 'midway'")
+            raise ConfigurationError("when must be 'before' or 'midway'")
         with self._lock:
             self._routes.append(_RouteFault("drop", route, times, method, when=when))
         return self
@@ -106,7 +107,7 @@ class FaultPlan:
     def lock_rows(self, share: float) -> FaultPlan:
         """Fail a seeded ``share`` (0..1) of ingest rows with ``UNABLE_TO_LOCK_ROW``."""
         if not 0.0 <= share <= 1.0:
-            raise ValueError("share must be between 0 and 1")
+            raise ConfigurationError("share must be between 0 and 1")
         self.lock_share = share
         return self
 
@@ -180,11 +181,11 @@ class FaultPlan:
             "clear": self.clear,
         }
         if kind not in actions:
-            raise ValueError(f"unknown fault kind {kind!r}; use one of {sorted(actions)}")
+            raise ConfigurationError(f"unknown fault kind {kind!r}; use one of {sorted(actions)}")
         try:
             actions[kind](**args)
         except TypeError as exc:
-            raise ValueError(f"bad arguments for fault {kind!r}: {exc}") from exc
+            raise ConfigurationError(f"bad arguments for fault {kind!r}: {exc}") from exc
 
     def state(self) -> dict[str, Any]:
         with self._lock:

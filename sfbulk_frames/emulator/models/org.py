@@ -10,12 +10,13 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sfbulk_frames.emulator.models.builtin import (
+from sfbulk_frames._exceptions import SfBulkError
+from sfbulk_frames.emulator.models.ids import ORG_PREFIX, USER_PREFIX, IdGenerator
+from sfbulk_frames.emulator.models.objects.builtin import (
     DEFAULT_ORGANIZATION_FIELDS,
     DEFAULT_USER_FIELDS,
     DEFAULT_USERNAME,
 )
-from sfbulk_frames.emulator.models.ids import ORG_PREFIX, USER_PREFIX, IdGenerator
 from sfbulk_frames.emulator.models.schema import FieldDef, ObjectDef, Schema, storage_class
 
 _READ_ACTIONS = frozenset(
@@ -43,7 +44,7 @@ _READ_ONLY_PRAGMAS = frozenset(
 _SETTING_PRAGMAS = frozenset({"page_size", "user_version", "journal_mode", "encoding"})
 
 
-class ReadOnlySqlError(ValueError):
+class ReadOnlySqlError(SfBulkError, ValueError):
     """``Emulator.sql()`` was given a statement that would change the org's database."""
 
     def __init__(self, query: str) -> None:

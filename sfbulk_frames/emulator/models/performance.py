@@ -24,6 +24,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from sfbulk_frames._exceptions import ConfigurationError
+
 __all__ = [
     "BATCH_RECORDS",
     "PRESETS",
@@ -83,7 +85,7 @@ class PerformanceModel:
     def __post_init__(self) -> None:
         for name in ("latency", "batch_seconds", "queue_delay"):
             if getattr(self, name) < 0:
-                raise ValueError(f"PerformanceModel.{name} must be 0 or more seconds")
+                raise ConfigurationError(f"PerformanceModel.{name} must be 0 or more seconds")
         for name in (
             "upload_bandwidth",
             "download_bandwidth",
@@ -91,12 +93,12 @@ class PerformanceModel:
             "time_scale",
         ):
             if not getattr(self, name) > 0:
-                raise ValueError(f"PerformanceModel.{name} must be more than 0")
+                raise ConfigurationError(f"PerformanceModel.{name} must be more than 0")
         for name in ("batch_records", "parallel_batches_per_job", "parallel_batches_org"):
             if getattr(self, name) < 1:
-                raise ValueError(f"PerformanceModel.{name} must be at least 1")
+                raise ConfigurationError(f"PerformanceModel.{name} must be at least 1")
         if not 0.0 <= self.lock_failure_share <= 1.0:
-            raise ValueError("PerformanceModel.lock_failure_share must be between 0 and 1")
+            raise ConfigurationError("PerformanceModel.lock_failure_share must be between 0 and 1")
 
     # -- scaled values (what the emulator applies) ----------------------------------------
     @property
@@ -137,7 +139,7 @@ class PerformanceModel:
         for an unknown field or a bad value."""
         unknown = set(values) - {f for f in self.__dataclass_fields__ if f != "name"}
         if unknown:
-            raise ValueError(f"unknown PerformanceModel fields {sorted(unknown)}")
+            raise ConfigurationError(f"unknown PerformanceModel fields {sorted(unknown)}")
         kept: dict[str, Any] = {k: v for k, v in values.items() if v is not None}
         return replace(self, **kept)
 
@@ -193,7 +195,9 @@ def resolve_performance(value: PerformanceModel | str | None) -> PerformanceMode
     if value == "off":
         return None
     if value not in PRESETS:
-        raise ValueError(f"unknown performance preset {value!r}: use one of {sorted(PRESETS)}")
+        raise ConfigurationError(
+            f"unknown performance preset {value!r}: use one of {sorted(PRESETS)}"
+        )
     return PRESETS[value]
 
 

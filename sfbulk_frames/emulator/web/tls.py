@@ -19,6 +19,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from sfbulk_frames._exceptions import ConfigurationError
+
 DEFAULT_HOSTS: tuple[str, ...] = ("127.0.0.1", "::1", "localhost")
 _VALIDITY = dt.timedelta(days=30)
 
@@ -123,7 +125,7 @@ def generate_certificate(
     stays usable while the emulator runs). Raises ``ValueError`` if ``hosts`` is empty.
     """
     if not hosts:
-        raise ValueError("generate_certificate needs at least one host name or IP address")
+        raise ConfigurationError("generate_certificate needs at least one host name or IP address")
     target = Path(directory) if directory is not None else Path(
         tempfile.mkdtemp(prefix="sfbulk-emulator-tls-")
     )

@@ -1,10 +1,9 @@
-"""Preflight's name checks: field-name suggestions, headers read with the wrong separator and
-relationship columns (``Account.ExternalId__c``) resolved through describe (pure, no HTTP)."""
+"""Preflight's name checks: field-name suggestions, key candidates and relationship columns
+(``Account.ExternalId__c``) resolved through describe (pure, no HTTP)."""
 
 from __future__ import annotations
 
 import difflib
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -14,19 +13,14 @@ __all__ = [
     "by_name",
     "check_relationship",
     "is_id_key",
-    "joined_names",
     "key_candidates",
     "relationship_parents",
-    "separator_hint",
     "suggestion",
 ]
 
 Describe = Mapping[str, Any]
 Problem = tuple[str, str]
 """(code, message) of a column-level problem."""
-
-_SEPARATORS = (";", "\t", "|", ",")
-_IDENT = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(?:[.:][A-Za-z][A-Za-z0-9_]*)*$")
 
 
 def by_name(describe: Describe) -> dict[str, Describe]:
@@ -51,28 +45,6 @@ def key_candidates(fields: Mapping[str, Describe]) -> str:
         n for n, f in fields.items() if f.get("idLookup") and n != "Id"
     ]
     return ", ".join(repr(n) for n in names[:5]) or "none"
-
-
-def joined_names(name: str) -> tuple[str, list[str]] | None:
-    """``(separator, parts)`` when ``name`` looks like several field names joined by ``;``,
-    tab, ``|`` or ``,`` (a header read with the wrong separator), else None."""
-    for sep in _SEPARATORS:
-        if sep not in name:
-            continue
-        parts = [p.strip().strip('"').strip() for p in name.split(sep)]
-        present = [p for p in parts if p]
-        if len(present) >= 2 and all(_IDENT.match(p) for p in present):
-            return sep, parts
-    return None
-
-
-def separator_hint(sep: str) -> str:
-    """How to read a file whose separator is ``sep``, in pandas, polars and the CLI."""
-    return (
-        f"it looks like a file read with the wrong separator: read it with separator={sep!r} "
-        f"(polars.read_csv(path, separator={sep!r}) or pandas.read_csv(path, sep={sep!r})), "
-        f"or pass --separator {sep!r} to the sfbulk command"
-    )
 
 
 # --- column plan ----------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from typing import Any
 import polars as pl
 
 from sfbulk_frames.frames.encode import NULL_MARKER, EncodeOptions, encode_batch
-from sfbulk_frames.frames.preflight import NUMBER_TYPES, TEXT_TYPES, PreflightPlan
+from sfbulk_frames.frames.preflight.plan import NUMBER_TYPES, TEXT_TYPES, PreflightPlan
 
 __all__ = ["FINDING_SCHEMA", "NOT_SENT_MARK", "RowChecker", "error_cells"]
 

@@ -24,11 +24,9 @@ from pathlib import Path
 import polars as pl
 
 from sfbulk_frames._exceptions import ConfigurationError
-from sfbulk_frames.frames.result import ROW, SF_COLUMNS
+from sfbulk_frames.frames.result.parts import PART_KINDS, ROW, SF_COLUMNS
 
 __all__ = ["PART_KINDS", "PartFiles"]
-
-PART_KINDS = ("successful", "failed", "unprocessed")
 
 
 class PartFiles(Mapping[str, pl.DataFrame]):

@@ -1,10 +1,11 @@
 """Retrying a load: which rows go again, and one result over the original input afterwards.
 
 :meth:`BulkResult.retry` sends the rows that did not succeed (or the user's corrected rows,
-matched by ``sf__Row``) through a :class:`Resend` that the pipeline attached to the result it
+matched by ``sf__Row``) through a ``Resend`` that the pipeline attached to the result it
 built — frames never import the pipeline or the client. The retried rows' latest outcome then
 replaces their earlier one, by row position (``sf__Row``), never by key: duplicate keys and rows
-with identical payloads keep one status each.
+with identical payloads keep one status each. The functions here take a result's parts
+(``successful``/``failed``/``unprocessed`` frames with ``sf__Row``), never the result.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 import polars as pl
 
@@ -20,13 +21,11 @@ from sfbulk_frames._config import PollPolicy
 from sfbulk_frames._exceptions import ConfigurationError, FrameError
 from sfbulk_frames.frames.backend import to_polars
 from sfbulk_frames.frames.errors import PENDING
+from sfbulk_frames.frames.result.parts import ROW
 
-if TYPE_CHECKING:
-    from sfbulk_frames.frames.result import BulkResult
+__all__ = ["KEEP", "Keep", "NullsOption", "ProgressOption", "Resend", "RetryOptions",
+           "combined_parts", "retry_frame"]
 
-__all__ = ["KEEP", "Keep", "Resend", "RetryOptions", "combine", "retry_frame"]
-
-ROW = "sf__Row"
 _ATTEMPT_ROW = "__sfbulk_attempt_row"
 _SF_COLUMNS = ("sf__Id", "sf__Created", "sf__Error")
 _RETRIED = ("failed", "unprocessed")
@@ -68,10 +67,14 @@ class RetryOptions:
         return {name: value for name, value in vars(self).items() if value is not KEEP}
 
 
-class Resend(Protocol):
+ResultT_co = TypeVar("ResultT_co", covariant=True)
+
+
+class Resend(Protocol[ResultT_co]):
     """Sends rows again the way the load that built a result did (same object, operation, key
-    and options, minus :class:`RetryOptions` changes). The pipeline attaches one to every
-    result it builds; it holds no secret (the client is resolved when it is called)."""
+    and options, minus :class:`RetryOptions` changes) and gives the result of that attempt. The
+    pipeline attaches one to every result it builds; it holds no secret (the client is
+    resolved when it is called)."""
 
     @property
     def object(self) -> str: ...
@@ -85,15 +88,16 @@ class Resend(Protocol):
     @property
     def raise_on_failure(self) -> bool: ...
 
-    def __call__(self, frame: Any, *, client: Any, options: RetryOptions) -> BulkResult[Any]: ...
+    def __call__(self, frame: Any, *, client: Any, options: RetryOptions) -> ResultT_co: ...
 
 
-def _positions_not_retriable(
-    result: BulkResult[Any], positions: pl.Series
-) -> tuple[list[int], list[int]]:
+Parts = Mapping[str, pl.DataFrame]
+
+
+def _positions_not_retriable(parts: Parts, positions: pl.Series) -> tuple[list[int], list[int]]:
     """Of ``positions``, those that already succeeded and those that are no input row."""
-    succeeded = result._parts["successful"].get_column(ROW)
-    known = pl.concat([result._parts[kind].get_column(ROW) for kind in _RETRIED])
+    succeeded = parts["successful"].get_column(ROW)
+    known = pl.concat([parts[kind].get_column(ROW) for kind in _RETRIED])
     done = positions.filter(positions.is_in(succeeded.implode())).to_list()
     unknown = positions.filter(
         ~positions.is_in(known.implode()) & ~positions.is_in(succeeded.implode())
@@ -101,8 +105,8 @@ def _positions_not_retriable(
     return done, unknown
 
 
-def _check_pending(result: BulkResult[Any], positions: pl.Series) -> None:
-    rows = pl.concat([result._parts[kind].select(ROW, "sf__Error") for kind in _RETRIED])
+def _check_pending(parts: Parts, positions: pl.Series) -> None:
+    rows = pl.concat([parts[kind].select(ROW, "sf__Error") for kind in _RETRIED])
     waiting = rows.filter(
         pl.col(ROW).is_in(positions.implode()) & pl.col("sf__Error").str.starts_with(PENDING)
     )
@@ -123,8 +127,14 @@ def _without_sf_columns(frame: Any) -> Any:
     return frame.drop(columns=columns)
 
 
-def retry_frame(result: BulkResult[Any], fixed: Any) -> tuple[Any, pl.Series]:
-    """The frame to send for a retry of ``result`` and the input positions of its rows.
+def retry_frame(
+    parts: Parts,
+    input_columns: list[str],
+    convert: Callable[[pl.DataFrame], Any],
+    fixed: Any,
+) -> tuple[Any, pl.Series]:
+    """The frame to send for a retry of a result with ``parts`` and the input positions of its
+    rows (``convert`` turns a polars part into the input's kind).
 
     Without ``fixed``: every failed and unprocessed row, with the input's own values. With
     ``fixed``: its rows (``sf__Row`` names each one's input row; the ``sf__*`` columns are not
@@ -132,12 +142,10 @@ def retry_frame(result: BulkResult[Any], fixed: Any) -> tuple[Any, pl.Series]:
     or do not exist, ConfigurationError for rows whose job result is still pending.
     """
     if fixed is None:
-        part = pl.concat([result._parts[kind] for kind in _RETRIED], how="diagonal_relaxed").sort(
-            ROW
-        )
+        part = pl.concat([parts[kind] for kind in _RETRIED], how="diagonal_relaxed").sort(ROW)
         positions = part.get_column(ROW)
-        _check_pending(result, positions)
-        frame = _without_sf_columns(result._convert(part.select(*result.input_columns, ROW)))
+        _check_pending(parts, positions)
+        frame = _without_sf_columns(convert(part.select(*input_columns, ROW)))
         return frame, positions
     if isinstance(fixed, pl.LazyFrame):
         fixed = fixed.collect()
@@ -165,7 +173,7 @@ def retry_frame(result: BulkResult[Any], fixed: Any) -> tuple[Any, pl.Series]:
             "corrected frame; give each failed row at most once",
             column=ROW,
         )
-    done, unknown = _positions_not_retriable(result, positions)
+    done, unknown = _positions_not_retriable(parts, positions)
     if done or unknown:
         what = []
         if done:
@@ -177,50 +185,27 @@ def retry_frame(result: BulkResult[Any], fixed: Any) -> tuple[Any, pl.Series]:
             "rows of res.failed / res.unprocessed",
             column=ROW,
         )
-    _check_pending(result, positions)
+    _check_pending(parts, positions)
     return _without_sf_columns(fixed), positions
 
 
-def combine(
-    original: BulkResult[Any], attempt: BulkResult[Any], positions: pl.Series
-) -> BulkResult[Any]:
-    """``original`` with the rows at ``positions`` (sent as rows 0.. of ``attempt``) taking
-    their outcome in ``attempt``; payload values, sf__Row and index labels stay the original's.
-    """
-    return type(original)(
-        backend=original.backend,
-        parts=_combined_parts(original, attempt, positions),
-        unmatched=pl.concat([original._unmatched, attempt._unmatched], how="diagonal_relaxed"),
-        jobs=[*original.jobs, *attempt.jobs],
-        object=original.object,
-        operation=original.operation,
-        input_columns=original.input_columns,
-        pandas_index=original._pandas_index,
-        pandas_dtypes=original._pandas_dtypes,
-        pandas_source=original._pandas_source,
-        resend=original.resend,
-        attempts=[*original.attempts, attempt],
-        ok_jobs=attempt.jobs,
-        complete=original.complete,
-    )
-
-
-def _combined_parts(
-    original: BulkResult[Any], attempt: BulkResult[Any], positions: pl.Series
+def combined_parts(
+    original: Parts, attempt: Parts, input_columns: list[str], positions: pl.Series
 ) -> dict[str, pl.DataFrame]:
+    """The ``original`` parts with the rows at ``positions`` (sent as rows 0.. of the attempt
+    whose parts are ``attempt``) taking their outcome in ``attempt``; payload values and sf__Row
+    stay the original's."""
     mapping = pl.DataFrame(
         {
             _ATTEMPT_ROW: pl.int_range(positions.len(), dtype=pl.Int64, eager=True),
             ROW: positions.cast(pl.Int64),
         }
     )
-    payload = pl.concat(
-        [part.select(*original.input_columns, ROW) for part in original._parts.values()]
-    )
+    payload = pl.concat([part.select(*input_columns, ROW) for part in original.values()])
     parts: dict[str, pl.DataFrame] = {}
-    for kind, part in original._parts.items():
+    for kind, part in original.items():
         kept = part.join(mapping.select(ROW), on=ROW, how="anti")
-        new = attempt._parts[kind]
+        new = attempt[kind]
         sf_columns = [c for c in _SF_COLUMNS if c in part.columns]
         mapped = (
             new.select(*sf_columns, pl.col(ROW).alias(_ATTEMPT_ROW))

@@ -19,7 +19,7 @@ import polars as pl
 
 from sfbulk_frames._config import PollPolicy
 from sfbulk_frames.cli.common import plural
-from sfbulk_frames.cli.demo_data import LEGACY_LEVELS, DemoData, generate
+from sfbulk_frames.cli.demo.data import LEGACY_LEVELS, DemoData, generate
 from sfbulk_frames.cli.summary import TOP_ERRORS
 
 __all__ = ["DESCRIPTION", "EXAMPLES", "add_arguments", "run"]

@@ -10,7 +10,7 @@ anything is sent (pure: a schema and describe dicts in, findings and conversions
   field become dates (when every value is at midnight), integral floats sent to a number or
   text field lose their ``.0``; numbers sent to a text field are a warning.
 
-Row-level checks (``preflight="rows"``) are in :mod:`.preflight_rows`.
+Row-level checks (``preflight="rows"``) are in :mod:`.rows`.
 """
 
 from __future__ import annotations
@@ -23,16 +23,15 @@ from typing import Literal
 import polars as pl
 
 from sfbulk_frames._exceptions import PreflightError
-from sfbulk_frames.frames.preflight_names import (
+from sfbulk_frames.frames.preflight.names import (
     Describe,
     by_name,
     check_relationship,
     is_id_key,
-    joined_names,
     key_candidates,
-    separator_hint,
     suggestion,
 )
+from sfbulk_frames.frames.validate import joined_names, separator_hint
 
 __all__ = [
     "NUMBER_TYPES",

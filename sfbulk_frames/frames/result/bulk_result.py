@@ -10,17 +10,7 @@ import polars as pl
 
 from sfbulk_frames._config import PollPolicy
 from sfbulk_frames._exceptions import ConfigurationError, JobFailedError
-from sfbulk_frames._models import readable_job_error
-from sfbulk_frames.frames.attempts import (
-    KEEP,
-    Keep,
-    NullsOption,
-    ProgressOption,
-    Resend,
-    RetryOptions,
-    combine,
-    retry_frame,
-)
+from sfbulk_frames._models import JobInfo
 from sfbulk_frames.frames.backend import (
     Backend,
     backend_of,
@@ -28,71 +18,46 @@ from sfbulk_frames.frames.backend import (
     from_polars,
     to_pandas_frame,
 )
-from sfbulk_frames.frames.errors import error_code, error_field
+from sfbulk_frames.frames.result.part_files import PartFiles
+from sfbulk_frames.frames.result.parts import (
+    PART_KINDS,
+    ROW,
+    SF_COLUMNS,
+    STATUSES,
+    conform,
+    payload_schema,
+)
+from sfbulk_frames.frames.result.report import (
+    SAMPLE_ROWS,
+    error_table,
+    failed_jobs,
+    failure_message,
+    job_state,
+    job_states,
+    result_html,
+    result_repr,
+)
+from sfbulk_frames.frames.result.retry import (
+    KEEP,
+    Keep,
+    NullsOption,
+    ProgressOption,
+    Resend,
+    RetryOptions,
+    combined_parts,
+    retry_frame,
+)
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # pandas is imported only for pandas input
     from pathlib import Path
 
     import pandas as pd
 
-    from sfbulk_frames._models import JobInfo
-    from sfbulk_frames.frames.part_files import PartFiles
-
-__all__ = ["ROW", "SF_COLUMNS", "BulkResult", "FrameT", "sorted_by_row"]
+__all__ = ["BulkResult", "FrameT", "Resend"]
 
 #: The frame type of a result's parts: ``pandas.DataFrame`` for pandas input,
 #: ``polars.DataFrame`` for a polars ``DataFrame`` or ``LazyFrame``.
 FrameT = TypeVar("FrameT")
-
-#: The input row position carried by every part of a result.
-ROW = "sf__Row"
-STATUSES = ("success", "failed", "unprocessed")
-#: The ``sf__`` columns of each part of a result (besides ``sf__Row``), with their dtypes.
-SF_COLUMNS: dict[str, dict[str, pl.DataType]] = {
-    "successful": {"sf__Id": pl.String(), "sf__Created": pl.Boolean()},
-    "failed": {"sf__Id": pl.String(), "sf__Error": pl.String()},
-    "unprocessed": {"sf__Error": pl.String()},
-}
-
-
-def _state(job: Any) -> str:
-    state = getattr(job, "state", None)
-    return str(getattr(state, "value", state))
-
-
-def _payload_schema(
-    parts: Sequence[pl.DataFrame | None], input_columns: list[str]
-) -> dict[str, pl.DataType]:
-    schema: dict[str, pl.DataType] = {name: pl.Null() for name in input_columns}
-    for part in parts:
-        if part is None:
-            continue
-        for name in input_columns:
-            if isinstance(schema[name], pl.Null) and name in part.columns:
-                schema[name] = part.schema[name]
-    return schema
-
-
-def sorted_by_row(frame: pl.DataFrame) -> pl.DataFrame:
-    """``frame`` sorted by sf__Row; parts of a load usually already are, and are then kept."""
-    rows = frame.get_column(ROW)
-    if rows.is_sorted():
-        return frame
-    return frame.sort(ROW)
-
-
-def _conform(
-    part: pl.DataFrame | None, kind: str, payload: Mapping[str, pl.DataType]
-) -> pl.DataFrame:
-    """One part with the columns payload..., sf__ columns, sf__Row (missing ones as nulls)."""
-    wanted = {**payload, **SF_COLUMNS[kind], ROW: pl.Int64()}
-    if part is None:
-        return pl.DataFrame(schema=wanted)
-    exprs = [
-        pl.col(name) if name in part.columns else pl.lit(None, dtype=dtype).alias(name)
-        for name, dtype in wanted.items()
-    ]
-    return sorted_by_row(part.select(exprs).with_columns(pl.col(ROW).cast(pl.Int64)))
 
 
 class BulkResult(Generic[FrameT]):
@@ -122,7 +87,7 @@ class BulkResult(Generic[FrameT]):
         pandas_index: Any = None,
         pandas_dtypes: Mapping[str, Any] | None = None,
         pandas_source: pd.DataFrame | None = None,
-        resend: Resend | None = None,
+        resend: Resend[BulkResult[Any]] | None = None,
         attempts: Sequence[BulkResult[FrameT]] | None = None,
         ok_jobs: Sequence[JobInfo] | None = None,
         complete: bool = True,
@@ -172,11 +137,9 @@ class BulkResult(Generic[FrameT]):
         labels) or ``pandas_index`` and ``pandas_dtypes``.
         """
         given = (successful, failed, unprocessed)
-        payload = _payload_schema(given, input_columns)
-        parts = {
-            kind: _conform(part, kind, payload)
-            for kind, part in zip(("successful", "failed", "unprocessed"), given, strict=True)
-        }
+        payload = payload_schema(given, input_columns)
+        parts = {kind: conform(part, kind, payload)
+                 for kind, part in zip(PART_KINDS, given, strict=True)}
         return cls(
             backend=backend,
             parts=parts,
@@ -285,7 +248,7 @@ class BulkResult(Generic[FrameT]):
             and counts["failed"] == 0
             and counts["unprocessed"] == 0
             and counts["unmatched"] == 0
-            and all(_state(job) == "JobComplete" for job in self._jobs_for_ok())
+            and all(job_state(job) == "JobComplete" for job in self._jobs_for_ok())
         )
 
     def _jobs_for_ok(self) -> list[JobInfo]:
@@ -301,18 +264,7 @@ class BulkResult(Generic[FrameT]):
     # --- reports --------------------------------------------------------------------------
 
     def _error_counts(self, by: Sequence[str] = ("code", "field")) -> pl.DataFrame:
-        errors = (  # one line per problem (preflight lists every problem of a row)
-            pl.concat(self._parts[kind].select("sf__Error") for kind in ("failed", "unprocessed"))
-            .drop_nulls().select(pl.col("sf__Error").str.split("\n")).explode("sf__Error")
-        )
-        columns = {"code": error_code(pl.col("sf__Error")),
-                   "field": error_field(pl.col("sf__Error"))}
-        return (
-            errors.select(*(columns[name].alias(name) for name in by))
-            .group_by(*by)
-            .agg(pl.len().cast(pl.Int64).alias("count"))
-            .sort(["count", *by], descending=[True, *(False for _ in by)], nulls_last=True)
-        )
+        return error_table([self._parts[kind] for kind in ("failed", "unprocessed")], by)
 
     def error_counts(self) -> FrameT:
         """Rows per error code and field, most first: columns ``code`` (the text of
@@ -325,9 +277,6 @@ class BulkResult(Generic[FrameT]):
     def summary(self) -> dict[str, Any]:
         """Counts of rows per status, jobs per state, errors per code."""
         counts = self.counts()
-        states: dict[str, int] = {}
-        for job in self.jobs:
-            states[_state(job)] = states.get(_state(job), 0) + 1
         return {
             "object": self.object,
             "operation": self.operation,
@@ -335,16 +284,8 @@ class BulkResult(Generic[FrameT]):
             **counts,
             "ok": self.ok,
             "jobs": len(self.jobs),
-            "job_states": states,
-            "failed_jobs": [
-                {
-                    "id": job.id,
-                    "state": _state(job),
-                    "error_message": readable_job_error(job.error_message),
-                }
-                for job in self._jobs_for_ok()
-                if _state(job) in ("Failed", "Aborted")
-            ],
+            "job_states": job_states(self.jobs),
+            "failed_jobs": failed_jobs(self._jobs_for_ok()),
             "errors": dict(self._error_counts(("code",)).iter_rows()),
             "errors_by_field": [
                 {"code": code, "field": field, "count": n}
@@ -370,21 +311,8 @@ class BulkResult(Generic[FrameT]):
         """Return self when :attr:`ok`; else raise JobFailedError with the counts and job ids."""
         if self.ok:
             return self
-        summary = self.summary()
-        bad_jobs = [f"{j['id']} {j['state']}: {j['error_message'] or 'no message'}"
-                    for j in summary["failed_jobs"]]
-        errors = ", ".join(f"{code} x{n}" for code, n in list(summary["errors"].items())[:5])
-        raise JobFailedError(
-            f"{self.object} {self.operation}: {summary['failed']} failed, "
-            f"{summary['unprocessed']} unprocessed of {summary['rows']} "
-            f"{'row' if summary['rows'] == 1 else 'rows'}"
-            + (f"; errors: {errors}" if errors else "")
-            + (f"; jobs: {'; '.join(bad_jobs)}" if bad_jobs else "")
-            + (f"; {summary['unmatched']} result rows matched no input row"
-               if summary["unmatched"] else "")
-            + " — inspect res.failed, res.unprocessed, res.error_counts() or res.annotate()",
-            job_ids=[job.id for job in self.jobs],
-        )
+        job_ids = [job.id for job in self.jobs]
+        raise JobFailedError(failure_message(self.summary()), job_ids=job_ids)
 
     def retry(
         self,
@@ -420,7 +348,7 @@ class BulkResult(Generic[FrameT]):
                 "sent (it was not built by a load, resume or retry), so it cannot retry them: "
                 "send res.failed with sfbulk_frames.insert/update/upsert/delete instead"
             )
-        frame, positions = retry_frame(self, fixed)
+        frame, positions = retry_frame(self._parts, self.input_columns, self._convert, fixed)
         if positions.len() == 0:
             return self
         options = RetryOptions(
@@ -429,27 +357,39 @@ class BulkResult(Generic[FrameT]):
             delete_jobs=delete_jobs, raise_on_failure=raise_on_failure,
         )
         attempt = self.resend(frame, client=client, options=options)
-        combined = combine(self, attempt, positions)
+        combined = self._combined(attempt, positions)
         if raise_on_failure is True or (raise_on_failure is KEEP and self.resend.raise_on_failure):
             combined.raise_for_failures()
         return combined
 
-    def __repr__(self) -> str:
-        counts = self.counts()
-        rows = counts["successful"] + counts["failed"] + counts["unprocessed"]
-        states = ", ".join(f"{n} {s}" for s, n in self.summary()["job_states"].items())
-        jobs = f"{len(self.jobs)} job{'s' if len(self.jobs) != 1 else ''}" + (
-            f" in {len(self.attempts)} attempts" if len(self.attempts) > 1 else "")
-        unmatched = f", {counts['unmatched']:,} unmatched" if counts["unmatched"] else ""
-        return (
-            f"<BulkResult {self.object} {self.operation}: {rows:,} row{'s' if rows != 1 else ''} — "
-            f"{counts['successful']:,} successful, {counts['failed']:,} failed, "
-            f"{counts['unprocessed']:,} unprocessed{unmatched}; "
-            f"{jobs}{f' ({states})' if states else ''}; ok={self.ok}"
-            f"{'' if self.complete else ' (partial: the load stopped part-way)'}>"
+    def _combined(self, attempt: BulkResult[Any], positions: pl.Series) -> BulkResult[FrameT]:
+        """This result with the rows at ``positions`` (sent as rows 0.. of ``attempt``) taking
+        their outcome in ``attempt``; payload values, sf__Row and index labels stay this one's.
+        """
+        return type(self)(
+            backend=self.backend,
+            parts=combined_parts(self._parts, attempt._parts, self.input_columns, positions),
+            unmatched=pl.concat([self._unmatched, attempt._unmatched], how="diagonal_relaxed"),
+            jobs=[*self.jobs, *attempt.jobs],
+            object=self.object,
+            operation=self.operation,
+            input_columns=self.input_columns,
+            pandas_index=self._pandas_index,
+            pandas_dtypes=self._pandas_dtypes,
+            pandas_source=self._pandas_source,
+            resend=self.resend,
+            attempts=[*self.attempts, attempt],
+            ok_jobs=attempt.jobs,
+            complete=self.complete,
         )
 
-    def _repr_html_(self) -> str:
-        from sfbulk_frames.frames.report import result_html
+    def __repr__(self) -> str:
+        return result_repr(self)
 
-        return result_html(self)
+    def _repr_html_(self) -> str:
+        samples = {
+            part: self._convert(self._parts[part].head(SAMPLE_ROWS))
+            for part in ("failed", "unprocessed")
+            if self._parts[part].height
+        }
+        return result_html(self, self._error_counts(), samples)

@@ -1,0 +1,2 @@
+"""The org's objects: the built-in org (``builtin``) and the standard objects loaded on demand
+from the catalogue (``standard``)."""
