@@ -129,12 +129,24 @@ def to_polars(df: Any) -> pl.DataFrame | pl.LazyFrame:
 def iter_batches(df: Any, batch_rows: int = DEFAULT_BATCH_ROWS) -> Iterator[pl.DataFrame]:
     """Yield the frame's rows in order as polars DataFrames of at most ``batch_rows`` rows.
 
-    DataFrames are sliced without copying; a LazyFrame is executed by polars' streaming engine
-    and only about one batch is materialised at a time.
+    DataFrames are sliced without copying. A LazyFrame whose plan takes a row slice into its
+    scan (a parquet/IPC/CSV scan, possibly with column selections) is read one batch per
+    ``slice(offset, batch_rows).collect()``, so no more than one batch is in memory whatever the
+    file count; other LazyFrames run in polars' streaming engine (which reads ahead a bounded
+    number of morsels).
     """
     if batch_rows < 1:
         raise ConfigurationError(f"batch_rows must be at least 1, got {batch_rows}")
     frame = to_polars(df)
+    if isinstance(frame, pl.LazyFrame) and _slices_into_scan(frame, batch_rows):
+        offset = 0
+        while True:
+            batch = frame.slice(offset, batch_rows).collect()
+            if batch.height:
+                yield batch
+            if batch.height < batch_rows:
+                return
+            offset += batch.height
     if isinstance(frame, pl.LazyFrame):
         for batch in frame.collect_batches(chunk_size=batch_rows, maintain_order=True):
             # the streaming engine may hand out bigger or smaller morsels than asked for
@@ -144,6 +156,17 @@ def iter_batches(df: Any, batch_rows: int = DEFAULT_BATCH_ROWS) -> Iterator[pl.D
                 yield batch
         return
     yield from frame.iter_slices(batch_rows)
+
+
+def _slices_into_scan(frame: pl.LazyFrame, batch_rows: int) -> bool:
+    """Whether polars pushes a row slice of ``frame`` down into its one scan, so that reading
+    the rows batch by batch reads each row once (a filter, join or sort above the scan would
+    make every slice run the plan from the start)."""
+    try:
+        plan = frame.slice(batch_rows, batch_rows).explain()
+    except pl.exceptions.PolarsError:
+        return False
+    return plan.count("SCAN [") == 1 and "SLICE: " in plan and "SLICE[" not in plan
 
 
 def _pandas_column(values: pl.Series, dtype: Any) -> Any:

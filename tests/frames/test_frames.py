@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pandas as pd
 import polars as pl
 import pytest
 
 from sfbulk_frames._exceptions import FrameError
-from sfbulk_frames.frames.backend import backend_of, from_polars, iter_batches, to_polars
+from sfbulk_frames.frames.backend import (
+    _slices_into_scan,
+    backend_of,
+    from_polars,
+    iter_batches,
+    to_polars,
+)
 
 
 def test_backend_of_each_supported_frame() -> None:
@@ -50,6 +57,26 @@ def test_iter_batches_streams_a_lazyframe_in_order_and_bounded() -> None:
     batches = list(iter_batches(lazy, 64))
     assert all(b.height <= 64 for b in batches)
     assert pl.concat(batches).get_column("a").to_list() == list(range(1000))
+
+
+def test_iter_batches_reads_a_parquet_scan_one_slice_at_a_time(tmp_path: Path) -> None:
+    for n in range(3):
+        pl.DataFrame({"a": list(range(n * 100, n * 100 + 100))}).write_parquet(
+            tmp_path / f"part-{n}.parquet", row_group_size=30
+        )
+    scan = pl.scan_parquet(tmp_path / "*.parquet").select("a")
+    assert _slices_into_scan(scan, 64)
+    batches = list(iter_batches(scan, 64))
+    assert [b.height for b in batches] == [64, 64, 64, 64, 44]
+    assert pl.concat(batches).get_column("a").to_list() == list(range(300))
+
+
+def test_iter_batches_streams_a_filtered_scan_without_rereading_it(tmp_path: Path) -> None:
+    pl.DataFrame({"a": list(range(300))}).write_parquet(tmp_path / "part.parquet")
+    scan = pl.scan_parquet(tmp_path / "part.parquet").filter(pl.col("a") % 2 == 0)
+    assert not _slices_into_scan(scan, 64)
+    batches = list(iter_batches(scan, 64))
+    assert pl.concat(batches).get_column("a").to_list() == list(range(0, 300, 2))
 
 
 def test_iter_batches_rejects_zero_batch_rows() -> None:
