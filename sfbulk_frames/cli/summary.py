@@ -9,7 +9,7 @@ from typing import Any
 
 import polars as pl
 
-from sfbulk_frames._models import readable_job_error
+from sfbulk_frames._models import JobInfo, readable_job_error
 from sfbulk_frames.cli.common import Printer, human_int, plural
 from sfbulk_frames.frames.errors import error_code, error_field
 
@@ -81,7 +81,7 @@ def print_load_summary(
     *,
     title: str,
     frames: Mapping[str, pl.DataFrame],
-    jobs: Sequence[Any],
+    jobs: Sequence[JobInfo],
     paths: Mapping[str, Path],
     elapsed: float,
 ) -> None:
@@ -98,14 +98,14 @@ def print_load_summary(
             label = f"{code} {field}" if field else code
             printer.out(f"  {human_int(rows):>8}  {label:<40} {_short(error_detail(example))}")
     if jobs:
-        states = Counter(str(getattr(job, "state", "?")) for job in jobs)
+        states = Counter(str(job.state) for job in jobs)
         state_text = ", ".join(f"{n} {state}" for state, n in sorted(states.items()))
         ids = [str(job.id) for job in jobs]
         shown = ", ".join(ids[:MAX_JOB_IDS])
         more = f" … and {len(ids) - MAX_JOB_IDS} more" if len(ids) > MAX_JOB_IDS else ""
         printer.out(f"jobs ({state_text}): {shown}{more}")
         for job in jobs:
-            message = readable_job_error(getattr(job, "error_message", None))
+            message = readable_job_error(job.error_message)
             if message:
                 printer.out(f"  job {job.id}: {_short(str(message), 100)}")
 
@@ -115,7 +115,7 @@ def summary_payload(
     command: str,
     object_name: str,
     frames: Mapping[str, pl.DataFrame],
-    jobs: Sequence[Any],
+    jobs: Sequence[JobInfo],
     paths: Mapping[str, Path],
     elapsed: float,
     exit_status: int,
@@ -129,10 +129,10 @@ def summary_payload(
         "jobs": [
             {
                 "id": str(job.id),
-                "state": str(getattr(job, "state", "")),
-                "records_processed": getattr(job, "number_records_processed", None),
-                "records_failed": getattr(job, "number_records_failed", None),
-                "error_message": getattr(job, "error_message", None),
+                "state": str(job.state),
+                "records_processed": job.number_records_processed,
+                "records_failed": job.number_records_failed,
+                "error_message": job.error_message,
             }
             for job in jobs
         ],
