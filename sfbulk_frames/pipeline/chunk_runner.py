@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator, Mapping
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -40,7 +40,9 @@ if TYPE_CHECKING:
     from sfbulk_frames.client.clients import Client
     from sfbulk_frames.client.jobs import IngestJob
 
-__all__ = ["ChunkRunner", "fetch_results", "result_readers", "submit_all", "wait_all"]
+__all__ = [
+    "ChunkRunner", "cancel_unstarted", "fetch_results", "result_readers", "submit_all", "wait_all",
+]
 
 logger = logging.getLogger("sfbulk_frames")
 
@@ -253,6 +255,22 @@ class ChunkRunner:
         return aborted
 
 
+def _run_into(load: ChunkRunner, run: ChunkRun) -> None:
+    """Run ``run``'s chunk on a worker thread and settle its future."""
+    if not run.future.set_running_or_notify_cancel():
+        return
+    try:
+        run.future.set_result(load.run_chunk(run.chunk))
+    except BaseException as exc:  # the future carries it to the main thread
+        run.future.set_exception(exc)
+
+
+def cancel_unstarted(runs: list[ChunkRun]) -> None:
+    """Cancel the runs no worker started (call after the pool has shut down)."""
+    for run in runs:
+        run.future.cancel()
+
+
 def wait_all(runs: list[ChunkRun]) -> None:
     """Wait until every job has finished (or failed). Waits in short slices: a bare wait is not
     woken by Ctrl-C once polars has installed its own SIGINT handler."""
@@ -283,10 +301,18 @@ def submit_all(
             if failed():
                 slots.release()
                 return None
-            fut = pool.submit(load.run_chunk, chunk)
-            fut.add_done_callback(lambda _f: slots.release())
-            runs.append(ChunkRun(chunk, fut))
+            # The run is on record before a worker can start it: a Ctrl-C landing anywhere
+            # here leaves either a run that never started (settled as NOT_SENT, see
+            # cancel_unstarted) or one whose upload is in ``load.uploaded`` (PENDING).
+            run = ChunkRun(chunk, Future())
+            run.future.add_done_callback(lambda _f: slots.release())
+            runs.append(run)
             source.mark_sent(chunk.stop)
+            try:
+                pool.submit(_run_into, load, run)
+            except BaseException:
+                run.future.cancel()  # never started: its rows were not sent
+                raise
     except Exception as exc:  # reading or encoding the input failed part-way
         return exc
     load.count_upload(submitted=len(runs))

@@ -29,7 +29,13 @@ from sfbulk_frames.frames.joinback import column_kinds
 from sfbulk_frames.frames.result import BulkResult
 from sfbulk_frames.frames.result.part_files import PartFiles
 from sfbulk_frames.frames.result.retry import RetryOptions
-from sfbulk_frames.pipeline.chunk_runner import ChunkRunner, fetch_results, submit_all, wait_all
+from sfbulk_frames.pipeline.chunk_runner import (
+    ChunkRunner,
+    cancel_unstarted,
+    fetch_results,
+    submit_all,
+    wait_all,
+)
 from sfbulk_frames.pipeline.outcomes import (
     ChunkRun,
     Parts,
@@ -242,6 +248,7 @@ def run_ingest(
         load.stop.set()
         aborted = load.abort_open_jobs()
         pool.shutdown(wait=True, cancel_futures=True)
+        cancel_unstarted(runs)
         result, _ = outcome("load interrupted (Ctrl-C)")
         result.complete = False
         raise JobInterruptedError(

@@ -158,6 +158,9 @@ def settle(
                 else f"its upload failed ({cause})"
             )
         settled.append((rows, _unanswered(rows, reason), []))
+    # every recorded run's rows are accounted for above, even when Ctrl-C landed between
+    # recording a run and marking its rows sent
+    source.mark_sent(max((run.chunk.stop for run in runs), default=0))
     rest = source.unsent()
     if rest is not None and rest.height:
         settled.append(

@@ -4,6 +4,7 @@ partial result (rows no job received are ``NOT_SENT``) and the call that finishe
 from __future__ import annotations
 
 import _thread
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -190,6 +191,53 @@ def test_ctrl_c_after_the_first_upload_marks_unsent_rows_and_resume_then_retry_f
     assert final.ok
     assert [len(r.jobs) for r in final.attempts] == [1, 2]
     assert slow_emulator.count("Contact") == 30
+
+
+def test_ctrl_c_landing_while_a_chunk_is_handed_to_its_worker_keeps_its_rows_pending(
+    slow_emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker uploads before the main thread's submit returns; the Ctrl-C it triggers lands
+    in the main thread right there. The uploaded rows must not be reported NOT_SENT (a retry
+    would send them twice)."""
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    from sfbulk_frames.pipeline import ingest
+
+    uploaded = threading.Event()
+
+    class SlowToReturnPool(ThreadPoolExecutor):
+        def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+            future = super().submit(fn, *args, **kwargs)
+            uploaded.wait(10)  # the interrupt is pending when this returns
+            return future
+
+    def ctrl_c_on_upload(event: sfb.ProgressEvent) -> None:
+        if event.kind == "chunk_uploaded" and not uploaded.is_set():
+            _thread.interrupt_main()
+            uploaded.set()
+
+    monkeypatch.setattr(ingest, "ThreadPoolExecutor", SlowToReturnPool)
+    df = pl.concat([_part(i) for i in range(2)])
+    with slow_emulator.client() as client:
+        with pytest.raises(sfb.JobInterruptedError) as err:
+            _ = sfb.insert(
+                df, "Contact", client=client, max_records=10, max_concurrent_jobs=1,
+                progress=ctrl_c_on_upload,
+            )
+        partial = err.value.result
+        assert_partition(partial, 20)
+        unprocessed = to_pl(partial.unprocessed).sort("sf__Row")
+        first_job = unprocessed.filter(pl.col("sf__Row") < 10)["sf__Error"]
+        assert first_job.len() + partial.counts()["successful"] == 10
+        assert first_job.str.starts_with(f"PENDING:job {err.value.job_ids[0]} ").all()
+        rest = unprocessed.filter(pl.col("sf__Row") >= 10)["sf__Error"]
+        assert rest.str.starts_with("NOT_SENT:").all()
+        assert rest.len() == 10
+        final = sfb.resume(df, err.value.job_ids, client=client, progress=False).retry(
+            progress=False
+        )
+    assert final.ok
+    assert slow_emulator.count("Contact") == 20  # inserted once each
 
 
 def test_a_timeout_carries_the_partial_result_with_pending_rows(slow_emulator: Emulator) -> None:
