@@ -53,6 +53,42 @@ class PollPolicy:
         """Seconds to sleep after poll ``poll_number`` (0-based)."""
         return min(self.initial * self.factor**poll_number, self.max_interval)
 
+    def interval_toward(self, poll_number: int, finish_in: float | None) -> float:
+        """Like :meth:`interval`, but no later than ``finish_in`` (seconds until the job should
+        be done, from :class:`ProcessingRate`), and never sooner than ``initial``: a finished
+        job is noticed within ``initial`` seconds of its predicted end instead of up to
+        ``max_interval`` late."""
+        backoff = self.interval(poll_number)
+        if finish_in is None:
+            return backoff
+        return min(backoff, max(finish_in, self.initial))
+
+
+@dataclass
+class ProcessingRate:
+    """How fast a job of ``expected`` records is processed, from the ``numberRecordsProcessed``
+    of its polls (Salesforce raises it as internal batches of up to 10,000 records finish).
+
+    The rate is measured from the first poll that saw progress; until two polls differ there
+    is no prediction (None) and polling backs off as usual.
+    """
+
+    expected: int
+    first: tuple[float, int] | None = None
+
+    def finish_in(self, now: float, processed: int) -> float | None:
+        """Seconds from ``now`` until every expected record should be processed, or None."""
+        if processed <= 0:
+            return None
+        if self.first is None:
+            self.first = (now, processed)
+            return None
+        since, seen = self.first
+        if processed <= seen or now <= since:
+            return None
+        rate = (processed - seen) / (now - since)
+        return max(0.0, (self.expected - processed) / rate)
+
 
 @dataclass(frozen=True)
 class RetryPolicy:

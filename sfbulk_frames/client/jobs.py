@@ -80,7 +80,11 @@ class _Handle:
         return info
 
     def _wait_flow(
-        self, timeout: float | None, poll: PollPolicy | None, on_poll: PollCallback | None
+        self,
+        timeout: float | None,
+        poll: PollPolicy | None,
+        on_poll: PollCallback | None,
+        expected_records: int | None = None,
     ) -> Flow[JobInfo]:
         return wait_flow(
             self.client._session,
@@ -89,6 +93,7 @@ class _Handle:
             timeout=timeout,
             poll=poll or self.client.poll,
             on_poll=on_poll,
+            expected_records=expected_records,
         )
 
 
@@ -118,13 +123,17 @@ class _SyncJob(_Handle):
         timeout: float | None = None,
         poll: PollPolicy | None = None,
         on_poll: PollCallback | None = None,
+        expected_records: int | None = None,
     ) -> JobInfo:
         """Poll until the job is JobComplete, Failed or Aborted and return its JobInfo.
 
-        Raises JobTimeoutError (with this job's id) after ``timeout`` seconds; the job keeps
-        running and can be waited for again.
+        ``expected_records`` (the rows uploaded to an ingest job) lets the wait also poll when
+        the processing rate seen so far says the job should be done, instead of backing off
+        past its end. Raises JobTimeoutError (with this job's id) after ``timeout`` seconds;
+        the job keeps running and can be waited for again.
         """
-        return self._seen(self.client._run(self._wait_flow(timeout, poll, on_poll)))
+        flow = self._wait_flow(timeout, poll, on_poll, expected_records)
+        return self._seen(self.client._run(flow))
 
 
 class IngestJob(_SyncJob):
@@ -216,9 +225,11 @@ class _AsyncJob(_Handle):
         timeout: float | None = None,
         poll: PollPolicy | None = None,
         on_poll: PollCallback | None = None,
+        expected_records: int | None = None,
     ) -> JobInfo:
         """Like :meth:`IngestJob.wait`: raises JobTimeoutError after ``timeout``, never aborts."""
-        return self._seen(await self.client._run(self._wait_flow(timeout, poll, on_poll)))
+        flow = self._wait_flow(timeout, poll, on_poll, expected_records)
+        return self._seen(await self.client._run(flow))
 
 
 class AsyncIngestJob(_AsyncJob):

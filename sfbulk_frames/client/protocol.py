@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from sfbulk_frames._config import PollPolicy, effective_sleep
+from sfbulk_frames._config import PollPolicy, ProcessingRate, effective_sleep
 from sfbulk_frames._exceptions import (
     ConfigurationError,
     JobTimeoutError,
@@ -202,14 +202,17 @@ def wait_flow(
     timeout: float | None,
     poll: PollPolicy,
     on_poll: PollCallback | None = None,
+    expected_records: int | None = None,
 ) -> Flow[JobInfo]:
-    """Poll the job with backoff until it is terminal.
+    """Poll the job with backoff until it is terminal; with ``expected_records`` (the records
+    uploaded), also poll when the processing rate seen so far says the job should be done.
 
     Raises JobTimeoutError (carrying the job id) after ``timeout`` seconds; never aborts.
     """
     if timeout is None:
         timeout = poll.timeout
     deadline = None if timeout is None else time.monotonic() + timeout
+    rate = None if not expected_records else ProcessingRate(expected_records)
     poll_number = 0
     while True:
         info = yield from get_job_flow(session, kind, job_id)
@@ -218,6 +221,9 @@ def wait_flow(
         if info.state.is_terminal:
             return info
         now = time.monotonic()
+        finish_in = (
+            None if rate is None else rate.finish_in(now, info.number_records_processed or 0)
+        )
         if deadline is not None and now >= deadline:
             handle = "ingest_job" if kind == "ingest" else "query_job"
             raise JobTimeoutError(
@@ -226,7 +232,7 @@ def wait_flow(
                 f"client.{handle}({job_id!r}).wait() (or sfbulk_frames.resume(df, [{job_id!r}])).",
                 job_ids=[job_id],
             )
-        delay = poll.interval(poll_number)
+        delay = poll.interval_toward(poll_number, finish_in)
         if deadline is not None:
             delay = min(delay, max(deadline - now, 0.0))
         yield Sleep(effective_sleep(delay))

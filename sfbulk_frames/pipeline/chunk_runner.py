@@ -201,7 +201,8 @@ class ChunkRunner:
     def run_chunk(self, chunk: Chunk) -> tuple[pl.DataFrame, MatchOutcome, list[JobInfo]]:
         job = self._create_and_upload(chunk)
         info = job.wait(
-            timeout=_deadline_left(self.deadline), poll=self.poll, on_poll=self._on_poll
+            timeout=_deadline_left(self.deadline), poll=self.poll, on_poll=self._on_poll,
+            expected_records=chunk.n_rows,
         )
         self._emit(
             "job_done",

@@ -8,7 +8,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from sfbulk_frames._config import PollPolicy, effective_sleep, fast_polling_enabled
+from sfbulk_frames._config import (
+    PollPolicy,
+    ProcessingRate,
+    effective_sleep,
+    fast_polling_enabled,
+)
 from sfbulk_frames._exceptions import JobTimeoutError
 from sfbulk_frames._models import JobInfo, JobState
 from sfbulk_frames.client.clients import Client
@@ -105,6 +110,38 @@ def test_fast_polling_reaches_threads_that_did_not_copy_the_context() -> None:
 def test_poll_intervals_back_off_to_the_cap() -> None:
     policy = PollPolicy(initial=0.5, factor=2.0, max_interval=3.0)
     assert [policy.interval(n) for n in range(5)] == [0.5, 1.0, 2.0, 3.0, 3.0]
+
+
+def test_processing_rate_predicts_the_finish_from_the_progress_polls_saw() -> None:
+    rate = ProcessingRate(expected=100_000)
+    assert rate.finish_in(0.0, 0) is None  # queued: nothing processed, nothing to measure
+    assert rate.finish_in(10.0, 20_000) is None  # first progress: the rate needs a second poll
+    assert rate.finish_in(15.0, 20_000) is None  # no new batch finished since
+    assert rate.finish_in(20.0, 40_000) == pytest.approx(30.0)  # 2,000 rec/s, 60,000 to go
+    # a poll that sees no new batch lowers the rate, so the prediction moves later, not sooner
+    assert rate.finish_in(25.0, 40_000) == pytest.approx(45.0)
+    assert rate.finish_in(40.0, 100_000) == 0.0
+
+
+def test_a_predicted_finish_shortens_the_backoff_but_never_below_the_first_interval() -> None:
+    policy = PollPolicy(initial=0.5, factor=2.0, max_interval=15.0)
+    assert policy.interval_toward(10, None) == 15.0  # no prediction: the backoff
+    assert policy.interval_toward(10, 3.0) == 3.0  # poll when the job should be done
+    assert policy.interval_toward(10, 0.01) == 0.5  # overdue: poll every `initial` seconds
+    assert policy.interval_toward(0, 30.0) == 0.5  # the backoff is sooner still
+
+
+def test_wait_with_expected_records_follows_the_progress_to_the_end(slow_local: Org) -> None:
+    seen: list[int] = []
+    with slow_local.client() as client:
+        job = client.ingest_job(_closed_job(client))
+        info = job.wait(
+            expected_records=CONTACTS_CSV.count(b"\n") - 1,
+            on_poll=lambda i: seen.append(i.number_records_processed or 0),
+        )
+    assert info.state is JobState.JOB_COMPLETE
+    assert seen == sorted(seen)
+    assert seen[-1] == info.number_records_processed
 
 
 def test_sync_client_works_inside_a_running_event_loop(local: Org) -> None:
