@@ -9,17 +9,17 @@ in ``python -m bench``. Every wall time is reported next to the modelled lower b
 preset (:meth:`PerformanceModel.lower_bound`). Then the lock-contention scenario: Contacts of
 shared Accounts loaded with and without ``group_by_parent``.
 
-Scale: 1,000,000 rows under the presets take 1.5-6 minutes per client and operation, too long
-for one run of every client on a shared 2-core machine, so the run uses ``--rows`` 100,000 (a
-tenth) and, for the busy preset, ``time_scale`` 0.4 (every modelled duration x0.4). The bound
-is computed from the same scaled model, so wall/bound and client/client ratios keep their
-meaning; the number of internal batches per job slot is what a 1M-row load would see at a
-tenth of the jobs.
+Scale: 1,000,000 rows under the presets take 1.5-5 minutes per client and operation (about 90
+minutes for every client under both presets on a shared 2-core machine), so the default is
+``--rows`` 100,000 (a tenth) and, for the busy preset, ``time_scale`` 0.4 (every modelled
+duration x0.4). The bound is computed from the same scaled model, so wall/bound and
+client/client ratios keep their meaning.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import math
 import subprocess
@@ -117,6 +117,12 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/sfbulk-bench-realistic"))
     parser.add_argument("--out", type=Path, default=BENCH_DIR / "RESULTS.md")
     parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="rewrite the section from the last run's realistic.json (same workdir), with "
+        "the bounds computed again by this version of the formulas; measures nothing",
+    )
+    parser.add_argument(
         "--rerun-failed",
         action="store_true",
         help="run again only the FAILED runs of the last run's realistic.json "
@@ -165,15 +171,19 @@ def _child(
 
 
 def bound(model: PerformanceModel, op: str, rows: int, csv_bytes: int) -> float:
-    """The modelled lower bound of one operation: the queue wait, then the slower of moving
-    the bytes and processing the records with every slot busy, plus the round trips that
-    cannot overlap (ingest: create, upload, close, a poll, three result sets; query: create,
-    a poll, the first page)."""
+    """The modelled lower bound of one operation, plus the round trips that cannot overlap
+    (ingest: create, upload, close, a poll, three result sets; query: create, a poll, the
+    first page).
+
+    Ingest: the queue wait, then the slower of uploading the bytes and processing the records
+    with every slot busy (later chunks upload while earlier jobs process). Query: the queue
+    wait, the materialisation, *then* the download — Bulk API 2.0 serves a query's result
+    pages only once the job is JobComplete, so the two cannot overlap."""
     queue = model.queue_delay * model.time_scale
     if op == "query":
         transfer = model.download_seconds(csv_bytes)
         processing = rows / model.query_records_per_second * model.time_scale
-        return queue + max(transfer, processing) + 3 * model.request_seconds
+        return queue + processing + transfer + 3 * model.request_seconds
     return queue + model.lower_bound(rows, csv_bytes, 0, round_trips=7)
 
 
@@ -225,6 +235,14 @@ class Realistic:
                     self.locks.append(self._lock_run(server, preset, grouped))
         finally:
             server.stop()
+
+    def recompute_bounds(self) -> None:
+        """The bounds of the stored runs, from the current formulas (they depend only on the
+        preset, its time scale, the operation and the data size)."""
+        for run in self.runs:
+            model = PRESETS[run["preset"]].scaled(self.scales.get(run["preset"], 1.0))
+            run["bound_s"] = bound(model, run["op"], self.args.rows, self.csv_bytes)
+            run["batch_bound_s"] = batch_bound(model, run["op"], self.args.rows, self.csv_bytes)
 
     def rerun_failed(self, previous: dict[str, Any]) -> None:
         """Measure again the runs that FAILED last time, keeping every other run."""
@@ -358,6 +376,11 @@ class Realistic:
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     command = "python -m bench.realistic " + " ".join(argv if argv is not None else sys.argv[1:])
+    saved = args.workdir / "realistic.json"
+    if args.render_only:  # the stored run's size and scales, whatever the command line says
+        stored = json.loads(saved.read_text())
+        args.rows = stored.get("rows", args.rows)
+        args.scale = [f"{k}={v}" for k, v in stored.get("scales", {}).items()] or args.scale
     bench = Realistic(args)
     print(
         f"{args.rows:,} rows x {len(COLUMNS)} columns, {bench.csv_bytes / 1e6:.1f} MB as CSV; "
@@ -365,8 +388,15 @@ def main(argv: list[str] | None = None) -> int:
         flush=True,
     )
     began = time.perf_counter()
-    saved = args.workdir / "realistic.json"
-    if args.rerun_failed:
+    finished = None
+    if args.render_only:
+        previous = json.loads(saved.read_text())
+        bench.runs, bench.locks = previous["runs"], previous["locks"]
+        bench.recompute_bounds()
+        encoder, total = previous["encoder"], previous["total_s"]
+        command = previous["command"]
+        finished = dt.datetime.fromtimestamp(saved.stat().st_mtime, dt.UTC)
+    elif args.rerun_failed:
         previous = json.loads(saved.read_text())
         bench.rerun_failed(previous)
         encoder = previous["encoder"]
@@ -379,19 +409,22 @@ def main(argv: list[str] | None = None) -> int:
             bench.run_preset(preset)
         encoder = bench.encoder_ratio()
         total = time.perf_counter() - began
-    saved.write_text(
-        json.dumps(
-            {
-                "runs": bench.runs,
-                "locks": bench.locks,
-                "encoder": encoder,
-                "total_s": total,
-                "command": command,
-            },
-            indent=1,
-            default=str,
+    if not args.render_only:  # keep the stored run (and its time) as it was
+        saved.write_text(
+            json.dumps(
+                {
+                    "runs": bench.runs,
+                    "locks": bench.locks,
+                    "encoder": encoder,
+                    "total_s": total,
+                    "command": command,
+                    "rows": args.rows,
+                    "scales": bench.scales,
+                },
+                indent=1,
+                default=str,
+            )
         )
-    )
     presets = sorted({r["preset"] for r in bench.runs}, key=args.presets.index)
     section = render_section(
         command=command,
@@ -404,6 +437,7 @@ def main(argv: list[str] | None = None) -> int:
         encoder=encoder,
         total_s=total,
         soql=SOQL,
+        finished=finished,
     )
     write_section(args.out, section)
     print(section)

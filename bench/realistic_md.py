@@ -85,8 +85,10 @@ def render_section(
     encoder: dict[str, float],
     total_s: float,
     soql: str,
+    finished: dt.datetime | None = None,
 ) -> str:
-    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    """The section's markdown; ``finished`` is when the run ended (default: now)."""
+    now = (finished or dt.datetime.now(dt.UTC)).strftime("%Y-%m-%d %H:%M UTC")
     out = [
         START,
         "## Realistic Salesforce (the emulator's performance model)",
@@ -124,10 +126,11 @@ def render_section(
         f"*tuned* rows use jobs of {per_job:,} records, 4 at a time where the library "
         "allows it (simple-salesforce's `upsert` has no `concurrency`; aiosalesforce runs "
         "all its jobs at once) and 0.5 s polling. **bound** is the preset's lower bound: "
-        "queue wait + max(upload bytes / bandwidth, records / capacity) + the round trips "
-        "that cannot overlap (7 for ingest, 3 for a query); **batch bound** counts whole "
-        "waves of 10,000-record internal batches over the org's slots instead of records / "
-        "capacity.",
+        "for ingest, queue wait + max(upload bytes / bandwidth, records / capacity) + the "
+        "round trips that cannot overlap (7); for a query, queue wait + materialisation + "
+        "download bytes / bandwidth + 3 round trips (its result pages exist only once the job "
+        "is complete, so the two add up); **batch bound** counts whole waves of "
+        "10,000-record internal batches over the org's slots instead of records / capacity.",
         "",
     ]
     for name in scales:
