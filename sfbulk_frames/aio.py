@@ -27,14 +27,17 @@ from sfbulk_frames.frames.result import BulkResult
 from sfbulk_frames.pipeline.preflight import PreflightMode
 from sfbulk_frames.pipeline.progress import ProgressLike
 from sfbulk_frames.pipeline.query import query as _sync_query
+from sfbulk_frames.pipeline.sync import SendColumns
+from sfbulk_frames.pipeline.sync import sync as _sync_sync
 
 if TYPE_CHECKING:
     import pandas as pd
     import polars as pl
 
     from sfbulk_frames._api import Frame, FrameResult
+    from sfbulk_frames.frames.sync_result import SyncPlan, SyncResult
 
-__all__ = ["delete", "insert", "query", "resume", "update", "upsert"]
+__all__ = ["delete", "insert", "query", "resume", "sync", "update", "upsert"]
 
 T = TypeVar("T")
 
@@ -271,6 +274,72 @@ async def query(
             timeout=timeout,
             poll=poll,
             delete_job=delete_job,
+        )
+
+    return await _in_thread(client, run)
+
+
+@overload
+async def sync(df: Frame, object: str, key: str, *, where: str | None = ...,
+               delete_missing: bool = ..., confirm_delete_all: bool = ...,
+               compare: Sequence[str] | None = ..., dry_run: Literal[True],
+               send_columns: SendColumns = ..., client: AsyncClient | Client | None = ...,
+               max_bytes: int = ..., max_records: int | None = ..., max_concurrent_jobs: int = ...,
+               timeout: float | None = ..., poll: PollPolicy | None = ...,
+               progress: ProgressLike = ..., delete_jobs: bool = ...,
+               raise_on_failure: bool = ...) -> SyncPlan: ...
+@overload
+async def sync(df: Frame, object: str, key: str, *, where: str | None = ...,
+               delete_missing: bool = ..., confirm_delete_all: bool = ...,
+               compare: Sequence[str] | None = ..., dry_run: Literal[False] = ...,
+               send_columns: SendColumns = ..., client: AsyncClient | Client | None = ...,
+               max_bytes: int = ..., max_records: int | None = ..., max_concurrent_jobs: int = ...,
+               timeout: float | None = ..., poll: PollPolicy | None = ...,
+               progress: ProgressLike = ..., delete_jobs: bool = ...,
+               raise_on_failure: bool = ...) -> SyncResult: ...
+@overload
+async def sync(df: Frame, object: str, key: str, *, where: str | None = ...,
+               delete_missing: bool = ..., confirm_delete_all: bool = ...,
+               compare: Sequence[str] | None = ..., dry_run: bool,
+               send_columns: SendColumns = ..., client: AsyncClient | Client | None = ...,
+               max_bytes: int = ..., max_records: int | None = ..., max_concurrent_jobs: int = ...,
+               timeout: float | None = ..., poll: PollPolicy | None = ...,
+               progress: ProgressLike = ..., delete_jobs: bool = ...,
+               raise_on_failure: bool = ...) -> SyncPlan | SyncResult: ...
+
+
+@keyword_checked
+async def sync(
+    df: Frame,
+    object: str,
+    key: str,
+    *,
+    where: str | None = None,
+    delete_missing: bool = False,
+    confirm_delete_all: bool = False,
+    compare: Sequence[str] | None = None,
+    dry_run: bool = False,
+    send_columns: SendColumns = "all",
+    client: AsyncClient | Client | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_records: int | None = None,
+    max_concurrent_jobs: int = 4,
+    timeout: float | None = None,
+    poll: PollPolicy | None = None,
+    progress: ProgressLike = "auto",
+    delete_jobs: bool = False,
+    raise_on_failure: bool = False,
+) -> SyncPlan | SyncResult:
+    """``await``able :func:`sfbulk_frames.sync`: the plan (``dry_run=True``) or the sync."""
+
+    def run(sync: Client | None) -> SyncPlan | SyncResult:
+        return _sync_sync(
+            df, object, key, where=where, delete_missing=delete_missing,
+            confirm_delete_all=confirm_delete_all, compare=compare, dry_run=dry_run,
+            send_columns=send_columns, client=sync, max_bytes=max_bytes,
+            max_records=max_records, max_concurrent_jobs=max_concurrent_jobs, timeout=timeout,
+            poll=poll, progress=progress, delete_jobs=delete_jobs,
+            raise_on_failure=raise_on_failure,
         )
 
     return await _in_thread(client, run)

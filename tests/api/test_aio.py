@@ -208,3 +208,30 @@ def test_upsert_and_query_awaited_over_a_real_loopback_server(backend):
     assert result.counts()["successful"] == 25
     assert_partition(result, 30)
     assert back.height == 25
+
+
+def test_sync_awaited_plans_then_sends_only_what_changed_with_an_async_client() -> None:
+    org = pl.DataFrame({"ExternalId__c": ["s1", "s2", "s3"], "LastName": ["A", "B", "C"]})
+    source = pl.DataFrame({"ExternalId__c": ["s1", "s2", "s4"], "LastName": ["A", "B2", "D"]})
+
+    async def run(emu: Emulator) -> tuple[sfb.SyncPlan, sfb.SyncResult, sfb.SyncPlan]:
+        async with async_client(emu) as client:
+            await aio.upsert(org, "Contact", "ExternalId__c", client=client, progress=False)
+            plan = await aio.sync(
+                source, "Contact", "ExternalId__c", client=client, dry_run=True, progress=False
+            )
+            done = await aio.sync(source, "Contact", "ExternalId__c", client=client, progress=False)
+            again = await aio.sync(
+                source, "Contact", "ExternalId__c", client=client, dry_run=True, progress=False
+            )
+            return plan, done, again
+
+    with Emulator(seed=5) as emu, testing.fast_polling():
+        plan, done, again = asyncio.run(run(emu))
+        names = dict(emu.sql('SELECT "ExternalId__c", "LastName" FROM "Contact"'))
+    expected = {"create": 1, "update": 1, "unchanged": 1, "missing": 1}
+    assert {k: plan.counts()[k] for k in expected} == expected
+    assert done.ok
+    assert done.counts()["successful"] == 2  # only s2 (changed) and s4 (new) were written
+    assert names == {"s1": "A", "s2": "B2", "s3": "C", "s4": "D"}  # s3 kept: no delete_missing
+    assert again.counts()["unchanged"] == 3
