@@ -25,6 +25,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -34,7 +35,7 @@ from bench.data import generate
 from sfbulk_frames.emulator import Emulator
 from sfbulk_frames.frames.backend import iter_batches
 from sfbulk_frames.frames.encode import EncodeOptions, iter_chunks
-from sfbulk_frames.pipeline.preflight import prepare
+from sfbulk_frames.pipeline.preflight import PreflightMode, prepare
 
 BATCH_ROWS = 100_000
 REPEAT = 5
@@ -91,35 +92,30 @@ def main() -> None:
         )
         print(header)
         print("-" * len(header))
+
+        def upsert_preflight(frame: pl.DataFrame, schema: dict, mode: PreflightMode) -> Any:
+            return prepare(
+                client,
+                frame,
+                schema,
+                object_name="Contact",
+                operation="upsert",
+                external_id_field="ExternalId__c",
+                options=PLAIN,
+                mode=mode,
+            )
+
         for name, frame in shapes(rows).items():
             schema = dict(frame.schema)
 
             def columns(frame: pl.DataFrame = frame, schema: dict = schema) -> EncodeOptions:
-                options, _, _ = prepare(
-                    client,
-                    frame,
-                    schema,
-                    object_name="Contact",
-                    operation="upsert",
-                    external_id_field="ExternalId__c",
-                    options=PLAIN,
-                    mode="columns",
-                )
+                options, _, _ = upsert_preflight(frame, schema, "columns")
                 return options
 
             converted = columns()
 
             def rows_pass(frame: pl.DataFrame = frame, schema: dict = schema) -> int:
-                _, _, gate = prepare(
-                    client,
-                    frame,
-                    schema,
-                    object_name="Contact",
-                    operation="upsert",
-                    external_id_field="ExternalId__c",
-                    options=PLAIN,
-                    mode="rows",
-                )
+                _, _, gate = upsert_preflight(frame, schema, "rows")
                 assert gate is not None
                 return sum(b.height for b in gate.filter(iter_batches(frame, BATCH_ROWS)))
 

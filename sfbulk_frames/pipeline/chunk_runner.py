@@ -32,7 +32,7 @@ from sfbulk_frames.pipeline.outcomes import (
     indexed,
 )
 from sfbulk_frames.pipeline.plan import default_poll
-from sfbulk_frames.pipeline.progress import Reporter
+from sfbulk_frames.pipeline.progress import EventKind, Reporter
 from sfbulk_frames.pipeline.spec import IngestSpec
 from sfbulk_frames.pipeline.spill import release_freed_memory, spill_chunk
 
@@ -187,16 +187,20 @@ class ChunkRunner:
         if done:
             self._emit("uploads_done")
 
-    def _on_poll(self, info: JobInfo) -> None:
-        if self.stop.is_set():
-            raise Stopped
+    def _emit_job(self, kind: EventKind, info: JobInfo) -> None:
+        """A ``job_state`` or ``job_done`` event with the job's counters."""
         self._emit(
-            "job_state",
+            kind,
             job_id=info.id,
             state=str(info.state),
             processed=info.number_records_processed,
             failed=info.number_records_failed,
         )
+
+    def _on_poll(self, info: JobInfo) -> None:
+        if self.stop.is_set():
+            raise Stopped
+        self._emit_job("job_state", info)
 
     def run_chunk(self, chunk: Chunk) -> tuple[pl.DataFrame, MatchOutcome, list[JobInfo]]:
         job = self._create_and_upload(chunk)
@@ -204,13 +208,7 @@ class ChunkRunner:
             timeout=_deadline_left(self.deadline), poll=self.poll, on_poll=self._on_poll,
             expected_records=chunk.n_rows,
         )
-        self._emit(
-            "job_done",
-            job_id=info.id,
-            state=str(info.state),
-            processed=info.number_records_processed,
-            failed=info.number_records_failed,
-        )
+        self._emit_job("job_done", info)
         if self.files is None:
             return *self._joined(chunk, job, info), [info]
         # results_dir=: one chunk's results in memory at a time (jobs still run in parallel)

@@ -24,7 +24,7 @@ from sfbulk_frames._models import COLUMN_DELIMITERS, JobInfo, JobState, readable
 from sfbulk_frames._signatures import keyword_checked
 from sfbulk_frames.frames.decode import empty_query_frame, parse_query_page
 from sfbulk_frames.pipeline.plan import default_poll
-from sfbulk_frames.pipeline.progress import ProgressLike, Reporter
+from sfbulk_frames.pipeline.progress import EventKind, ProgressLike, Reporter
 from sfbulk_frames.pipeline.reporting import make_reporter
 
 if TYPE_CHECKING:
@@ -207,9 +207,10 @@ def _typed_pages(
         return
 
 
-def _on_poll(reporter: Reporter, info: JobInfo) -> None:
+def _emit_job(reporter: Reporter, kind: EventKind, info: JobInfo) -> None:
+    """A query job's ``job_state`` or ``job_done`` event."""
     reporter.emit(
-        "job_state",
+        kind,
         "query",
         object=info.object,
         job_id=info.id,
@@ -323,16 +324,11 @@ def query(
     completed = False
     try:
         info = job.wait(
-            timeout=timeout, poll=default_poll(client, poll), on_poll=partial(_on_poll, reporter)
+            timeout=timeout,
+            poll=default_poll(client, poll),
+            on_poll=partial(_emit_job, reporter, "job_state"),
         )
-        reporter.emit(
-            "job_done",
-            "query",
-            object=info.object,
-            job_id=info.id,
-            state=str(info.state),
-            processed=info.number_records_processed,
-        )
+        _emit_job(reporter, "job_done", info)
         if info.state != JobState.JOB_COMPLETE:
             raise JobFailedError(
                 f"query job {info.id} ended {info.state}: "
